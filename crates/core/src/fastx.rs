@@ -1,0 +1,409 @@
+//! Streaming FASTA/FASTQ reading.
+//!
+//! [`FastxReader::open`] takes a path (or `-` for standard input), detects gzip from the
+//! first two bytes (never from the name) and the format from the first character, and
+//! then yields one [`Record`] at a time in bounded memory. Every error names the file,
+//! the record (1-based index and id when known) and the line and column.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+
+use crate::dna::{base_of, Base, DnaSeq};
+
+/// The two formats read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `>` headers, multi-line sequences.
+    Fasta,
+    /// Four-line records: `@id`, sequence, `+`, qualities.
+    Fastq,
+}
+
+/// What went wrong in a record.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FastxErrorKind {
+    /// Reading failed (missing file, truncated gzip, …).
+    #[error("{0}")]
+    Io(String),
+    /// The first non-blank character is neither `>` nor `@`.
+    #[error("not FASTA or FASTQ: expected '>' or '@' but found {0:?}")]
+    UnknownFormat(char),
+    /// A character that is not a nucleotide or IUPAC code.
+    #[error("invalid base {byte:?} at column {column}")]
+    InvalidBase {
+        /// 1-based column on the line.
+        column: usize,
+        /// The character.
+        byte: char,
+    },
+    /// A record with no sequence.
+    #[error("empty record: no sequence")]
+    EmptyRecord,
+    /// A header with no identifier.
+    #[error("record has no identifier")]
+    MissingId,
+    /// A FASTQ record whose qualities and sequence differ in length.
+    #[error("quality length {qual} differs from sequence length {seq}")]
+    QualityLength {
+        /// Sequence length.
+        seq: usize,
+        /// Quality length.
+        qual: usize,
+    },
+    /// A FASTQ record cut short or without its `+` line.
+    #[error("malformed FASTQ record: {0}")]
+    BadFastq(&'static str),
+}
+
+/// An error that names where in which file it happened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: record {record}{id}, line {line}: {kind}", id = self.id.as_deref().map(|i| format!(" ({i})")).unwrap_or_default())]
+pub struct FastxError {
+    /// The file as named by the user (`-` for stdin).
+    pub file: String,
+    /// 1-based record index (0 before the first record).
+    pub record: u64,
+    /// Identifier of the record, when it was read.
+    pub id: Option<String>,
+    /// 1-based line number (0 when not tied to a line).
+    pub line: u64,
+    /// What went wrong.
+    pub kind: FastxErrorKind,
+}
+
+/// One sequence record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    id: String,
+    seq: DnaSeq,
+}
+
+impl Record {
+    /// A record from parts.
+    pub fn new(id: String, seq: DnaSeq) -> Record {
+        Record { id, seq }
+    }
+    /// The identifier: the header's first word.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+    /// The sequence.
+    pub fn seq(&self) -> &DnaSeq {
+        &self.seq
+    }
+    /// Splits into parts.
+    pub fn into_parts(self) -> (String, DnaSeq) {
+        (self.id, self.seq)
+    }
+}
+
+/// A streaming reader of FASTA or FASTQ records.
+pub struct FastxReader<R> {
+    inner: R,
+    file: String,
+    format: Option<Format>,
+    line_no: u64,
+    record_no: u64,
+    line: Vec<u8>,
+    /// A header line read ahead while finishing the previous FASTA record.
+    pending_header: bool,
+    done: bool,
+}
+
+/// A boxed, sendable buffered reader.
+pub type DynRead = Box<dyn BufRead + Send>;
+
+impl FastxReader<DynRead> {
+    /// Opens a path, or standard input for `-`, decompressing gzip when present.
+    pub fn open(path: &str) -> Result<Self, FastxError> {
+        let raw: Box<dyn Read + Send> = if path == "-" {
+            Box::new(io::stdin())
+        } else {
+            let f = File::open(path).map_err(|e| FastxError {
+                file: path.to_string(),
+                record: 0,
+                id: None,
+                line: 0,
+                kind: FastxErrorKind::Io(format!("cannot open: {e}")),
+            })?;
+            Box::new(f)
+        };
+        let mut buf = BufReader::with_capacity(1 << 16, raw);
+        let gz = match buf.fill_buf() {
+            Ok(head) => head.starts_with(&[0x1f, 0x8b]),
+            Err(e) => {
+                return Err(FastxError {
+                    file: path.to_string(),
+                    record: 0,
+                    id: None,
+                    line: 0,
+                    kind: FastxErrorKind::Io(e.to_string()),
+                })
+            }
+        };
+        let reader: DynRead = if gz {
+            Box::new(BufReader::with_capacity(1 << 16, flate2::bufread::MultiGzDecoder::new(buf)))
+        } else {
+            Box::new(buf)
+        };
+        Ok(FastxReader::new(reader, path))
+    }
+}
+
+impl<R: BufRead> FastxReader<R> {
+    /// Wraps a buffered reader; `file` names it in errors.
+    pub fn new(inner: R, file: &str) -> Self {
+        FastxReader {
+            inner,
+            file: file.to_string(),
+            format: None,
+            line_no: 0,
+            record_no: 0,
+            line: Vec::with_capacity(512),
+            pending_header: false,
+            done: false,
+        }
+    }
+
+    /// The format, once the first record has been seen.
+    pub fn format(&self) -> Option<Format> {
+        self.format
+    }
+
+    fn err(&self, id: Option<&str>, kind: FastxErrorKind) -> FastxError {
+        FastxError {
+            file: self.file.clone(),
+            record: self.record_no,
+            id: id.map(str::to_string),
+            line: self.line_no,
+            kind,
+        }
+    }
+
+    /// Reads the next line into `self.line` without its line ending; false at EOF.
+    fn next_line(&mut self, id: Option<&str>) -> Result<bool, FastxError> {
+        self.line.clear();
+        match self.inner.read_until(b'\n', &mut self.line) {
+            Ok(0) => Ok(false),
+            Ok(_) => {
+                self.line_no += 1;
+                while matches!(self.line.last(), Some(b'\n' | b'\r')) {
+                    self.line.pop();
+                }
+                Ok(true)
+            }
+            Err(e) => {
+                let msg = if e.kind() == io::ErrorKind::UnexpectedEof {
+                    format!("input ends early (truncated gzip?): {e}")
+                } else {
+                    e.to_string()
+                };
+                Err(self.err(id, FastxErrorKind::Io(msg)))
+            }
+        }
+    }
+
+    fn header_id(&self, id: Option<&str>) -> Result<String, FastxError> {
+        let text = String::from_utf8_lossy(&self.line[1..]);
+        match text.split_whitespace().next() {
+            Some(w) => Ok(w.to_string()),
+            None => Err(self.err(id, FastxErrorKind::MissingId)),
+        }
+    }
+
+    fn push_bases(&self, codes: &mut Vec<Base>, id: &str) -> Result<(), FastxError> {
+        for (i, &c) in self.line.iter().enumerate() {
+            match base_of(c) {
+                Some(b) => codes.push(b),
+                None if c == b' ' || c == b'\t' => {}
+                None => {
+                    return Err(self.err(
+                        Some(id),
+                        FastxErrorKind::InvalidBase { column: i + 1, byte: c as char },
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The next record, `None` at the end of input.
+    pub fn next_record(&mut self) -> Result<Option<Record>, FastxError> {
+        if self.done {
+            return Ok(None);
+        }
+        if self.format.is_none() {
+            loop {
+                if !self.next_line(None)? {
+                    self.done = true;
+                    return Ok(None);
+                }
+                match self.line.first() {
+                    None => continue,
+                    Some(b'>') => self.format = Some(Format::Fasta),
+                    Some(b'@') => self.format = Some(Format::Fastq),
+                    Some(&c) => {
+                        self.record_no = 1;
+                        return Err(self.err(None, FastxErrorKind::UnknownFormat(c as char)));
+                    }
+                }
+                self.pending_header = true;
+                break;
+            }
+        }
+        match self.format {
+            Some(Format::Fasta) => self.next_fasta(),
+            _ => self.next_fastq(),
+        }
+    }
+
+    fn next_fasta(&mut self) -> Result<Option<Record>, FastxError> {
+        if !self.pending_header {
+            // Skip blank lines up to the next header.
+            loop {
+                if !self.next_line(None)? {
+                    self.done = true;
+                    return Ok(None);
+                }
+                if !self.line.is_empty() {
+                    break;
+                }
+            }
+        }
+        self.record_no += 1;
+        if self.line.first() != Some(&b'>') {
+            let c = self.line[0] as char;
+            return Err(self.err(None, FastxErrorKind::UnknownFormat(c)));
+        }
+        let id = self.header_id(None)?;
+        let header_line = self.line_no;
+        let mut codes = Vec::with_capacity(512);
+        self.pending_header = false;
+        loop {
+            if !self.next_line(Some(&id))? {
+                self.done = true;
+                break;
+            }
+            if self.line.first() == Some(&b'>') {
+                self.pending_header = true;
+                break;
+            }
+            self.push_bases(&mut codes, &id)?;
+        }
+        if codes.is_empty() {
+            let mut e = self.err(Some(&id), FastxErrorKind::EmptyRecord);
+            e.line = header_line;
+            return Err(e);
+        }
+        Ok(Some(Record { id, seq: DnaSeq::from_codes(codes).expect("codes come from base_of") }))
+    }
+
+    fn next_fastq(&mut self) -> Result<Option<Record>, FastxError> {
+        if !self.pending_header {
+            loop {
+                if !self.next_line(None)? {
+                    self.done = true;
+                    return Ok(None);
+                }
+                if !self.line.is_empty() {
+                    break;
+                }
+            }
+        }
+        self.pending_header = false;
+        self.record_no += 1;
+        if self.line.first() != Some(&b'@') {
+            let c = self.line[0] as char;
+            return Err(self.err(None, FastxErrorKind::BadFastq(if c == '>' {
+                "FASTA header in a FASTQ file"
+            } else {
+                "header does not start with '@'"
+            })));
+        }
+        let id = self.header_id(None)?;
+        if !self.next_line(Some(&id))? {
+            return Err(self.err(Some(&id), FastxErrorKind::BadFastq("missing sequence line")));
+        }
+        let mut codes = Vec::with_capacity(self.line.len());
+        self.push_bases(&mut codes, &id)?;
+        let seq_len = self.line.len();
+        if codes.is_empty() {
+            return Err(self.err(Some(&id), FastxErrorKind::EmptyRecord));
+        }
+        if !self.next_line(Some(&id))? || self.line.first() != Some(&b'+') {
+            return Err(self.err(Some(&id), FastxErrorKind::BadFastq("missing '+' line")));
+        }
+        if !self.next_line(Some(&id))? {
+            return Err(self.err(Some(&id), FastxErrorKind::BadFastq("missing quality line")));
+        }
+        if self.line.len() != seq_len {
+            return Err(self.err(
+                Some(&id),
+                FastxErrorKind::QualityLength { seq: seq_len, qual: self.line.len() },
+            ));
+        }
+        Ok(Some(Record { id, seq: DnaSeq::from_codes(codes).expect("codes come from base_of") }))
+    }
+}
+
+impl<R: BufRead> Iterator for FastxReader<R> {
+    type Item = Result<Record, FastxError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.next_record() {
+            Ok(Some(r)) => Some(Ok(r)),
+            Ok(None) => None,
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(text: &[u8]) -> Result<Vec<Record>, FastxError> {
+        FastxReader::new(text, "t.fa").collect()
+    }
+
+    #[test]
+    fn fasta_multiline_crlf_lowercase() {
+        let r = read_all(b">a desc\r\nacg\r\nTN\r\n\r\n>b\nGGRY\n").unwrap();
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].id(), "a");
+        assert_eq!(r[0].seq().to_ascii(), "ACGTN");
+        assert_eq!(r[1].seq().to_ascii(), "GGNN");
+    }
+
+    #[test]
+    fn fastq_records_and_quality_mismatch() {
+        let r = read_all(b"@r1\nACGT\n+\nIIII\n@r2\nGG\n+r2\nII\n").unwrap();
+        assert_eq!(r.len(), 2);
+        let e = read_all(b"@r1\nACGT\n+\nIIII\n@r2\nGGA\n+\nII\n").unwrap_err();
+        assert_eq!(e.record, 2);
+        assert_eq!(e.id.as_deref(), Some("r2"));
+        assert_eq!(e.line, 8);
+        assert_eq!(e.kind, FastxErrorKind::QualityLength { seq: 3, qual: 2 });
+    }
+
+    #[test]
+    fn invalid_base_names_line_and_column() {
+        let e = read_all(b">a\nACGT\n>b\nAC\nGX\n").unwrap_err();
+        assert_eq!((e.record, e.line), (2, 5));
+        assert_eq!(e.kind, FastxErrorKind::InvalidBase { column: 2, byte: 'X' });
+        assert!(e.to_string().contains("t.fa: record 2 (b), line 5"), "{e}");
+    }
+
+    #[test]
+    fn empty_record_and_unknown_format() {
+        let e = read_all(b">a\n>b\nAC\n").unwrap_err();
+        assert_eq!((e.record, e.kind.clone()), (1, FastxErrorKind::EmptyRecord));
+        let e = read_all(b"hello\n").unwrap_err();
+        assert_eq!(e.kind, FastxErrorKind::UnknownFormat('h'));
+        assert!(read_all(b"").unwrap().is_empty());
+        let e = read_all(b"@r1\nACGT\n+\n").unwrap_err();
+        assert_eq!(e.kind, FastxErrorKind::BadFastq("missing quality line"));
+    }
+}
