@@ -1,1 +1,91 @@
-fn main(){}
+//! `cdspred`: the command line. Parses arguments, sets up logging, dispatches to the
+//! library crates and maps errors to exit codes — nothing else.
+
+mod cmd_data;
+mod cmd_eval;
+mod cmd_predict;
+mod cmd_train;
+mod config;
+mod output;
+
+use clap::{Parser, Subcommand};
+
+/// Tell which short DNA reads from bacteria and archaea are protein-coding, on which
+/// strand and in which frame.
+#[derive(Parser)]
+#[command(name = "cdspred", version, about, long_about = None)]
+struct Cli {
+    /// More log output (-v info, -vv debug).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    /// Only errors.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// Log format.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Predict coding reads in FASTA/FASTQ files (plain or gzip).
+    ///
+    /// Example: cdspred predict examples/reads.fasta -o predictions.tsv
+    Predict(cmd_predict::PredictArgs),
+    /// Build training data from a recipe.
+    ///
+    /// Example: cdspred data build --recipe data/recipes/default.toml --out work/data
+    #[command(subcommand)]
+    Data(cmd_data::DataCommand),
+    /// Train a model from a config file with key=value overrides.
+    ///
+    /// Example: cdspred train --config configs/default.toml epochs=3 lr=0.003
+    Train(cmd_train::TrainArgs),
+    /// Evaluate a model on labelled read sets (per genome and read length).
+    ///
+    /// Example: cdspred eval --truth ../shared/data/eval/cdiphtheriae.tsv.gz --reads ../shared/data/eval/cdiphtheriae.fasta.gz
+    Eval(cmd_eval::EvalArgs),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let level = if cli.quiet {
+        "error"
+    } else {
+        match cli.verbose {
+            0 => "warn",
+            1 => "info",
+            _ => "debug",
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CDSPRED_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let sub = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Json => sub.json().init(),
+        LogFormat::Text => sub.init(),
+    }
+    let result = match cli.command {
+        Command::Predict(a) => cmd_predict::run(a),
+        Command::Data(c) => cmd_data::run(c),
+        Command::Train(a) => cmd_train::run(a),
+        Command::Eval(a) => cmd_eval::run(a),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e}");
+        for cause in e.chain().skip(1) {
+            eprintln!("  caused by: {cause}");
+        }
+        std::process::exit(match e.downcast_ref::<cmd_predict::InputError>() {
+            Some(_) => 2,
+            None => 1,
+        });
+    }
+}

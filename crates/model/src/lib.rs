@@ -1,1 +1,26 @@
-//! placeholder
+//! The cds-predictor network ("CodonBag"): definition, weight files and fast inference.
+//!
+//! - [`features`]: turns a read into the inputs of its six reading frames (dicodon ids at
+//!   codon-aligned positions, stop-codon and codon-position composition features).
+//! - [`net`]: the weights and the forward pass, with the intermediate values training
+//!   needs for its backward pass ([`net::Forward`]).
+//! - [`files`]: loading and saving a model directory (safetensors + `config.json` +
+//!   `card.json`), with checks that name the wrong file.
+//! - [`predict`]: per-read outputs (`coding_prob`, `sense_prob`, strand, frame), windows
+//!   for long sequences, batches over threads.
+//! - [`embedded`]: the default model compiled into the binary.
+//!
+//! The network scores each of the six frames with one shared scorer and the non-coding
+//! class from a symmetric pooling over frames, so a read and its reverse complement get
+//! the same `coding_prob` and mirrored strands by construction.
+
+pub mod embedded;
+pub mod features;
+pub mod files;
+pub mod net;
+pub mod predict;
+
+pub use features::TableContext;
+pub use files::{ModelCard, ModelConfig, ModelError};
+pub use net::{Model, Weights};
+pub use predict::{Call, Prediction, Predictor};

@@ -1,1 +1,20 @@
-//! placeholder
+//! Training and evaluation of the cds-predictor network.
+//!
+//! - [`backward`]: the loss and its gradient for one read (hand-written backward pass
+//!   of [`cdspred_model::net`], checked against finite differences in tests).
+//! - [`optim`]: AdamW with warm-up and cosine decay.
+//! - [`trainer`]: the loop — fixed-seed shuffling, batches split into a fixed number of
+//!   chunks whose gradients are summed in order (so the weights do not depend on the
+//!   thread count), early stopping on validation loss, best checkpoint, resume.
+//! - [`metrics`]: accuracy, precision, recall, F1, MCC, ROC/PR AUC, calibration error.
+//! - [`evaluate`]: scoring a model on labelled read sets, per genome and read length.
+//! - [`plot`]: small SVG line plots for run directories.
+
+pub mod backward;
+pub mod evaluate;
+pub mod metrics;
+pub mod optim;
+pub mod plot;
+pub mod trainer;
+
+pub use trainer::{train, TrainConfig, TrainError, TrainReport};

@@ -1,0 +1,76 @@
+//! `cdspred eval`: metrics per genome and read length on labelled read sets.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use cdspred_train::evaluate::{evaluate_sense, evaluate_sets, read_reads, read_truth, render};
+use clap::Args;
+
+#[derive(Args)]
+pub struct EvalArgs {
+    /// Model directory (default: the embedded model).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Truth TSVs (`id genome table length sense gene strand frame gc`); each needs a
+    /// matching --reads file, given in the same order.
+    #[arg(long)]
+    truth: Vec<PathBuf>,
+    /// Read files (FASTA/FASTQ) for the truth TSVs.
+    #[arg(long)]
+    reads: Vec<PathBuf>,
+    /// Seed CSV fragment sets (sense labels), scored under --table.
+    #[arg(long)]
+    seed_csv: Vec<PathBuf>,
+    /// Genetic code for --seed-csv.
+    #[arg(long, default_value_t = 11)]
+    table: u32,
+    /// Decision threshold.
+    #[arg(long, default_value_t = 0.5)]
+    threshold: f32,
+    /// Threads.
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Also write the full report as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+pub fn run(a: EvalArgs) -> Result<()> {
+    if a.truth.len() != a.reads.len() {
+        bail!("give one --reads file per --truth file ({} vs {})", a.reads.len(), a.truth.len());
+    }
+    let files = crate::cmd_predict::load_model(a.model.as_deref())?;
+    let pred = cdspred_model::Predictor::new(&files);
+    let threads = crate::cmd_predict::thread_count(a.threads);
+    let mut json = serde_json::Map::new();
+    if !a.truth.is_empty() {
+        let mut sets = Vec::new();
+        for (t, r) in a.truth.iter().zip(&a.reads) {
+            sets.push((read_reads(r)?, read_truth(t)?));
+        }
+        let rep = evaluate_sets(&pred, &sets, a.threshold, threads);
+        print!("{}", render(&rep));
+        if rep.missing > 0 {
+            eprintln!("warning: {} truth rows without a read", rep.missing);
+        }
+        json.insert("read_sets".into(), serde_json::to_value(&rep)?);
+    }
+    for csv in &a.seed_csv {
+        let ds = cdspred_data::seed::read_seed_csv(csv, a.table as u8, 0)?;
+        let b = evaluate_sense(&pred, &ds, a.table, a.threshold, threads);
+        println!(
+            "{} (table {}): n={} sense accuracy={:.4} mcc={:.4} auc={:.4}",
+            csv.display(),
+            a.table,
+            b.n,
+            b.accuracy,
+            b.mcc,
+            b.roc_auc
+        );
+        json.insert(csv.display().to_string(), serde_json::to_value(b)?);
+    }
+    if let Some(p) = a.json {
+        std::fs::write(&p, serde_json::to_string_pretty(&json)?)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,249 @@
+//! Model directories: `model.safetensors` + `config.json` + `card.json`.
+//!
+//! Weights never travel without the config that shapes them and the card that says
+//! where they came from. Loading checks the architecture name, the format version and
+//! every tensor's shape, and names the file that is wrong.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use safetensors::{tensor::TensorView, Dtype, SafeTensors};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::net::Weights;
+
+/// The architecture name written into configs.
+pub const ARCH: &str = "codonbag";
+/// The config format version this build reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The shape and inference settings of a model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// Always [`ARCH`].
+    pub arch: String,
+    /// Config format version ([`FORMAT_VERSION`]).
+    pub format_version: u32,
+    /// Embedding width.
+    pub dim: usize,
+    /// Hidden width.
+    pub hidden: usize,
+    /// Reads shorter than this are not scored (`too_short`).
+    pub min_len: usize,
+    /// Sequences longer than this are scored in windows of `window` nt.
+    pub max_len: usize,
+    /// Window length for long sequences.
+    pub window: usize,
+    /// Step between windows.
+    pub stride: usize,
+}
+
+impl ModelConfig {
+    /// The default shape.
+    pub fn new(dim: usize, hidden: usize) -> ModelConfig {
+        ModelConfig {
+            arch: ARCH.into(),
+            format_version: FORMAT_VERSION,
+            dim,
+            hidden,
+            min_len: 40,
+            max_len: 400,
+            window: 300,
+            stride: 150,
+        }
+    }
+}
+
+/// The model card: provenance and measured quality, as JSON next to the weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct ModelCard {
+    /// A short name, e.g. `default`.
+    pub name: String,
+    /// Version label shown by the CLI and the server.
+    pub version: String,
+    /// sha256 of `model.safetensors`.
+    pub weights_sha256: String,
+    /// sha256 of the training dataset manifest.
+    pub data_manifest_sha256: String,
+    /// Git commit the model was trained from.
+    pub git_commit: String,
+    /// The command that trained it.
+    pub training_command: String,
+    /// Free-form measured metrics.
+    pub metrics: serde_json::Value,
+    /// What the model is not for.
+    pub limits: Vec<String>,
+}
+
+/// Why a model could not be loaded or saved.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A JSON file is malformed.
+    #[error("{path}: invalid JSON: {source}")]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: serde_json::Error,
+    },
+    /// A weight file is malformed or does not match the config.
+    #[error("{path}: {msg}")]
+    Weights {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        msg: String,
+    },
+    /// The config names another architecture or version.
+    #[error("{path}: unsupported model: {msg}")]
+    Unsupported {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        msg: String,
+    },
+}
+
+/// A loaded model directory.
+#[derive(Debug, Clone)]
+pub struct ModelFiles {
+    /// The config.
+    pub config: ModelConfig,
+    /// The weights.
+    pub weights: Weights,
+    /// The card.
+    pub card: ModelCard,
+}
+
+/// sha256 of bytes, hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+impl ModelFiles {
+    /// Reads a model directory.
+    pub fn load(dir: &Path) -> Result<ModelFiles, ModelError> {
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read(&path).map_err(|source| ModelError::Io { path, source })
+        };
+        let (cfg, w, card) = (read("config.json")?, read("model.safetensors")?, read("card.json")?);
+        Self::from_bytes(dir, &cfg, &w, &card)
+    }
+
+    /// Parses the three files' contents; `dir` names them in errors.
+    pub fn from_bytes(dir: &Path, cfg: &[u8], weights: &[u8], card: &[u8]) -> Result<ModelFiles, ModelError> {
+        let cpath = dir.join("config.json");
+        let config: ModelConfig =
+            serde_json::from_slice(cfg).map_err(|source| ModelError::Json { path: cpath.clone(), source })?;
+        if config.arch != ARCH || config.format_version != FORMAT_VERSION {
+            return Err(ModelError::Unsupported {
+                path: cpath,
+                msg: format!(
+                    "arch {:?} version {} (this build reads {ARCH:?} version {FORMAT_VERSION})",
+                    config.arch, config.format_version
+                ),
+            });
+        }
+        if config.min_len < 8 || config.window < config.min_len || config.stride == 0 || config.max_len < config.window {
+            return Err(ModelError::Unsupported { path: cpath, msg: "inconsistent lengths".into() });
+        }
+        let card: ModelCard = serde_json::from_slice(card)
+            .map_err(|source| ModelError::Json { path: dir.join("card.json"), source })?;
+        let weights = read_weights(&dir.join("model.safetensors"), weights, &config)?;
+        Ok(ModelFiles { config, weights, card })
+    }
+
+    /// Writes the directory (creating it), filling in the card's weight checksum.
+    pub fn save(&mut self, dir: &Path) -> Result<(), ModelError> {
+        let io = |path: PathBuf| move |source| ModelError::Io { path, source };
+        std::fs::create_dir_all(dir).map_err(io(dir.to_path_buf()))?;
+        let bytes = weights_bytes(&self.weights);
+        self.card.weights_sha256 = sha256_hex(&bytes);
+        let wp = dir.join("model.safetensors");
+        std::fs::write(&wp, &bytes).map_err(io(wp))?;
+        let cp = dir.join("config.json");
+        let cfg = serde_json::to_vec_pretty(&self.config).expect("config serialises");
+        std::fs::write(&cp, cfg).map_err(io(cp))?;
+        let kp = dir.join("card.json");
+        let card = serde_json::to_vec_pretty(&self.card).expect("card serialises");
+        std::fs::write(&kp, card).map_err(io(kp))?;
+        Ok(())
+    }
+}
+
+/// Serialises weights as little-endian f32 safetensors.
+pub fn weights_bytes(w: &Weights) -> Vec<u8> {
+    let raw: Vec<(&str, Vec<usize>, Vec<u8>)> = w
+        .tensors()
+        .into_iter()
+        .map(|(n, s, d)| (n, s, d.iter().flat_map(|v| v.to_le_bytes()).collect()))
+        .collect();
+    let views: Vec<(&str, TensorView<'_>)> = raw
+        .iter()
+        .map(|(n, s, b)| (*n, TensorView::new(Dtype::F32, s.clone(), b).expect("sizes match shapes")))
+        .collect();
+    let mut meta = HashMap::new();
+    meta.insert("arch".to_string(), ARCH.to_string());
+    safetensors::serialize(views, Some(meta)).expect("in-memory serialisation")
+}
+
+fn read_weights(path: &Path, bytes: &[u8], cfg: &ModelConfig) -> Result<Weights, ModelError> {
+    let bad = |msg: String| ModelError::Weights { path: path.to_path_buf(), msg };
+    let st = SafeTensors::deserialize(bytes).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
+    let mut w = Weights::zeros(cfg.dim, cfg.hidden);
+    let expected: Vec<(&str, Vec<usize>)> = w.tensors().into_iter().map(|(n, s, _)| (n, s)).collect();
+    for ((name, shape), dst) in expected.into_iter().zip(w.tensors_mut()) {
+        let t = st.tensor(name).map_err(|_| bad(format!("tensor {name:?} is missing")))?;
+        if t.dtype() != Dtype::F32 {
+            return Err(bad(format!("tensor {name:?} has dtype {:?}, expected F32", t.dtype())));
+        }
+        if t.shape() != shape.as_slice() {
+            return Err(bad(format!(
+                "tensor {name:?} has shape {:?}, config.json implies {:?}",
+                t.shape(),
+                shape
+            )));
+        }
+        *dst = t.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        if dst.iter().any(|v| !v.is_finite()) {
+            return Err(bad(format!("tensor {name:?} holds non-finite values")));
+        }
+    }
+    Ok(w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn save_load_round_trip_and_shape_check() {
+        let dir = std::env::temp_dir().join(format!("cdspred-files-{}", std::process::id()));
+        let mut w = Weights::zeros(4, 3);
+        w.emb[7] = 1.5;
+        w.c0[0] = -2.0;
+        let mut m = ModelFiles { config: ModelConfig::new(4, 3), weights: w.clone(), card: ModelCard::default() };
+        m.save(&dir).unwrap();
+        let back = ModelFiles::load(&dir).unwrap();
+        assert_eq!(back.weights, w);
+        assert_eq!(back.card.weights_sha256.len(), 64);
+        // A config that disagrees with the weights is refused, naming the weight file.
+        let cfg = serde_json::to_vec(&ModelConfig::new(5, 3)).unwrap();
+        let wb = std::fs::read(dir.join("model.safetensors")).unwrap();
+        let e = ModelFiles::from_bytes(&dir, &cfg, &wb, b"{}").unwrap_err().to_string();
+        assert!(e.contains("model.safetensors") && e.contains("shape"), "{e}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
