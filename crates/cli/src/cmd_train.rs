@@ -40,6 +40,10 @@ pub fn default_config() -> TrainConfig {
         sense_label_weight: 1.0,
         max_train_reads: 0,
         max_val_reads: 0,
+        gc_augment: 0.0,
+        gc_augment_strength: 0.5,
+        gc_augment_up: 0.8,
+        stop_after_epochs: 0,
     }
 }
 
@@ -49,6 +53,18 @@ pub fn run(a: TrainArgs) -> Result<()> {
         let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         PathBuf::from("runs").join(format!("{secs}-{}", cfg.name))
     });
+    std::fs::create_dir_all(&run_dir).with_context(|| run_dir.display().to_string())?;
+    let command: Vec<String> = std::env::args().collect();
+    std::fs::write(run_dir.join("command.txt"), command.join(" "))?;
+    let commit = std::process::Command::new("git").args(["rev-parse", "HEAD"]).output().ok().filter(|o| o.status.success());
+    let dirty = std::process::Command::new("git").args(["status", "--porcelain", "--untracked-files=no"]).output().ok();
+    if let Some(c) = commit {
+        let mut s = String::from_utf8_lossy(&c.stdout).trim().to_string();
+        if dirty.is_some_and(|d| !d.stdout.is_empty()) {
+            s.push_str("-dirty");
+        }
+        std::fs::write(run_dir.join("git_commit.txt"), s)?;
+    }
     let bar = if std::io::stderr().is_terminal() {
         let b = indicatif::ProgressBar::new(0);
         b.set_style(

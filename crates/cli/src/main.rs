@@ -3,6 +3,7 @@
 
 mod cmd_data;
 mod cmd_eval;
+mod cmd_model;
 mod cmd_predict;
 mod cmd_train;
 mod config;
@@ -53,6 +54,9 @@ enum Command {
     ///
     /// Example: cdspred eval --truth ../shared/data/eval/cdiphtheriae.tsv.gz --reads ../shared/data/eval/cdiphtheriae.fasta.gz
     Eval(cmd_eval::EvalArgs),
+    /// Manage the model registry (promote a run, show a model's card).
+    #[command(subcommand)]
+    Model(cmd_model::ModelCommand),
 }
 
 fn main() {
@@ -77,6 +81,7 @@ fn main() {
         Command::Data(c) => cmd_data::run(c),
         Command::Train(a) => cmd_train::run(a),
         Command::Eval(a) => cmd_eval::run(a),
+        Command::Model(c) => cmd_model::run(c),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

@@ -10,6 +10,7 @@
 //! - [`evaluate`]: scoring a model on labelled read sets, per genome and read length.
 //! - [`plot`]: small SVG line plots for run directories.
 
+pub mod augment;
 pub mod backward;
 pub mod evaluate;
 pub mod metrics;

@@ -19,6 +19,7 @@ use cdspred_model::TableContext;
 use safetensors::{tensor::TensorView, Dtype, SafeTensors};
 use serde::{Deserialize, Serialize};
 
+use crate::augment::gc_shift;
 use crate::backward::{backward, loss, Grads};
 use crate::metrics::binary;
 use crate::optim::AdamW;
@@ -63,6 +64,19 @@ pub struct TrainConfig {
     pub max_train_reads: usize,
     /// Use at most this many validation reads (0 = all).
     pub max_val_reads: usize,
+    /// Share of training reads shown GC-shifted (see [`crate::augment`]).
+    #[serde(default)]
+    pub gc_augment: f64,
+    /// Largest share of eligible positions a GC shift changes (drawn uniformly up to it).
+    #[serde(default)]
+    pub gc_augment_strength: f64,
+    /// Of the shifted reads, the share shifted towards GC (the rest towards AT).
+    #[serde(default)]
+    pub gc_augment_up: f64,
+    /// Stop this invocation after this many epochs (0 = run to the end); a later
+    /// `--resume` continues. For planned interruptions and their tests.
+    #[serde(default)]
+    pub stop_after_epochs: usize,
 }
 
 /// Per-epoch metrics.
@@ -238,8 +252,12 @@ pub fn train(cfg: &TrainConfig, run_dir: &Path, resume: bool, progress: &mut dyn
     let mut chunk_grads: Vec<Grads> = (0..CHUNKS).map(|_| Grads::zeros_like(&weights)).collect();
     let mut total = Grads::zeros_like(&weights);
 
-    for epoch in history.len() + 1..=cfg.epochs {
+    let first_epoch = history.len() + 1;
+    for epoch in first_epoch..=cfg.epochs {
         if bad >= cfg.patience && !history.is_empty() {
+            break;
+        }
+        if cfg.stop_after_epochs > 0 && epoch - first_epoch >= cfg.stop_after_epochs {
             break;
         }
         let t0 = std::time::Instant::now();
@@ -260,6 +278,7 @@ pub fn train(cfg: &TrainConfig, run_dir: &Path, resume: bool, progress: &mut dyn
                         sc.spawn(move || {
                             let mut inp = FrameInputs::default();
                             let mut fw = Forward::default();
+                            let mut aug = Vec::new();
                             grads
                                 .iter_mut()
                                 .zip(parts)
@@ -268,7 +287,17 @@ pub fn train(cfg: &TrainConfig, run_dir: &Path, resume: bool, progress: &mut dyn
                                     let (mut l, mut wsum) = (0f64, 0f64);
                                     for &i in ids.iter() {
                                         let s = &train_ds.samples[i];
-                                        inp.fill(train_ds.read(s), &ctx.tables[&s.table]);
+                                        let table = &ctx.tables[&s.table];
+                                        // One generator per (epoch, read): independent of threads.
+                                        let mut rng = Rng::new(cfg.seed ^ ((epoch as u64) << 40) ^ (i as u64).wrapping_mul(0x9E37_79B9));
+                                        if cfg.gc_augment > 0.0 && rng.unit() < cfg.gc_augment {
+                                            let up = rng.unit() < cfg.gc_augment_up;
+                                            let strength = cfg.gc_augment_strength * rng.unit();
+                                            gc_shift(train_ds.read(s), s.label, table.code(), up, strength, &mut rng, &mut aug);
+                                            inp.fill(&aug, table);
+                                        } else {
+                                            inp.fill(train_ds.read(s), table);
+                                        }
                                         model.forward(&inp, &mut fw);
                                         let w = weight_of(s.label);
                                         l += backward(model.weights(), &inp, &fw, s.label, w, g) as f64;

@@ -1,0 +1,78 @@
+//! `cdspred model …`: the model registry under `models/`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use cdspred_model::files::ModelFiles;
+use clap::Subcommand;
+
+#[derive(Subcommand)]
+pub enum ModelCommand {
+    /// Copy a run's best model into models/NAME, filling in its card (data manifest
+    /// hash, git commit, training command, metrics from an `eval --json` file).
+    ///
+    /// Example: cdspred model promote runs/1764230000-default default --metrics eval.json
+    Promote {
+        /// The run directory.
+        run: PathBuf,
+        /// Registry name.
+        name: String,
+        /// Metrics JSON written by `cdspred eval --json`.
+        #[arg(long)]
+        metrics: Option<PathBuf>,
+        /// Registry folder.
+        #[arg(long, default_value = "models")]
+        registry: PathBuf,
+    },
+    /// Print a model's config and card (default: the embedded model).
+    ///
+    /// Example: cdspred model info --model models/default
+    Info {
+        /// Model directory.
+        #[arg(long)]
+        model: Option<PathBuf>,
+    },
+}
+
+fn read_opt(p: &Path) -> String {
+    std::fs::read_to_string(p).map(|s| s.trim().to_string()).unwrap_or_default()
+}
+
+pub fn run(cmd: ModelCommand) -> Result<()> {
+    match cmd {
+        ModelCommand::Promote { run, name, metrics, registry } => {
+            let mut files = ModelFiles::load(&run.join("best")).with_context(|| format!("run {}", run.display()))?;
+            if name.is_empty() || name.contains(['/', '\\', '.']) {
+                bail!("model name {name:?} must be a plain word");
+            }
+            let cfg: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run.join("config.json"))?)?;
+            let train_data = cfg["train_data"].as_str().unwrap_or_default();
+            let manifest = Path::new(train_data).with_file_name("manifest.json");
+            let card = &mut files.card;
+            card.name = name.clone();
+            card.data_manifest_sha256 = std::fs::read(&manifest)
+                .map(|b| cdspred_model::files::sha256_hex(&b))
+                .with_context(|| format!("data manifest {}", manifest.display()))?;
+            card.git_commit = read_opt(&run.join("git_commit.txt"));
+            card.training_command = read_opt(&run.join("command.txt"));
+            if let Some(m) = metrics {
+                card.metrics = serde_json::from_str(&std::fs::read_to_string(&m).with_context(|| m.display().to_string())?)?;
+            }
+            card.limits = vec![
+                "Trained on error-free reads from bacterial genomes; sequencing errors, indels and damage patterns of ancient DNA are not modelled.".into(),
+                "Prokaryotes only: eukaryotic genes with introns, and organelles, are out of scope.".into(),
+                "Genetic codes other than 11 are handled by mapping reassigned codons to a table-11 synonym; only tables 11 and 4 were evaluated.".into(),
+                "High-GC genomes (GC > 0.65) are the weakest case (see the metrics per genome).".into(),
+            ];
+            let dest = registry.join(&name);
+            files.save(&dest)?;
+            println!("promoted {} -> {} (weights sha256 {})", run.display(), dest.display(), files.card.weights_sha256);
+            Ok(())
+        }
+        ModelCommand::Info { model } => {
+            let files = crate::cmd_predict::load_model(model.as_deref())?;
+            println!("{}", serde_json::to_string_pretty(&serde_json::json!({"config": files.config, "card": files.card}))?);
+            Ok(())
+        }
+    }
+}

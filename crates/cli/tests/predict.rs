@@ -1,0 +1,199 @@
+//! `cdspred predict` run as a user would: the real binary, the embedded model.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_cdspred"))
+}
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/reads.fasta")
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("binary runs")
+}
+
+fn run_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut c = bin().args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    c.stdin.take().unwrap().write_all(input).unwrap();
+    c.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    assert!(o.status.success(), "failed: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+#[test]
+fn tsv_contract_on_the_example() {
+    let ex = example();
+    let out = stdout(&run(&["predict", ex.to_str().unwrap()]));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "id\tlength\tcoding_prob\tsense_prob\tstrand\tframe\tcall");
+    assert_eq!(lines.len(), 401);
+    let mut coding = 0;
+    for (i, l) in lines[1..].iter().enumerate() {
+        let f: Vec<&str> = l.split('\t').collect();
+        assert_eq!(f[0], format!("read{}", i + 1), "input order");
+        let cp: f32 = f[2].parse().unwrap();
+        let sp: f32 = f[3].parse().unwrap();
+        assert!((0.0..=1.0).contains(&cp) && sp <= cp + 1e-4);
+        assert!(["+", "-"].contains(&f[4]) && ["0", "1", "2"].contains(&f[5]));
+        assert_eq!(f[6], if cp >= 0.5 { "coding" } else { "noncoding" });
+        coding += (f[6] == "coding") as usize;
+    }
+    // An E. coli contig is mostly coding; the model must say so for most reads.
+    assert!(coding > 200 && coding < 400, "{coding} coding reads of 400");
+}
+
+#[test]
+fn output_is_identical_across_threads_and_compression() {
+    let ex = example();
+    let text = std::fs::read(&ex).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dir.path().join("reads.fa.renamed");
+    std::fs::write(&gz, gzip(&text)).unwrap();
+    let one = stdout(&run(&["predict", "--threads", "1", ex.to_str().unwrap()]));
+    let two = stdout(&run(&["predict", "--threads", "2", ex.to_str().unwrap()]));
+    let zipped = stdout(&run(&["predict", "--threads", "2", gz.to_str().unwrap()]));
+    let piped = stdout(&run_stdin(&["predict", "-"], &text));
+    assert_eq!(one, two);
+    assert_eq!(one, zipped);
+    assert_eq!(one, piped);
+}
+
+#[test]
+fn lowercase_crlf_and_fastq_give_the_same_answers() {
+    let fa = b">r1\nATGGCTGCTAAAGAAGCTCTGGCTAAAGAAATTGCTGCTCTGGAAAAAGCTGGCGCTAAAGTTATTGAAGCTAAA\n";
+    let lower = b">r1\r\natggctgctaaagaagctctggctaaagaaattgctgctctggaaaaagctggcgctaaagttattgaagctaaa\r\n";
+    let seq = &fa[4..fa.len() - 1];
+    let mut fq = b"@r1 desc\n".to_vec();
+    fq.extend_from_slice(seq);
+    fq.extend_from_slice(b"\n+\n");
+    fq.extend(std::iter::repeat_n(b'I', seq.len()));
+    fq.push(b'\n');
+    let a = stdout(&run_stdin(&["predict"], fa));
+    assert_eq!(a, stdout(&run_stdin(&["predict"], lower)));
+    assert_eq!(a, stdout(&run_stdin(&["predict"], &fq)));
+}
+
+#[test]
+fn iupac_codes_are_read_as_n_and_short_reads_are_too_short() {
+    let input = b">amb\nATGRYKMSWBDHVNATGGCTGCTAAAGAAGCTCTGGCTAAAGAAATTGCTG\n>tiny\nACGTACGT\n";
+    let out = stdout(&run_stdin(&["predict"], input));
+    let rows: Vec<Vec<&str>> = out.lines().skip(1).map(|l| l.split('\t').collect()).collect();
+    assert_eq!(rows[0][1], "51");
+    assert_ne!(rows[0][6], "too_short");
+    assert_eq!(rows[1], vec!["tiny", "8", "NaN", "NaN", ".", ".", "too_short"]);
+}
+
+fn fails_with(input: &[u8], name: &str, needles: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join(name);
+    std::fs::write(&p, input).unwrap();
+    let out_file = dir.path().join("out.tsv");
+    let o = run(&["predict", p.to_str().unwrap(), "-o", out_file.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "stderr: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    for n in needles {
+        assert!(err.contains(n), "{n:?} not in {err}");
+    }
+    // Rows written before the bad record are complete lines.
+    let written = std::fs::read_to_string(&out_file).unwrap();
+    assert!(written.is_empty() || written.ends_with('\n'));
+}
+
+#[test]
+fn bad_input_names_file_record_and_position() {
+    fails_with(b">a\nACGT\n>b\nACGTX\n", "bad.fa", &["bad.fa", "record 2 (b)", "line 4", "invalid base 'X' at column 5"]);
+    fails_with(b"@a\nACGT\n+\nIII\n", "q.fq", &["q.fq", "record 1 (a)", "quality length 3 differs from sequence length 4"]);
+    fails_with(b">a\n>b\nACGT\n", "empty.fa", &["empty.fa", "record 1 (a)", "empty record"]);
+    let mut gz = gzip(&std::fs::read(example()).unwrap());
+    gz.truncate(gz.len() / 2);
+    fails_with(&gz, "cut.fa.gz", &["cut.fa.gz", "record"]);
+    let o = run(&["predict", "/nonexistent/reads.fa"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/reads.fa: record 0, line 0: cannot open"));
+}
+
+#[test]
+fn rows_before_a_bad_record_are_kept() {
+    let ex = std::fs::read(example()).unwrap();
+    let mut input = ex.clone();
+    input.extend_from_slice(b">bad\nACGU-T\n");
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("mixed.fa");
+    std::fs::write(&p, &input).unwrap();
+    let out = dir.path().join("o.tsv");
+    let o = run(&["predict", p.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let text = std::fs::read_to_string(out).unwrap();
+    assert_eq!(text.lines().count(), 401, "all 400 good rows and the header are written");
+}
+
+#[test]
+fn other_formats() {
+    let ex = example();
+    let tsv = stdout(&run(&["predict", ex.to_str().unwrap()]));
+    let coding: Vec<Vec<String>> = tsv
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').map(String::from).collect::<Vec<_>>())
+        .filter(|f| f[6] == "coding")
+        .collect();
+    let jsonl = stdout(&run(&["predict", "--format", "jsonl", ex.to_str().unwrap()]));
+    let objs: Vec<serde_json::Value> = jsonl.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(objs.len(), 400);
+    let with_protein = objs.iter().filter(|o| o["protein"].is_string()).count();
+    assert_eq!(with_protein, coding.len());
+    let gff = stdout(&run(&["predict", "--format", "gff3", ex.to_str().unwrap()]));
+    assert!(gff.starts_with("##gff-version 3\n"));
+    assert_eq!(gff.lines().skip(1).count(), coding.len());
+    let faa = stdout(&run(&["predict", "--format", "faa", ex.to_str().unwrap()]));
+    let proteins: Vec<&str> = faa.lines().filter(|l| !l.starts_with('>')).collect();
+    assert_eq!(proteins.len(), coding.len());
+    // A coding call's protein has no internal stop in most reads.
+    let clean = proteins.iter().filter(|p| !p.trim_end_matches('*').contains('*')).count();
+    assert!(clean * 10 >= proteins.len() * 9, "{clean} of {}", proteins.len());
+    let ffn = stdout(&run(&["predict", "--format", "ffn", ex.to_str().unwrap()]));
+    assert_eq!(ffn.lines().filter(|l| l.starts_with('>')).count(), coding.len());
+}
+
+#[test]
+fn genetic_code_is_validated_and_changes_translation() {
+    let o = run(&["predict", "--table", "7", example().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown genetic code 7"));
+    // TGA read through as Trp under table 4.
+    let read = b">r\nATGGCTTGAAAAGCTGAAGCTCTGGCTTGAGAAATTGCTGCTCTGGAAAAAGCTGGCGCTAAAGTTATTTGAGCTAAAGCT\n";
+    let t4 = stdout(&run_stdin(&["predict", "--format", "jsonl", "--table", "4", "--threshold", "0"], read));
+    let v: serde_json::Value = serde_json::from_str(t4.lines().next().unwrap()).unwrap();
+    if v["strand"] == "+" && v["frame"] == "0" {
+        assert!(v["protein"].as_str().unwrap().contains('W'));
+    }
+}
+
+#[test]
+fn long_sequences_are_windowed_in_gff() {
+    let ex = std::fs::read_to_string(example()).unwrap();
+    let long: String = ex.lines().filter(|l| !l.starts_with('>')).take(30).collect();
+    let input = format!(">contig\n{long}\n");
+    let gff = stdout(&run_stdin(&["predict", "--format", "gff3"], input.as_bytes()));
+    for l in gff.lines().skip(1) {
+        let f: Vec<&str> = l.split('\t').collect();
+        let (s, e): (usize, usize) = (f[3].parse().unwrap(), f[4].parse().unwrap());
+        assert!(s >= 1 && e <= long.len() && s < e);
+    }
+    let tsv = stdout(&run_stdin(&["predict"], input.as_bytes()));
+    assert_eq!(tsv.lines().count(), 2);
+}

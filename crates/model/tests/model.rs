@@ -1,0 +1,91 @@
+//! Properties of the embedded default model.
+
+use cdspred_core::{DnaSeq, GeneticCode};
+use cdspred_model::embedded::{default_model, embedded_weights_sha256};
+use cdspred_model::predict::Scratch;
+use cdspred_model::{Predictor, TableContext};
+use proptest::prelude::*;
+
+fn predictor() -> Predictor {
+    Predictor::new(&default_model().expect("embedded model loads"))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    /// A read and its reverse complement get the same coding_prob (±1e-4), mirrored
+    /// strand and the same frame (the frame is defined on the sense-oriented read).
+    #[test]
+    fn strand_consistent(s in "[ACGTN]{40,400}", table in prop::sample::select(vec![11u32, 4, 25, 15])) {
+        let p = predictor();
+        let t = TableContext::new(GeneticCode::new(table).unwrap());
+        let d = DnaSeq::from_ascii(s.as_bytes()).unwrap();
+        let mut sc = Scratch::default();
+        let a = p.predict(d.codes(), &t, 0.5, &mut sc);
+        let b = p.predict(d.reverse_complement().codes(), &t, 0.5, &mut sc);
+        prop_assert!((a.coding_prob - b.coding_prob).abs() <= 1e-4, "{} vs {}", a.coding_prob, b.coding_prob);
+        prop_assert!((b.sense_prob - (a.coding_prob - a.sense_prob)).abs() <= 1e-4);
+        let (sa, fa) = a.best.unwrap();
+        let (sb, fb) = b.best.unwrap();
+        // Ties between frames may break differently; only compare clear winners.
+        let margin = {
+            let mut v: Vec<f32> = a.probs[1..].to_vec();
+            v.sort_by(|x, y| y.total_cmp(x));
+            v[0] - v[1]
+        };
+        if margin > 1e-4 {
+            prop_assert_eq!(sa.flip(), sb);
+            prop_assert_eq!(fa, fb);
+        }
+    }
+
+    /// Predicting a batch on two threads equals predicting read by read.
+    #[test]
+    fn batch_equals_single(reads in prop::collection::vec("[ACGT]{30,900}", 1..40)) {
+        let p = predictor();
+        let t = TableContext::new(GeneticCode::bacterial());
+        let seqs: Vec<DnaSeq> = reads.iter().map(|r| DnaSeq::from_ascii(r.as_bytes()).unwrap()).collect();
+        let refs: Vec<&[u8]> = seqs.iter().map(|s| s.codes()).collect();
+        let batch = p.predict_batch(&refs, &t, 0.5, 2);
+        let mut sc = Scratch::default();
+        for (s, b) in refs.iter().zip(&batch) {
+            prop_assert_eq!(&p.predict(s, &t, 0.5, &mut sc), b);
+        }
+    }
+}
+
+#[test]
+fn embedded_model_matches_its_card_and_the_registry_copy() {
+    let m = default_model().unwrap();
+    assert_eq!(m.card.weights_sha256, embedded_weights_sha256(), "card.json names other weights");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/default");
+    let disk = cdspred_model::files::ModelFiles::load(&dir).unwrap();
+    assert_eq!(disk.weights, m.weights);
+    let bytes = std::fs::read(dir.join("model.safetensors")).unwrap();
+    assert_eq!(cdspred_model::files::sha256_hex(&bytes), disk.card.weights_sha256);
+    assert!(m.weights.parameter_count() > 10_000);
+}
+
+#[test]
+fn flops_per_300nt_read_within_budget() {
+    // Multiply-adds of one 300-nt read: 6 frames × (99 dicodons × D + IN × H + H) + head.
+    let m = default_model().unwrap();
+    let (d, h) = (m.config.dim, m.config.hidden);
+    let inw = d + cdspred_model::features::DENSE;
+    let macs = 6 * (99 * d + inw * h + h) + 2 * h;
+    let flops = 2 * macs;
+    assert!(flops <= 4_000_000, "{flops} FLOP per read exceeds the 4 MFLOP budget");
+}
+
+#[test]
+fn short_reads_are_not_scored_and_long_ones_are_windowed() {
+    let p = predictor();
+    let t = TableContext::new(GeneticCode::bacterial());
+    let mut sc = Scratch::default();
+    let short = DnaSeq::from_ascii(&[b'A'; 20]).unwrap();
+    assert_eq!(p.predict(short.codes(), &t, 0.5, &mut sc).call, cdspred_model::Call::TooShort);
+    let long = DnaSeq::from_ascii("ACGTTGCA".repeat(200).as_bytes()).unwrap();
+    let r = p.predict(long.codes(), &t, 0.0, &mut sc);
+    // Threshold 0: every window is coding, so segments cover the whole sequence.
+    assert_eq!(r.segments.first().unwrap().start, 0);
+    assert_eq!(r.segments.iter().map(|s| s.end).max(), Some(1600));
+}

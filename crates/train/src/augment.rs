@@ -1,0 +1,89 @@
+//! GC-shift augmentation.
+//!
+//! The training pool spans GC 0.35–0.51 with one genome at 0.66, while real samples
+//! span 0.25–0.72. This augmentation shows the model reads as they would look in a
+//! genome of higher (or lower) GC without changing their labels:
+//! - in a coding read, third codon positions of the sense frame are changed to a
+//!   *synonymous* G/C (or A/T) ending, so the protein — and the absence of stops in the
+//!   coding frame — is unchanged, while the other five frames shift as they would;
+//! - in a non-coding read, A/T bases become G/C (A→G, T→C) or the reverse.
+
+use cdspred_core::code::{codon_index, GeneticCode};
+use cdspred_core::{ReadClass, Strand};
+use cdspred_data::sample::Rng;
+use cdspred_data::ReadLabel;
+
+/// Writes an augmented copy of `read` into `out`: `up` moves towards GC, else AT;
+/// `strength` is the share of eligible positions changed.
+pub fn gc_shift(read: &[u8], label: ReadLabel, code: &GeneticCode, up: bool, strength: f64, rng: &mut Rng, out: &mut Vec<u8>) {
+    out.clear();
+    out.extend_from_slice(read);
+    let ReadLabel::Class(class) = label else { return };
+    match class {
+        ReadClass::NonCoding => {
+            for b in out.iter_mut() {
+                let nb = match (up, *b) {
+                    (true, 0) => 2,  // A→G
+                    (true, 3) => 1,  // T→C
+                    (false, 2) => 0, // G→A
+                    (false, 1) => 3, // C→T
+                    _ => continue,
+                };
+                if rng.unit() < strength {
+                    *b = nb;
+                }
+            }
+        }
+        ReadClass::Coding(strand, frame) => {
+            let n = out.len();
+            let mut i = frame.offset() as usize;
+            while i + 3 <= n {
+                // Positions of the codon in read coordinates (sense order).
+                let pos: [usize; 3] = match strand {
+                    Strand::Plus => [i, i + 1, i + 2],
+                    Strand::Minus => [n - 1 - i, n - 2 - i, n - 3 - i],
+                };
+                let sense = |b: u8| if strand == Strand::Plus || b > 3 { b } else { 3 - b };
+                let c = [sense(out[pos[0]]), sense(out[pos[1]]), sense(out[pos[2]])];
+                let third_ok = if up { c[2] == 0 || c[2] == 3 } else { c[2] == 1 || c[2] == 2 };
+                if c.iter().all(|&b| b < 4) && third_ok && rng.unit() < strength {
+                    let aa = code.amino_acid(codon_index(&c));
+                    let choices: &[u8] = if up { &[1, 2] } else { &[0, 3] };
+                    let start = rng.below(2) as usize;
+                    for k in 0..2 {
+                        let nb = choices[(start + k) % 2];
+                        if code.amino_acid(codon_index(&[c[0], c[1], nb])) == aa {
+                            out[pos[2]] = sense(nb);
+                            break;
+                        }
+                    }
+                }
+                i += 3;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cdspred_core::code::translate;
+    use cdspred_core::dna::revcomp_codes;
+    use cdspred_core::{DnaSeq, Frame};
+
+    #[test]
+    fn coding_shift_keeps_the_protein_and_raises_gc() {
+        let code = GeneticCode::bacterial();
+        let sense = DnaSeq::from_ascii(b"GATGAAATTTTAAAAGATCTTACTGCAAATTATGAAGATTTTTAA").unwrap();
+        for strand in [Strand::Plus, Strand::Minus] {
+            let read = if strand == Strand::Plus { sense.codes().to_vec() } else { revcomp_codes(sense.codes()) };
+            let label = ReadLabel::Class(ReadClass::Coding(strand, Frame::new(1).unwrap()));
+            let mut out = Vec::new();
+            gc_shift(&read, label, &code, true, 1.0, &mut Rng::new(1), &mut out);
+            let back = if strand == Strand::Plus { out.clone() } else { revcomp_codes(&out) };
+            assert_eq!(translate(&back, 1, &code), translate(sense.codes(), 1, &code));
+            let gc = cdspred_core::dna::gc_fraction(&out);
+            assert!(gc > sense.gc() + 0.1, "{gc} vs {}", sense.gc());
+        }
+    }
+}
