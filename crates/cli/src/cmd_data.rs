@@ -40,7 +40,11 @@ pub fn run(cmd: DataCommand) -> Result<()> {
                 println!("{}\t{}\t{} bytes", o.path, o.sha256, o.bytes);
             }
             for (role, by_src) in &m.counts {
-                let n: usize = by_src.values().flat_map(|l| l.values()).flat_map(|x| x.values()).sum();
+                let n: usize = by_src
+                    .values()
+                    .flat_map(|l| l.values())
+                    .flat_map(|x| x.values())
+                    .sum();
                 println!("{role}: {n} reads from {} sources", by_src.len());
             }
             let skipped: usize = m.skipped.values().map(|s| s.0).sum();
@@ -54,10 +58,18 @@ pub fn run(cmd: DataCommand) -> Result<()> {
             let mut text = String::new();
             for (i, s) in ds.samples.iter().enumerate() {
                 let lab = matches!(s.label, cdspred_data::ReadLabel::Sense(true)) as u8;
-                text += &format!(">seed_{i}_sense{lab}\n{}\n", cdspred_core::dna::codes_to_ascii(ds.read(s)));
+                text += &format!(
+                    ">seed_{i}_sense{lab}\n{}\n",
+                    cdspred_core::dna::codes_to_ascii(ds.read(s))
+                );
             }
-            std::fs::write(&output, text).map_err(|e| anyhow::anyhow!("{}: {e}", output.display()))?;
-            println!("{} fragments written to {}", ds.samples.len(), output.display());
+            std::fs::write(&output, text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", output.display()))?;
+            println!(
+                "{} fragments written to {}",
+                ds.samples.len(),
+                output.display()
+            );
             Ok(())
         }
     }

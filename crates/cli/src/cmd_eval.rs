@@ -37,7 +37,11 @@ pub struct EvalArgs {
 
 pub fn run(a: EvalArgs) -> Result<()> {
     if a.truth.len() != a.reads.len() {
-        bail!("give one --reads file per --truth file ({} vs {})", a.reads.len(), a.truth.len());
+        bail!(
+            "give one --reads file per --truth file ({} vs {})",
+            a.reads.len(),
+            a.truth.len()
+        );
     }
     let files = crate::cmd_predict::load_model(a.model.as_deref())?;
     let pred = cdspred_model::Predictor::new(&files);

@@ -35,17 +35,26 @@ pub enum ModelCommand {
 }
 
 fn read_opt(p: &Path) -> String {
-    std::fs::read_to_string(p).map(|s| s.trim().to_string()).unwrap_or_default()
+    std::fs::read_to_string(p)
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
 }
 
 pub fn run(cmd: ModelCommand) -> Result<()> {
     match cmd {
-        ModelCommand::Promote { run, name, metrics, registry } => {
-            let mut files = ModelFiles::load(&run.join("best")).with_context(|| format!("run {}", run.display()))?;
+        ModelCommand::Promote {
+            run,
+            name,
+            metrics,
+            registry,
+        } => {
+            let mut files = ModelFiles::load(&run.join("best"))
+                .with_context(|| format!("run {}", run.display()))?;
             if name.is_empty() || name.contains(['/', '\\', '.']) {
                 bail!("model name {name:?} must be a plain word");
             }
-            let cfg: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run.join("config.json"))?)?;
+            let cfg: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(run.join("config.json"))?)?;
             let train_data = cfg["train_data"].as_str().unwrap_or_default();
             let manifest = Path::new(train_data).with_file_name("manifest.json");
             let card = &mut files.card;
@@ -56,7 +65,9 @@ pub fn run(cmd: ModelCommand) -> Result<()> {
             card.git_commit = read_opt(&run.join("git_commit.txt"));
             card.training_command = read_opt(&run.join("command.txt"));
             if let Some(m) = metrics {
-                card.metrics = serde_json::from_str(&std::fs::read_to_string(&m).with_context(|| m.display().to_string())?)?;
+                card.metrics = serde_json::from_str(
+                    &std::fs::read_to_string(&m).with_context(|| m.display().to_string())?,
+                )?;
             }
             card.limits = vec![
                 "Trained on error-free reads from bacterial genomes; sequencing errors, indels and damage patterns of ancient DNA are not modelled.".into(),
@@ -66,12 +77,22 @@ pub fn run(cmd: ModelCommand) -> Result<()> {
             ];
             let dest = registry.join(&name);
             files.save(&dest)?;
-            println!("promoted {} -> {} (weights sha256 {})", run.display(), dest.display(), files.card.weights_sha256);
+            println!(
+                "promoted {} -> {} (weights sha256 {})",
+                run.display(),
+                dest.display(),
+                files.card.weights_sha256
+            );
             Ok(())
         }
         ModelCommand::Info { model } => {
             let files = crate::cmd_predict::load_model(model.as_deref())?;
-            println!("{}", serde_json::to_string_pretty(&serde_json::json!({"config": files.config, "card": files.card}))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &serde_json::json!({"config": files.config, "card": files.card})
+                )?
+            );
             Ok(())
         }
     }

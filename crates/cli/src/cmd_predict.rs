@@ -60,7 +60,9 @@ pub fn load_model(dir: Option<&Path>) -> Result<ModelFiles> {
 /// `0` means all cores.
 pub fn thread_count(n: usize) -> usize {
     if n == 0 {
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
     } else {
         n
     }
@@ -84,7 +86,11 @@ fn reader_thread(inputs: Vec<String>, tx: mpsc::SyncSender<Chunk>) {
             match rd.next_record() {
                 Ok(Some(r)) => {
                     buf.push(r);
-                    if buf.len() == CHUNK && tx.send((std::mem::replace(&mut buf, Vec::with_capacity(CHUNK)), None)).is_err() {
+                    if buf.len() == CHUNK
+                        && tx
+                            .send((std::mem::replace(&mut buf, Vec::with_capacity(CHUNK)), None))
+                            .is_err()
+                    {
                         return;
                     }
                 }
@@ -117,14 +123,22 @@ pub fn run(a: PredictArgs) -> Result<()> {
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let out_name = a.output.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "<stdout>".into());
-    out.write_all(preamble(a.format).as_bytes()).with_context(|| format!("writing {out_name}"))?;
+    let out_name = a
+        .output
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "<stdout>".into());
+    out.write_all(preamble(a.format).as_bytes())
+        .with_context(|| format!("writing {out_name}"))?;
     let (tx, rx) = mpsc::sync_channel::<Chunk>(2);
     let inputs = a.inputs.clone();
     let reader = std::thread::spawn(move || reader_thread(inputs, tx));
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new_spinner();
-        b.set_style(indicatif::ProgressStyle::with_template("{spinner} {pos} reads {per_sec}").expect("valid template"));
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos} reads {per_sec}")
+                .expect("valid template"),
+        );
         b
     });
     let mut text = String::new();
@@ -137,7 +151,8 @@ pub fn run(a: PredictArgs) -> Result<()> {
         for (r, p) in records.iter().zip(&preds) {
             write_record(&mut text, a.format, r.id(), r.seq().codes(), p, &code);
         }
-        out.write_all(text.as_bytes()).with_context(|| format!("writing {out_name}"))?;
+        out.write_all(text.as_bytes())
+            .with_context(|| format!("writing {out_name}"))?;
         n += records.len() as u64;
         if let Some(b) = &bar {
             b.set_position(n);
@@ -148,7 +163,9 @@ pub fn run(a: PredictArgs) -> Result<()> {
         }
     }
     out.flush().with_context(|| format!("writing {out_name}"))?;
-    reader.join().map_err(|_| anyhow::anyhow!("reader thread failed"))?;
+    reader
+        .join()
+        .map_err(|_| anyhow::anyhow!("reader thread failed"))?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }

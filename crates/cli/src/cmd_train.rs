@@ -48,16 +48,27 @@ pub fn default_config() -> TrainConfig {
 }
 
 pub fn run(a: TrainArgs) -> Result<()> {
-    let cfg: TrainConfig = crate::config::load_with_overrides(&a.config, &a.overrides, &default_config())?;
+    let cfg: TrainConfig =
+        crate::config::load_with_overrides(&a.config, &a.overrides, &default_config())?;
     let run_dir = a.run_dir.unwrap_or_else(|| {
-        let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
         PathBuf::from("runs").join(format!("{secs}-{}", cfg.name))
     });
     std::fs::create_dir_all(&run_dir).with_context(|| run_dir.display().to_string())?;
     let command: Vec<String> = std::env::args().collect();
     std::fs::write(run_dir.join("command.txt"), command.join(" "))?;
-    let commit = std::process::Command::new("git").args(["rev-parse", "HEAD"]).output().ok().filter(|o| o.status.success());
-    let dirty = std::process::Command::new("git").args(["status", "--porcelain", "--untracked-files=no"]).output().ok();
+    let commit = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success());
+    let dirty = std::process::Command::new("git")
+        .args(["status", "--porcelain", "--untracked-files=no"])
+        .output()
+        .ok();
     if let Some(c) = commit {
         let mut s = String::from_utf8_lossy(&c.stdout).trim().to_string();
         if dirty.is_some_and(|d| !d.stdout.is_empty()) {
@@ -68,8 +79,10 @@ pub fn run(a: TrainArgs) -> Result<()> {
     let bar = if std::io::stderr().is_terminal() {
         let b = indicatif::ProgressBar::new(0);
         b.set_style(
-            indicatif::ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg} ETA {eta}")
-                .expect("valid template"),
+            indicatif::ProgressStyle::with_template(
+                "epoch {prefix} [{bar:30}] {pos}/{len} {msg} ETA {eta}",
+            )
+            .expect("valid template"),
         );
         Some(b)
     } else {
@@ -95,9 +108,19 @@ pub fn run(a: TrainArgs) -> Result<()> {
     for m in &report.epochs {
         println!(
             "{}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.1}",
-            m.epoch, m.train_loss, m.val_loss, m.val_accuracy, m.val_gene_mcc, m.val_frame, m.seconds
+            m.epoch,
+            m.train_loss,
+            m.val_loss,
+            m.val_accuracy,
+            m.val_gene_mcc,
+            m.val_frame,
+            m.seconds
         );
     }
-    println!("best epoch {} -> {}", report.best_epoch, report.best_dir.display());
+    println!(
+        "best epoch {} -> {}",
+        report.best_epoch,
+        report.best_dir.display()
+    );
     Ok(())
 }

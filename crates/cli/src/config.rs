@@ -6,23 +6,37 @@ use anyhow::{anyhow, bail, Result};
 
 /// Loads a TOML file, applies `key.sub=value` overrides (values parsed as TOML, bare
 /// words as strings) and rejects unknown keys with a suggestion.
-pub fn load_with_overrides<T: serde::de::DeserializeOwned + serde::Serialize>(path: &Path, overrides: &[String], template: &T) -> Result<T> {
+pub fn load_with_overrides<T: serde::de::DeserializeOwned + serde::Serialize>(
+    path: &Path,
+    overrides: &[String],
+    template: &T,
+) -> Result<T> {
     let text = std::fs::read_to_string(path).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-    let mut table: toml::Table = toml::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    let mut table: toml::Table =
+        toml::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
     let known: toml::Table = toml::Table::try_from(template).map_err(|e| anyhow!("{e}"))?;
     for key in table.keys() {
         if !known.contains_key(key) {
-            bail!("{}: unknown key {key:?}{}", path.display(), suggest(key, &known));
+            bail!(
+                "{}: unknown key {key:?}{}",
+                path.display(),
+                suggest(key, &known)
+            );
         }
     }
     for ov in overrides {
-        let (key, value) = ov.split_once('=').ok_or_else(|| anyhow!("override {ov:?} is not key=value"))?;
+        let (key, value) = ov
+            .split_once('=')
+            .ok_or_else(|| anyhow!("override {ov:?} is not key=value"))?;
         let path_keys: Vec<&str> = key.split('.').collect();
         let mut cur = &mut table;
         let mut known_cur = &known;
         for (i, k) in path_keys.iter().enumerate() {
             if !known_cur.contains_key(*k) {
-                bail!("override {ov:?}: unknown key {k:?}{}", suggest(k, known_cur));
+                bail!(
+                    "override {ov:?}: unknown key {k:?}{}",
+                    suggest(k, known_cur)
+                );
             }
             if i + 1 == path_keys.len() {
                 let v: toml::Value = toml::from_str::<toml::Table>(&format!("v = {value}"))
@@ -31,7 +45,9 @@ pub fn load_with_overrides<T: serde::de::DeserializeOwned + serde::Serialize>(pa
                     .unwrap_or_else(|| toml::Value::String(value.to_string()));
                 cur.insert(k.to_string(), v);
             } else {
-                known_cur = known_cur[*k].as_table().ok_or_else(|| anyhow!("override {ov:?}: {k:?} is not a table"))?;
+                known_cur = known_cur[*k]
+                    .as_table()
+                    .ok_or_else(|| anyhow!("override {ov:?}: {k:?} is not a table"))?;
                 cur = cur
                     .entry(k.to_string())
                     .or_insert_with(|| toml::Value::Table(Default::default()))
@@ -44,7 +60,9 @@ pub fn load_with_overrides<T: serde::de::DeserializeOwned + serde::Serialize>(pa
     for (k, v) in known {
         table.entry(k).or_insert(v);
     }
-    toml::Value::Table(table).try_into().map_err(|e| anyhow!("{}: {e}", path.display()))
+    toml::Value::Table(table)
+        .try_into()
+        .map_err(|e| anyhow!("{}: {e}", path.display()))
 }
 
 fn suggest(key: &str, known: &toml::Table) -> String {
@@ -54,7 +72,12 @@ fn suggest(key: &str, known: &toml::Table) -> String {
         .min()
         .filter(|(d, _)| *d <= 3)
         .map(|(_, k)| format!(" (did you mean {k:?}?)"))
-        .unwrap_or_else(|| format!(" (known: {})", known.keys().cloned().collect::<Vec<_>>().join(", ")))
+        .unwrap_or_else(|| {
+            format!(
+                " (known: {})",
+                known.keys().cloned().collect::<Vec<_>>().join(", ")
+            )
+        })
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -63,7 +86,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur.push((prev[j] + (ca != *cb) as usize).min(prev[j + 1] + 1).min(cur[j] + 1));
+            cur.push(
+                (prev[j] + (ca != *cb) as usize)
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1),
+            );
         }
         prev = cur;
     }

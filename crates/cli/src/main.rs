@@ -70,8 +70,11 @@ fn main() {
             _ => "debug",
         }
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("CDSPRED_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let sub = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CDSPRED_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let sub = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match cli.log_format {
         LogFormat::Json => sub.json().init(),
         LogFormat::Text => sub.init(),

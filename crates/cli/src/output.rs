@@ -23,7 +23,6 @@ pub enum Format {
     Ffn,
 }
 
-
 /// Text written before the first record.
 pub fn preamble(f: Format) -> &'static str {
     match f {
@@ -64,7 +63,14 @@ pub fn protein(codes: &[u8], p: &Prediction, code: &GeneticCode) -> Option<Strin
 }
 
 /// Appends one record's output to `out`.
-pub fn write_record(out: &mut String, f: Format, id: &str, codes: &[u8], p: &Prediction, code: &GeneticCode) {
+pub fn write_record(
+    out: &mut String,
+    f: Format,
+    id: &str,
+    codes: &[u8],
+    p: &Prediction,
+    code: &GeneticCode,
+) {
     let (strand, frame) = match p.best {
         Some((s, fr)) => (s.symbol().to_string(), fr.to_string()),
         None => (".".into(), ".".into()),
@@ -112,7 +118,11 @@ pub fn write_record(out: &mut String, f: Format, id: &str, codes: &[u8], p: &Pre
         Format::Faa | Format::Ffn => {
             for (k, s) in p.segments.iter().enumerate() {
                 let sense = segment_sense(codes, s);
-                let name = if p.segments.len() == 1 { id.to_string() } else { format!("{id}_seg{}", k + 1) };
+                let name = if p.segments.len() == 1 {
+                    id.to_string()
+                } else {
+                    format!("{id}_seg{}", k + 1)
+                };
                 let body = if f == Format::Faa {
                     translate(&sense, s.frame.offset() as usize, code)
                 } else {

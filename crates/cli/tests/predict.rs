@@ -17,13 +17,23 @@ fn run(args: &[&str]) -> Output {
 }
 
 fn run_stdin(args: &[&str], input: &[u8]) -> Output {
-    let mut c = bin().args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut c = bin()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     c.stdin.take().unwrap().write_all(input).unwrap();
     c.wait_with_output().unwrap()
 }
 
 fn stdout(o: &Output) -> String {
-    assert!(o.status.success(), "failed: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8(o.stdout.clone()).unwrap()
 }
 
@@ -38,7 +48,10 @@ fn tsv_contract_on_the_example() {
     let ex = example();
     let out = stdout(&run(&["predict", ex.to_str().unwrap()]));
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines[0], "id\tlength\tcoding_prob\tsense_prob\tstrand\tframe\tcall");
+    assert_eq!(
+        lines[0],
+        "id\tlength\tcoding_prob\tsense_prob\tstrand\tframe\tcall"
+    );
     assert_eq!(lines.len(), 401);
     let mut coding = 0;
     for (i, l) in lines[1..].iter().enumerate() {
@@ -74,7 +87,8 @@ fn output_is_identical_across_threads_and_compression() {
 #[test]
 fn lowercase_crlf_and_fastq_give_the_same_answers() {
     let fa = b">r1\nATGGCTGCTAAAGAAGCTCTGGCTAAAGAAATTGCTGCTCTGGAAAAAGCTGGCGCTAAAGTTATTGAAGCTAAA\n";
-    let lower = b">r1\r\natggctgctaaagaagctctggctaaagaaattgctgctctggaaaaagctggcgctaaagttattgaagctaaa\r\n";
+    let lower =
+        b">r1\r\natggctgctaaagaagctctggctaaagaaattgctgctctggaaaaagctggcgctaaagttattgaagctaaa\r\n";
     let seq = &fa[4..fa.len() - 1];
     let mut fq = b"@r1 desc\n".to_vec();
     fq.extend_from_slice(seq);
@@ -90,10 +104,17 @@ fn lowercase_crlf_and_fastq_give_the_same_answers() {
 fn iupac_codes_are_read_as_n_and_short_reads_are_too_short() {
     let input = b">amb\nATGRYKMSWBDHVNATGGCTGCTAAAGAAGCTCTGGCTAAAGAAATTGCTG\n>tiny\nACGTACGT\n";
     let out = stdout(&run_stdin(&["predict"], input));
-    let rows: Vec<Vec<&str>> = out.lines().skip(1).map(|l| l.split('\t').collect()).collect();
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').collect())
+        .collect();
     assert_eq!(rows[0][1], "51");
     assert_ne!(rows[0][6], "too_short");
-    assert_eq!(rows[1], vec!["tiny", "8", "NaN", "NaN", ".", ".", "too_short"]);
+    assert_eq!(
+        rows[1],
+        vec!["tiny", "8", "NaN", "NaN", ".", ".", "too_short"]
+    );
 }
 
 fn fails_with(input: &[u8], name: &str, needles: &[&str]) {
@@ -101,7 +122,12 @@ fn fails_with(input: &[u8], name: &str, needles: &[&str]) {
     let p = dir.path().join(name);
     std::fs::write(&p, input).unwrap();
     let out_file = dir.path().join("out.tsv");
-    let o = run(&["predict", p.to_str().unwrap(), "-o", out_file.to_str().unwrap()]);
+    let o = run(&[
+        "predict",
+        p.to_str().unwrap(),
+        "-o",
+        out_file.to_str().unwrap(),
+    ]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "stderr: {err}");
     assert!(!err.contains("panicked"), "{err}");
@@ -115,15 +141,37 @@ fn fails_with(input: &[u8], name: &str, needles: &[&str]) {
 
 #[test]
 fn bad_input_names_file_record_and_position() {
-    fails_with(b">a\nACGT\n>b\nACGTX\n", "bad.fa", &["bad.fa", "record 2 (b)", "line 4", "invalid base 'X' at column 5"]);
-    fails_with(b"@a\nACGT\n+\nIII\n", "q.fq", &["q.fq", "record 1 (a)", "quality length 3 differs from sequence length 4"]);
-    fails_with(b">a\n>b\nACGT\n", "empty.fa", &["empty.fa", "record 1 (a)", "empty record"]);
+    fails_with(
+        b">a\nACGT\n>b\nACGTX\n",
+        "bad.fa",
+        &[
+            "bad.fa",
+            "record 2 (b)",
+            "line 4",
+            "invalid base 'X' at column 5",
+        ],
+    );
+    fails_with(
+        b"@a\nACGT\n+\nIII\n",
+        "q.fq",
+        &[
+            "q.fq",
+            "record 1 (a)",
+            "quality length 3 differs from sequence length 4",
+        ],
+    );
+    fails_with(
+        b">a\n>b\nACGT\n",
+        "empty.fa",
+        &["empty.fa", "record 1 (a)", "empty record"],
+    );
     let mut gz = gzip(&std::fs::read(example()).unwrap());
     gz.truncate(gz.len() / 2);
     fails_with(&gz, "cut.fa.gz", &["cut.fa.gz", "record"]);
     let o = run(&["predict", "/nonexistent/reads.fa"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/reads.fa: record 0, line 0: cannot open"));
+    assert!(String::from_utf8_lossy(&o.stderr)
+        .contains("/nonexistent/reads.fa: record 0, line 0: cannot open"));
 }
 
 #[test]
@@ -138,7 +186,11 @@ fn rows_before_a_bad_record_are_kept() {
     let o = run(&["predict", p.to_str().unwrap(), "-o", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     let text = std::fs::read_to_string(out).unwrap();
-    assert_eq!(text.lines().count(), 401, "all 400 good rows and the header are written");
+    assert_eq!(
+        text.lines().count(),
+        401,
+        "all 400 good rows and the header are written"
+    );
 }
 
 #[test]
@@ -151,8 +203,16 @@ fn other_formats() {
         .map(|l| l.split('\t').map(String::from).collect::<Vec<_>>())
         .filter(|f| f[6] == "coding")
         .collect();
-    let jsonl = stdout(&run(&["predict", "--format", "jsonl", ex.to_str().unwrap()]));
-    let objs: Vec<serde_json::Value> = jsonl.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let jsonl = stdout(&run(&[
+        "predict",
+        "--format",
+        "jsonl",
+        ex.to_str().unwrap(),
+    ]));
+    let objs: Vec<serde_json::Value> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(objs.len(), 400);
     let with_protein = objs.iter().filter(|o| o["protein"].is_string()).count();
     assert_eq!(with_protein, coding.len());
@@ -163,10 +223,20 @@ fn other_formats() {
     let proteins: Vec<&str> = faa.lines().filter(|l| !l.starts_with('>')).collect();
     assert_eq!(proteins.len(), coding.len());
     // A coding call's protein has no internal stop in most reads.
-    let clean = proteins.iter().filter(|p| !p.trim_end_matches('*').contains('*')).count();
-    assert!(clean * 10 >= proteins.len() * 9, "{clean} of {}", proteins.len());
+    let clean = proteins
+        .iter()
+        .filter(|p| !p.trim_end_matches('*').contains('*'))
+        .count();
+    assert!(
+        clean * 10 >= proteins.len() * 9,
+        "{clean} of {}",
+        proteins.len()
+    );
     let ffn = stdout(&run(&["predict", "--format", "ffn", ex.to_str().unwrap()]));
-    assert_eq!(ffn.lines().filter(|l| l.starts_with('>')).count(), coding.len());
+    assert_eq!(
+        ffn.lines().filter(|l| l.starts_with('>')).count(),
+        coding.len()
+    );
 }
 
 #[test]
@@ -175,8 +245,20 @@ fn genetic_code_is_validated_and_changes_translation() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("unknown genetic code 7"));
     // TGA read through as Trp under table 4.
-    let read = b">r\nATGGCTTGAAAAGCTGAAGCTCTGGCTTGAGAAATTGCTGCTCTGGAAAAAGCTGGCGCTAAAGTTATTTGAGCTAAAGCT\n";
-    let t4 = stdout(&run_stdin(&["predict", "--format", "jsonl", "--table", "4", "--threshold", "0"], read));
+    let read =
+        b">r\nATGGCTTGAAAAGCTGAAGCTCTGGCTTGAGAAATTGCTGCTCTGGAAAAAGCTGGCGCTAAAGTTATTTGAGCTAAAGCT\n";
+    let t4 = stdout(&run_stdin(
+        &[
+            "predict",
+            "--format",
+            "jsonl",
+            "--table",
+            "4",
+            "--threshold",
+            "0",
+        ],
+        read,
+    ));
     let v: serde_json::Value = serde_json::from_str(t4.lines().next().unwrap()).unwrap();
     if v["strand"] == "+" && v["frame"] == "0" {
         assert!(v["protein"].as_str().unwrap().contains('W'));
@@ -186,9 +268,16 @@ fn genetic_code_is_validated_and_changes_translation() {
 #[test]
 fn long_sequences_are_windowed_in_gff() {
     let ex = std::fs::read_to_string(example()).unwrap();
-    let long: String = ex.lines().filter(|l| !l.starts_with('>')).take(30).collect();
+    let long: String = ex
+        .lines()
+        .filter(|l| !l.starts_with('>'))
+        .take(30)
+        .collect();
     let input = format!(">contig\n{long}\n");
-    let gff = stdout(&run_stdin(&["predict", "--format", "gff3"], input.as_bytes()));
+    let gff = stdout(&run_stdin(
+        &["predict", "--format", "gff3"],
+        input.as_bytes(),
+    ));
     for l in gff.lines().skip(1) {
         let f: Vec<&str> = l.split('\t').collect();
         let (s, e): (usize, usize) = (f[3].parse().unwrap(), f[4].parse().unwrap());

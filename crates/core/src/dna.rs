@@ -66,13 +66,20 @@ impl DnaSeq {
     }
 
     /// Appends parsed ASCII to `codes`; `offset` is added to reported positions.
-    pub fn extend_ascii(codes: &mut Vec<Base>, bytes: &[u8], offset: usize) -> Result<(), InvalidBase> {
+    pub fn extend_ascii(
+        codes: &mut Vec<Base>,
+        bytes: &[u8],
+        offset: usize,
+    ) -> Result<(), InvalidBase> {
         codes.reserve(bytes.len());
         for (i, &c) in bytes.iter().enumerate() {
             match base_of(c) {
                 Some(b) => codes.push(b),
                 None => {
-                    return Err(InvalidBase { position: offset + i + 1, byte: c as char });
+                    return Err(InvalidBase {
+                        position: offset + i + 1,
+                        byte: c as char,
+                    });
                 }
             }
         }
@@ -101,12 +108,16 @@ impl DnaSeq {
 
     /// The reverse complement.
     pub fn reverse_complement(&self) -> DnaSeq {
-        DnaSeq { codes: revcomp_codes(&self.codes) }
+        DnaSeq {
+            codes: revcomp_codes(&self.codes),
+        }
     }
 
     /// A sub-sequence `[start, end)`.
     pub fn slice(&self, start: usize, end: usize) -> DnaSeq {
-        DnaSeq { codes: self.codes[start..end].to_vec() }
+        DnaSeq {
+            codes: self.codes[start..end].to_vec(),
+        }
     }
 
     /// Share of G and C among the called (non-N) bases; 0 when none is called.
@@ -122,7 +133,11 @@ impl DnaSeq {
 
 /// Reverse complement of base codes (N stays N).
 pub fn revcomp_codes(codes: &[Base]) -> Vec<Base> {
-    codes.iter().rev().map(|&b| if b < 4 { 3 - b } else { N }).collect()
+    codes
+        .iter()
+        .rev()
+        .map(|&b| if b < 4 { 3 - b } else { N })
+        .collect()
 }
 
 /// Share of G and C among called bases.
@@ -145,7 +160,10 @@ pub fn gc_fraction(codes: &[Base]) -> f64 {
 
 /// Base codes as upper-case ASCII.
 pub fn codes_to_ascii(codes: &[Base]) -> String {
-    codes.iter().map(|&b| b"ACGTN"[b.min(4) as usize] as char).collect()
+    codes
+        .iter()
+        .map(|&b| b"ACGTN"[b.min(4) as usize] as char)
+        .collect()
 }
 
 impl fmt::Debug for DnaSeq {
@@ -171,7 +189,10 @@ mod tests {
         assert_eq!(s.codes(), &[0, 1, 2, 3, 4, 4, 4]);
         assert_eq!(
             DnaSeq::from_ascii(b"ACX").unwrap_err(),
-            InvalidBase { position: 3, byte: 'X' }
+            InvalidBase {
+                position: 3,
+                byte: 'X'
+            }
         );
         assert_eq!(DnaSeq::from_ascii(b"AC-").unwrap_err().position, 3);
     }

@@ -142,7 +142,10 @@ impl FastxReader<DynRead> {
             }
         };
         let reader: DynRead = if gz {
-            Box::new(BufReader::with_capacity(1 << 16, flate2::bufread::MultiGzDecoder::new(buf)))
+            Box::new(BufReader::with_capacity(
+                1 << 16,
+                flate2::bufread::MultiGzDecoder::new(buf),
+            ))
         } else {
             Box::new(buf)
         };
@@ -219,7 +222,10 @@ impl<R: BufRead> FastxReader<R> {
                 None => {
                     return Err(self.err(
                         Some(id),
-                        FastxErrorKind::InvalidBase { column: i + 1, byte: c as char },
+                        FastxErrorKind::InvalidBase {
+                            column: i + 1,
+                            byte: c as char,
+                        },
                     ))
                 }
             }
@@ -295,7 +301,10 @@ impl<R: BufRead> FastxReader<R> {
             e.line = header_line;
             return Err(e);
         }
-        Ok(Some(Record { id, seq: DnaSeq::from_codes(codes).expect("codes come from base_of") }))
+        Ok(Some(Record {
+            id,
+            seq: DnaSeq::from_codes(codes).expect("codes come from base_of"),
+        }))
     }
 
     fn next_fastq(&mut self) -> Result<Option<Record>, FastxError> {
@@ -314,11 +323,14 @@ impl<R: BufRead> FastxReader<R> {
         self.record_no += 1;
         if self.line.first() != Some(&b'@') {
             let c = self.line[0] as char;
-            return Err(self.err(None, FastxErrorKind::BadFastq(if c == '>' {
-                "FASTA header in a FASTQ file"
-            } else {
-                "header does not start with '@'"
-            })));
+            return Err(self.err(
+                None,
+                FastxErrorKind::BadFastq(if c == '>' {
+                    "FASTA header in a FASTQ file"
+                } else {
+                    "header does not start with '@'"
+                }),
+            ));
         }
         let id = self.header_id(None)?;
         if !self.next_line(Some(&id))? {
@@ -339,10 +351,16 @@ impl<R: BufRead> FastxReader<R> {
         if self.line.len() != seq_len {
             return Err(self.err(
                 Some(&id),
-                FastxErrorKind::QualityLength { seq: seq_len, qual: self.line.len() },
+                FastxErrorKind::QualityLength {
+                    seq: seq_len,
+                    qual: self.line.len(),
+                },
             ));
         }
-        Ok(Some(Record { id, seq: DnaSeq::from_codes(codes).expect("codes come from base_of") }))
+        Ok(Some(Record {
+            id,
+            seq: DnaSeq::from_codes(codes).expect("codes come from base_of"),
+        }))
     }
 }
 
@@ -392,7 +410,13 @@ mod tests {
     fn invalid_base_names_line_and_column() {
         let e = read_all(b">a\nACGT\n>b\nAC\nGX\n").unwrap_err();
         assert_eq!((e.record, e.line), (2, 5));
-        assert_eq!(e.kind, FastxErrorKind::InvalidBase { column: 2, byte: 'X' });
+        assert_eq!(
+            e.kind,
+            FastxErrorKind::InvalidBase {
+                column: 2,
+                byte: 'X'
+            }
+        );
         assert!(e.to_string().contains("t.fa: record 2 (b), line 5"), "{e}");
     }
 

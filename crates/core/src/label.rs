@@ -105,7 +105,14 @@ mod tests {
     fn index_round_trips() {
         for i in 0..ReadClass::COUNT {
             assert_eq!(ReadClass::from_index(i).unwrap().index(), i);
-            assert_eq!(ReadClass::from_index(i).unwrap().mirrored().mirrored().index(), i);
+            assert_eq!(
+                ReadClass::from_index(i)
+                    .unwrap()
+                    .mirrored()
+                    .mirrored()
+                    .index(),
+                i
+            );
         }
         assert!(ReadClass::from_index(7).is_none());
         assert!(Frame::new(3).is_none());

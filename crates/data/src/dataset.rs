@@ -89,7 +89,13 @@ impl Dataset {
     pub fn push(&mut self, codes: &[Base], label: ReadLabel, table: u8, source: u16) {
         let offset = self.codes.len() as u64;
         self.codes.extend_from_slice(codes);
-        self.samples.push(Sample { offset, len: codes.len() as u16, label, table, source });
+        self.samples.push(Sample {
+            offset,
+            len: codes.len() as u16,
+            label,
+            table,
+            source,
+        });
     }
 
     /// The bases of a read.
@@ -120,16 +126,22 @@ impl Dataset {
 
     /// Reads a dataset file.
     pub fn load(path: &Path) -> Result<Dataset, DatasetError> {
-        let err = |msg: String| DatasetError { file: path.display().to_string(), msg };
+        let err = |msg: String| DatasetError {
+            file: path.display().to_string(),
+            msg,
+        };
         let f = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
         let mut r = BufReader::new(f);
         let mut magic = vec![0u8; MAGIC.len()];
-        r.read_exact(&mut magic).map_err(|_| err("not a cds-predictor dataset (too short)".into()))?;
+        r.read_exact(&mut magic)
+            .map_err(|_| err("not a cds-predictor dataset (too short)".into()))?;
         if magic != MAGIC {
             return Err(err("not a cds-predictor dataset (bad magic line)".into()));
         }
         let mut raw = Vec::new();
-        flate2::read::GzDecoder::new(r).read_to_end(&mut raw).map_err(|e| err(format!("corrupt data: {e}")))?;
+        flate2::read::GzDecoder::new(r)
+            .read_to_end(&mut raw)
+            .map_err(|e| err(format!("corrupt data: {e}")))?;
         let mut ds = Dataset::default();
         let mut p = 0usize;
         let mut n = 0usize;
@@ -138,7 +150,8 @@ impl Dataset {
             if p + 6 > raw.len() {
                 return Err(err(format!("record {n} is truncated")));
             }
-            let label = ReadLabel::from_byte(raw[p]).ok_or_else(|| err(format!("record {n}: bad label {}", raw[p])))?;
+            let label = ReadLabel::from_byte(raw[p])
+                .ok_or_else(|| err(format!("record {n}: bad label {}", raw[p])))?;
             let table = raw[p + 1];
             let source = u16::from_le_bytes([raw[p + 2], raw[p + 3]]);
             let len = u16::from_le_bytes([raw[p + 4], raw[p + 5]]) as usize;

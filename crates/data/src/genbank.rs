@@ -25,13 +25,23 @@ pub fn read_genbank(path: &Path) -> Result<Genome, GenomeError> {
     while i < lines.len() {
         if !lines[i].starts_with("LOCUS") {
             if !lines[i].trim().is_empty() && genome.contigs.is_empty() && i == 0 {
-                return Err(parse_err(path, 1, "not a GenBank file: expected a LOCUS line"));
+                return Err(parse_err(
+                    path,
+                    1,
+                    "not a GenBank file: expected a LOCUS line",
+                ));
             }
             i += 1;
             continue;
         }
-        let id = lines[i].split_whitespace().nth(1).ok_or_else(|| parse_err(path, i + 1, "LOCUS without a name"))?;
-        let mut contig = Contig { id: id.to_string(), ..Default::default() };
+        let id = lines[i]
+            .split_whitespace()
+            .nth(1)
+            .ok_or_else(|| parse_err(path, i + 1, "LOCUS without a name"))?;
+        let mut contig = Contig {
+            id: id.to_string(),
+            ..Default::default()
+        };
         let mut features: Vec<Feature> = Vec::new();
         let mut codes = Vec::new();
         let mut section = "";
@@ -49,7 +59,11 @@ pub fn read_genbank(path: &Path) -> Result<Genome, GenomeError> {
                 } else if line.starts_with("ORIGIN") {
                     "origin"
                 } else if line.starts_with("LOCUS") {
-                    return Err(parse_err(path, i + 1, "LOCUS before the previous record's '//'"));
+                    return Err(parse_err(
+                        path,
+                        i + 1,
+                        "LOCUS before the previous record's '//'",
+                    ));
                 } else {
                     ""
                 };
@@ -57,7 +71,12 @@ pub fn read_genbank(path: &Path) -> Result<Genome, GenomeError> {
                 let key = line[..21.min(line.len())].trim();
                 let rest = line.get(21..).unwrap_or("").trim();
                 if !key.is_empty() {
-                    features.push(Feature { key: key.to_string(), location: rest.to_string(), qualifiers: Vec::new(), line: i + 1 });
+                    features.push(Feature {
+                        key: key.to_string(),
+                        location: rest.to_string(),
+                        qualifiers: Vec::new(),
+                        line: i + 1,
+                    });
                 } else if let Some(f) = features.last_mut() {
                     if rest.starts_with('/') {
                         f.qualifiers.push(rest.to_string());
@@ -70,8 +89,9 @@ pub fn read_genbank(path: &Path) -> Result<Genome, GenomeError> {
                 }
             } else if section == "origin" {
                 for word in line.split_whitespace().skip(1) {
-                    DnaSeq::extend_ascii(&mut codes, word.as_bytes(), 0)
-                        .map_err(|e| parse_err(path, i + 1, format!("in ORIGIN: {e} of the word {word:?}")))?;
+                    DnaSeq::extend_ascii(&mut codes, word.as_bytes(), 0).map_err(|e| {
+                        parse_err(path, i + 1, format!("in ORIGIN: {e} of the word {word:?}"))
+                    })?;
                 }
             }
             i += 1;
@@ -81,7 +101,11 @@ pub fn read_genbank(path: &Path) -> Result<Genome, GenomeError> {
         }
         contig.seq = DnaSeq::from_codes(codes).expect("parsed codes");
         if contig.seq.is_empty() {
-            genome.skipped.push(format!("{}: record {} has no sequence", path.display(), contig.id));
+            genome.skipped.push(format!(
+                "{}: record {} has no sequence",
+                path.display(),
+                contig.id
+            ));
             i += 1;
             continue;
         }
@@ -96,20 +120,36 @@ pub fn read_genbank(path: &Path) -> Result<Genome, GenomeError> {
             let loc = parse_location(&f.location).map_err(|m| parse_err(path, f.line, m))?;
             let Some(loc) = loc else { continue };
             let complete = !loc.partial && !loc.joined && !is_pseudo(&f.qualifiers);
-            let kind = if kind == FeatureKind::Cds && loc.joined { FeatureKind::Blocked } else { kind };
-            add_feature(&mut contig, &mut genome.skipped, where_, kind, loc.start, loc.end, loc.strand, complete);
+            let kind = if kind == FeatureKind::Cds && loc.joined {
+                FeatureKind::Blocked
+            } else {
+                kind
+            };
+            add_feature(
+                &mut contig,
+                &mut genome.skipped,
+                where_,
+                kind,
+                loc.start,
+                loc.end,
+                loc.strand,
+                complete,
+            );
         }
         genome.contigs.push(contig);
         i += 1;
     }
     if genome.contigs.is_empty() {
-        return Err(GenomeError::Empty { file: path.display().to_string() });
+        return Err(GenomeError::Empty {
+            file: path.display().to_string(),
+        });
     }
     Ok(genome)
 }
 
 fn is_pseudo(q: &[String]) -> bool {
-    q.iter().any(|q| q == "/pseudo" || q.starts_with("/pseudogene"))
+    q.iter()
+        .any(|q| q == "/pseudo" || q.starts_with("/pseudogene"))
 }
 
 /// A parsed feature location.
@@ -133,7 +173,11 @@ pub fn parse_location(loc: &str) -> Result<Option<Location>, String> {
     if s.contains(':') {
         return Ok(None);
     }
-    let strand = if s.starts_with("complement(") { Strand::Minus } else { Strand::Plus };
+    let strand = if s.starts_with("complement(") {
+        Strand::Minus
+    } else {
+        Strand::Plus
+    };
     let joined = s.contains("join(") || s.contains("order(");
     let strand = if joined && s.contains("complement(") && !s.starts_with("complement(") {
         // join(complement(a..b),complement(c..d))
@@ -149,7 +193,10 @@ pub fn parse_location(loc: &str) -> Result<Option<Location>, String> {
             cur.push(c);
         } else {
             if !cur.is_empty() {
-                nums.push(cur.parse::<usize>().map_err(|_| format!("bad number in location {loc:?}"))?);
+                nums.push(
+                    cur.parse::<usize>()
+                        .map_err(|_| format!("bad number in location {loc:?}"))?,
+                );
                 cur.clear();
             }
             if !(c.is_ascii_alphabetic() || "().,<>^".contains(c)) {
@@ -158,7 +205,10 @@ pub fn parse_location(loc: &str) -> Result<Option<Location>, String> {
         }
     }
     if !cur.is_empty() {
-        nums.push(cur.parse::<usize>().map_err(|_| format!("bad number in location {loc:?}"))?);
+        nums.push(
+            cur.parse::<usize>()
+                .map_err(|_| format!("bad number in location {loc:?}"))?,
+        );
     }
     if s.contains('^') || nums.len() < 2 {
         if nums.is_empty() {
@@ -166,11 +216,22 @@ pub fn parse_location(loc: &str) -> Result<Option<Location>, String> {
         }
         return Ok(None);
     }
-    let (lo, hi) = (*nums.iter().min().expect("≥2"), *nums.iter().max().expect("≥2"));
+    let (lo, hi) = (
+        *nums.iter().min().expect("≥2"),
+        *nums.iter().max().expect("≥2"),
+    );
     if lo == 0 {
-        return Err(format!("coordinate 0 in location {loc:?} (GenBank is 1-based)"));
+        return Err(format!(
+            "coordinate 0 in location {loc:?} (GenBank is 1-based)"
+        ));
     }
-    Ok(Some(Location { start: lo - 1, end: hi, strand, partial, joined }))
+    Ok(Some(Location {
+        start: lo - 1,
+        end: hi,
+        strand,
+        partial,
+        joined,
+    }))
 }
 
 #[cfg(test)]
@@ -180,10 +241,15 @@ mod tests {
     #[test]
     fn locations() {
         let l = parse_location("complement(<10..200)").unwrap().unwrap();
-        assert_eq!((l.start, l.end, l.strand, l.partial, l.joined), (9, 200, Strand::Minus, true, false));
+        assert_eq!(
+            (l.start, l.end, l.strand, l.partial, l.joined),
+            (9, 200, Strand::Minus, true, false)
+        );
         let l = parse_location("join(1..10,20..30)").unwrap().unwrap();
         assert!(l.joined && l.strand == Strand::Plus && l.end == 30);
-        let l = parse_location("join(complement(20..30),complement(1..10))").unwrap().unwrap();
+        let l = parse_location("join(complement(20..30),complement(1..10))")
+            .unwrap()
+            .unwrap();
         assert_eq!(l.strand, Strand::Minus);
         assert_eq!(parse_location("5^6").unwrap(), None);
         assert!(parse_location("1..x10?").is_err());

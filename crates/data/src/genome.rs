@@ -78,22 +78,40 @@ pub enum GenomeError {
 pub fn open_text(path: &Path) -> Result<Box<dyn BufRead>, GenomeError> {
     let f = std::fs::File::open(path).map_err(|e| io_err(path, e))?;
     let mut b = BufReader::new(f);
-    let gz = b.fill_buf().map_err(|e| io_err(path, e))?.starts_with(&[0x1f, 0x8b]);
-    Ok(if gz { Box::new(BufReader::new(flate2::bufread::MultiGzDecoder::new(b))) } else { Box::new(b) })
+    let gz = b
+        .fill_buf()
+        .map_err(|e| io_err(path, e))?
+        .starts_with(&[0x1f, 0x8b]);
+    Ok(if gz {
+        Box::new(BufReader::new(flate2::bufread::MultiGzDecoder::new(b)))
+    } else {
+        Box::new(b)
+    })
 }
 
 fn io_err(path: &Path, e: std::io::Error) -> GenomeError {
-    GenomeError::Io { file: path.display().to_string(), msg: e.to_string() }
+    GenomeError::Io {
+        file: path.display().to_string(),
+        msg: e.to_string(),
+    }
 }
 
 pub(crate) fn lines_of(path: &Path) -> Result<Vec<String>, GenomeError> {
     let mut s = String::new();
-    open_text(path)?.read_to_string(&mut s).map_err(|e| io_err(path, e))?;
-    Ok(s.lines().map(|l| l.trim_end_matches('\r').to_string()).collect())
+    open_text(path)?
+        .read_to_string(&mut s)
+        .map_err(|e| io_err(path, e))?;
+    Ok(s.lines()
+        .map(|l| l.trim_end_matches('\r').to_string())
+        .collect())
 }
 
 pub(crate) fn parse_err(path: &Path, line: usize, msg: impl Into<String>) -> GenomeError {
-    GenomeError::Parse { file: path.display().to_string(), line, msg: msg.into() }
+    GenomeError::Parse {
+        file: path.display().to_string(),
+        line,
+        msg: msg.into(),
+    }
 }
 
 /// Reads FASTA records (for genome sequences; whole file in memory).
@@ -108,7 +126,11 @@ pub fn read_fasta(path: &Path) -> Result<Vec<(String, DnaSeq)>, GenomeError> {
             out.push((id, Vec::new()));
         } else if !line.trim().is_empty() {
             let Some(last) = out.last_mut() else {
-                return Err(parse_err(path, i + 1, "sequence before the first '>' header"));
+                return Err(parse_err(
+                    path,
+                    i + 1,
+                    "sequence before the first '>' header",
+                ));
             };
             let before = last.1.len();
             DnaSeq::extend_ascii(&mut last.1, line.trim().as_bytes(), 0)
@@ -117,7 +139,9 @@ pub fn read_fasta(path: &Path) -> Result<Vec<(String, DnaSeq)>, GenomeError> {
         }
     }
     if out.is_empty() {
-        return Err(GenomeError::Empty { file: path.display().to_string() });
+        return Err(GenomeError::Empty {
+            file: path.display().to_string(),
+        });
     }
     Ok(out
         .into_iter()
@@ -149,8 +173,13 @@ pub(crate) fn add_feature(
     }
     match kind {
         FeatureKind::Cds => {
-            let complete = complete && (end - start) % 3 == 0;
-            contig.cds.push(Cds { start, end, strand, complete });
+            let complete = complete && (end - start).is_multiple_of(3);
+            contig.cds.push(Cds {
+                start,
+                end,
+                strand,
+                complete,
+            });
         }
         FeatureKind::Blocked => contig.blocked.push((start, end)),
     }
@@ -164,7 +193,16 @@ pub(crate) enum FeatureKind {
     Blocked,
 }
 
-const RNA_TYPES: &[&str] = &["tRNA", "rRNA", "ncRNA", "tmRNA", "misc_RNA", "RNA", "pseudogene", "pseudogenic_region"];
+const RNA_TYPES: &[&str] = &[
+    "tRNA",
+    "rRNA",
+    "ncRNA",
+    "tmRNA",
+    "misc_RNA",
+    "RNA",
+    "pseudogene",
+    "pseudogenic_region",
+];
 
 /// Reads GFF3 features onto contigs (from an embedded `##FASTA` section, or `fasta`).
 pub fn read_gff(gff: &Path, fasta: Option<&Path>) -> Result<Genome, GenomeError> {
@@ -176,27 +214,47 @@ pub fn read_gff(gff: &Path, fasta: Option<&Path>) -> Result<Genome, GenomeError>
             let mut recs: Vec<(String, Vec<u8>)> = Vec::new();
             for (i, line) in lines.iter().enumerate().skip(at + 1) {
                 if let Some(h) = line.strip_prefix('>') {
-                    recs.push((h.split_whitespace().next().unwrap_or("").to_string(), Vec::new()));
+                    recs.push((
+                        h.split_whitespace().next().unwrap_or("").to_string(),
+                        Vec::new(),
+                    ));
                 } else if let Some(last) = recs.last_mut() {
                     DnaSeq::extend_ascii(&mut last.1, line.trim().as_bytes(), 0)
                         .map_err(|e| parse_err(gff, i + 1, format!("{e} of the line")))?;
                 }
             }
-            recs.into_iter().map(|(id, c)| (id, DnaSeq::from_codes(c).expect("parsed codes"))).collect()
+            recs.into_iter()
+                .map(|(id, c)| (id, DnaSeq::from_codes(c).expect("parsed codes")))
+                .collect()
         }
         (None, None) => {
-            return Err(GenomeError::Empty { file: format!("{} (no ##FASTA section and no FASTA file)", gff.display()) })
+            return Err(GenomeError::Empty {
+                file: format!("{} (no ##FASTA section and no FASTA file)", gff.display()),
+            })
         }
     };
     if seqs.is_empty() || seqs.iter().all(|s| s.1.is_empty()) {
-        return Err(GenomeError::Empty { file: gff.display().to_string() });
+        return Err(GenomeError::Empty {
+            file: gff.display().to_string(),
+        });
     }
     let mut genome = Genome {
-        contigs: seqs.into_iter().map(|(id, seq)| Contig { id, seq, ..Default::default() }).collect(),
+        contigs: seqs
+            .into_iter()
+            .map(|(id, seq)| Contig {
+                id,
+                seq,
+                ..Default::default()
+            })
+            .collect(),
         skipped: Vec::new(),
     };
-    let index: std::collections::HashMap<String, usize> =
-        genome.contigs.iter().enumerate().map(|(i, c)| (c.id.clone(), i)).collect();
+    let index: std::collections::HashMap<String, usize> = genome
+        .contigs
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.clone(), i))
+        .collect();
     let end = fasta_at.unwrap_or(lines.len());
     for (i, line) in lines[..end].iter().enumerate() {
         if line.starts_with('#') || line.trim().is_empty() {
@@ -204,7 +262,11 @@ pub fn read_gff(gff: &Path, fasta: Option<&Path>) -> Result<Genome, GenomeError>
         }
         let f: Vec<&str> = line.split('\t').collect();
         if f.len() < 9 {
-            return Err(parse_err(gff, i + 1, format!("expected 9 tab-separated columns, found {}", f.len())));
+            return Err(parse_err(
+                gff,
+                i + 1,
+                format!("expected 9 tab-separated columns, found {}", f.len()),
+            ));
         }
         let kind = if f[2] == "CDS" {
             FeatureKind::Cds
@@ -214,11 +276,21 @@ pub fn read_gff(gff: &Path, fasta: Option<&Path>) -> Result<Genome, GenomeError>
             continue;
         };
         let num = |s: &str, what: &str| {
-            s.parse::<usize>().map_err(|_| parse_err(gff, i + 1, format!("{what} {s:?} is not a positive integer")))
+            s.parse::<usize>().map_err(|_| {
+                parse_err(
+                    gff,
+                    i + 1,
+                    format!("{what} {s:?} is not a positive integer"),
+                )
+            })
         };
         let (start, stop) = (num(f[3], "start")?, num(f[4], "end")?);
         if start == 0 || stop < start {
-            return Err(parse_err(gff, i + 1, format!("bad coordinates {start}..{stop}")));
+            return Err(parse_err(
+                gff,
+                i + 1,
+                format!("bad coordinates {start}..{stop}"),
+            ));
         }
         let strand = match f[6] {
             "+" => Strand::Plus,
@@ -226,16 +298,32 @@ pub fn read_gff(gff: &Path, fasta: Option<&Path>) -> Result<Genome, GenomeError>
             s => return Err(parse_err(gff, i + 1, format!("strand {s:?} is not + or -"))),
         };
         let Some(&ci) = index.get(f[0]) else {
-            genome.skipped.push(format!("{}:{}: unknown sequence {:?}", gff.display(), i + 1, f[0]));
+            genome.skipped.push(format!(
+                "{}:{}: unknown sequence {:?}",
+                gff.display(),
+                i + 1,
+                f[0]
+            ));
             continue;
         };
         let attrs = f[8];
-        let partial = attrs.split(';').any(|a| a.starts_with("partial=") && a != "partial=00");
+        let partial = attrs
+            .split(';')
+            .any(|a| a.starts_with("partial=") && a != "partial=00");
         let pseudo = attrs.contains("pseudo=true") || attrs.contains("pseudogene=");
         let complete = !partial && !pseudo && (f[7] == "0" || f[7] == ".");
         let where_ = format!("{}:{}", gff.display(), i + 1);
         let c = &mut genome.contigs[ci];
-        add_feature(c, &mut genome.skipped, where_, kind, start - 1, stop, strand, complete);
+        add_feature(
+            c,
+            &mut genome.skipped,
+            where_,
+            kind,
+            start - 1,
+            stop,
+            strand,
+            complete,
+        );
     }
     Ok(genome)
 }
@@ -245,35 +333,75 @@ pub fn read_gff(gff: &Path, fasta: Option<&Path>) -> Result<Genome, GenomeError>
 pub fn read_fasta_faa(fasta: &Path, faa: &Path) -> Result<Genome, GenomeError> {
     let seqs = read_fasta(fasta)?;
     let mut genome = Genome {
-        contigs: seqs.into_iter().map(|(id, seq)| Contig { id, seq, ..Default::default() }).collect(),
+        contigs: seqs
+            .into_iter()
+            .map(|(id, seq)| Contig {
+                id,
+                seq,
+                ..Default::default()
+            })
+            .collect(),
         skipped: Vec::new(),
     };
     for (i, line) in lines_of(faa)?.iter().enumerate() {
-        let Some(h) = line.strip_prefix('>') else { continue };
+        let Some(h) = line.strip_prefix('>') else {
+            continue;
+        };
         let parts: Vec<&str> = h.split(" # ").collect();
         if parts.len() < 5 {
-            return Err(parse_err(faa, i + 1, "expected '>id # start # end # strand # attributes'"));
+            return Err(parse_err(
+                faa,
+                i + 1,
+                "expected '>id # start # end # strand # attributes'",
+            ));
         }
         let id = parts[0].trim();
         let contig = id.rsplit_once('_').map(|x| x.0).unwrap_or(id);
-        let num = |s: &str| s.trim().parse::<usize>().map_err(|_| parse_err(faa, i + 1, format!("bad number {s:?}")));
+        let num = |s: &str| {
+            s.trim()
+                .parse::<usize>()
+                .map_err(|_| parse_err(faa, i + 1, format!("bad number {s:?}")))
+        };
         let (start, stop) = (num(parts[1])?, num(parts[2])?);
         let strand = match parts[3].trim() {
             "1" => Strand::Plus,
             "-1" => Strand::Minus,
-            s => return Err(parse_err(faa, i + 1, format!("strand {s:?} is not 1 or -1"))),
+            s => {
+                return Err(parse_err(
+                    faa,
+                    i + 1,
+                    format!("strand {s:?} is not 1 or -1"),
+                ))
+            }
         };
         let complete = parts[4].contains("partial=00");
         let Some(ci) = genome.contigs.iter().position(|c| c.id == contig) else {
-            genome.skipped.push(format!("{}:{}: unknown sequence {contig:?}", faa.display(), i + 1));
+            genome.skipped.push(format!(
+                "{}:{}: unknown sequence {contig:?}",
+                faa.display(),
+                i + 1
+            ));
             continue;
         };
         if start == 0 || stop < start {
-            return Err(parse_err(faa, i + 1, format!("bad coordinates {start}..{stop}")));
+            return Err(parse_err(
+                faa,
+                i + 1,
+                format!("bad coordinates {start}..{stop}"),
+            ));
         }
         let where_ = format!("{}:{}", faa.display(), i + 1);
         let c = &mut genome.contigs[ci];
-        add_feature(c, &mut genome.skipped, where_, FeatureKind::Cds, start - 1, stop, strand, complete);
+        add_feature(
+            c,
+            &mut genome.skipped,
+            where_,
+            FeatureKind::Cds,
+            start - 1,
+            stop,
+            strand,
+            complete,
+        );
     }
     Ok(genome)
 }

@@ -135,7 +135,10 @@ pub enum RecipeError {
 impl Recipe {
     /// Reads and checks a recipe; returns it with its folder (for relative paths).
     pub fn load(path: &Path) -> Result<(Recipe, PathBuf), RecipeError> {
-        let err = |msg: String| RecipeError::Recipe { file: path.display().to_string(), msg };
+        let err = |msg: String| RecipeError::Recipe {
+            file: path.display().to_string(),
+            msg,
+        };
         let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
         let r: Recipe = toml::from_str(&text).map_err(|e| err(e.to_string()))?;
         r.check().map_err(err)?;
@@ -147,8 +150,14 @@ impl Recipe {
             return Err("lengths must be a non-empty list of 8..=10000".into());
         }
         for s in &self.sources {
-            cdspred_core::GeneticCode::new(s.table as u32).map_err(|e| format!("source {:?}: {e}", s.name))?;
-            let kinds = [s.genbank.is_some(), s.gff.is_some() && s.fasta.is_none(), s.fasta.is_some(), s.seed_csv.is_some()];
+            cdspred_core::GeneticCode::new(s.table as u32)
+                .map_err(|e| format!("source {:?}: {e}", s.name))?;
+            let kinds = [
+                s.genbank.is_some(),
+                s.gff.is_some() && s.fasta.is_none(),
+                s.fasta.is_some(),
+                s.seed_csv.is_some(),
+            ];
             if kinds.iter().filter(|k| **k).count() != 1 {
                 return Err(format!(
                     "source {:?}: give exactly one of genbank, gff (with ##FASTA), fasta (+ gff or faa), seed_csv",
@@ -159,7 +168,10 @@ impl Recipe {
                 return Err(format!("source {:?}: fasta needs gff or faa", s.name));
             }
             if !(0.0..1.0).contains(&s.val_fraction) {
-                return Err(format!("source {:?}: val_fraction must be in [0, 1)", s.name));
+                return Err(format!(
+                    "source {:?}: val_fraction must be in [0, 1)",
+                    s.name
+                ));
             }
         }
         Ok(())
@@ -169,7 +181,16 @@ impl Recipe {
 impl Source {
     /// The input files of this source.
     pub fn files(&self) -> Vec<&PathBuf> {
-        [&self.genbank, &self.gff, &self.fasta, &self.faa, &self.seed_csv].into_iter().flatten().collect()
+        [
+            &self.genbank,
+            &self.gff,
+            &self.fasta,
+            &self.faa,
+            &self.seed_csv,
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
     }
 
     fn load_genome(&self, dir: &Path) -> Result<Genome, GenomeError> {
@@ -181,7 +202,9 @@ impl Source {
         } else if let Some(g) = &self.gff {
             read_gff(&p(g), self.fasta.as_ref().map(p).as_deref())
         } else {
-            Err(GenomeError::Empty { file: self.name.clone() })
+            Err(GenomeError::Empty {
+                file: self.name.clone(),
+            })
         }
     }
 }
@@ -200,8 +223,15 @@ pub struct FileSum {
 fn file_sum(path: &Path) -> Result<FileSum, String> {
     use sha2::{Digest, Sha256};
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(FileSum { path: path.display().to_string(), sha256: hex::encode(Sha256::digest(&bytes)), bytes: bytes.len() as u64 })
+    Ok(FileSum {
+        path: path.display().to_string(),
+        sha256: hex::encode(Sha256::digest(&bytes)),
+        bytes: bytes.len() as u64,
+    })
 }
+
+/// Reads per role → source → label → length.
+pub type Counts = BTreeMap<String, BTreeMap<String, BTreeMap<String, BTreeMap<usize, usize>>>>;
 
 /// The data version: what went in, what came out, how many of what.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -213,7 +243,7 @@ pub struct Manifest {
     /// Every output file.
     pub outputs: Vec<FileSum>,
     /// Reads per role → source → label → length.
-    pub counts: BTreeMap<String, BTreeMap<String, BTreeMap<String, BTreeMap<usize, usize>>>>,
+    pub counts: Counts,
     /// Sampling statistics per source.
     pub stats: BTreeMap<String, serde_json::Value>,
     /// Features skipped while reading (first 50 per source) and their count.
@@ -234,7 +264,10 @@ fn label_name(l: ReadLabel) -> String {
 /// Builds the datasets of a recipe into `out`; returns the manifest (also written).
 pub fn build(recipe_path: &Path, out: &Path) -> Result<Manifest, RecipeError> {
     let (recipe, dir) = Recipe::load(recipe_path)?;
-    let oerr = |file: &Path, msg: String| RecipeError::Output { file: file.display().to_string(), msg };
+    let oerr = |file: &Path, msg: String| RecipeError::Output {
+        file: file.display().to_string(),
+        msg,
+    };
     std::fs::create_dir_all(out).map_err(|e| oerr(out, e.to_string()))?;
     let mut rng = Rng::new(recipe.seed);
     let mut sets: BTreeMap<Role, Dataset> = BTreeMap::new();
@@ -246,12 +279,21 @@ pub fn build(recipe_path: &Path, out: &Path) -> Result<Manifest, RecipeError> {
         stats: BTreeMap::new(),
         skipped: BTreeMap::new(),
     };
-    manifest.inputs.push(file_sum(recipe_path).map_err(|m| oerr(recipe_path, m))?);
+    manifest
+        .inputs
+        .push(file_sum(recipe_path).map_err(|m| oerr(recipe_path, m))?);
     for (si, s) in recipe.sources.iter().enumerate() {
-        let serr = |err| RecipeError::Source { source_name: s.name.clone(), err };
+        let serr = |err| RecipeError::Source {
+            source_name: s.name.clone(),
+            err,
+        };
         for f in s.files() {
-            let sum = file_sum(&dir.join(f))
-                .map_err(|msg| serr(GenomeError::Io { file: dir.join(f).display().to_string(), msg }))?;
+            let sum = file_sum(&dir.join(f)).map_err(|msg| {
+                serr(GenomeError::Io {
+                    file: dir.join(f).display().to_string(),
+                    msg,
+                })
+            })?;
             manifest.inputs.push(sum);
         }
         if let Some(csv) = &s.seed_csv {
@@ -260,21 +302,34 @@ pub fn build(recipe_path: &Path, out: &Path) -> Result<Manifest, RecipeError> {
             continue;
         }
         let genome = s.load_genome(&dir).map_err(serr)?;
-        manifest
-            .skipped
-            .insert(s.name.clone(), (genome.skipped.len(), genome.skipped.iter().take(50).cloned().collect()));
+        manifest.skipped.insert(
+            s.name.clone(),
+            (
+                genome.skipped.len(),
+                genome.skipped.iter().take(50).cloned().collect(),
+            ),
+        );
         let lengths = s.lengths.clone().unwrap_or_else(|| recipe.lengths.clone());
         // Split by record: a record's reads all go to one side.
         let (mut main, mut held) = (genome.clone(), Genome::default());
         if s.val_fraction > 0.0 {
-            let (m, h): (Vec<_>, Vec<_>) =
-                genome.contigs.into_iter().partition(|c| (fnv(&c.id) % 10_000) as f64 >= s.val_fraction * 10_000.0);
+            let (m, h): (Vec<_>, Vec<_>) = genome
+                .contigs
+                .into_iter()
+                .partition(|c| (fnv(&c.id) % 10_000) as f64 >= s.val_fraction * 10_000.0);
             main.contigs = m;
             held.contigs = h;
         }
-        let other = if s.role == Role::Train { Role::Validation } else { Role::Train };
+        let other = if s.role == Role::Train {
+            Role::Validation
+        } else {
+            Role::Train
+        };
         let mut all_stats = Vec::new();
-        for (g, role, frac) in [(&main, s.role, 1.0 - s.val_fraction), (&held, other, s.val_fraction)] {
+        for (g, role, frac) in [
+            (&main, s.role, 1.0 - s.val_fraction),
+            (&held, other, s.val_fraction),
+        ] {
             if g.contigs.is_empty() || frac <= 0.0 {
                 continue;
             }
@@ -287,9 +342,12 @@ pub fn build(recipe_path: &Path, out: &Path) -> Result<Manifest, RecipeError> {
                 source: si as u16,
             };
             let st: SampleStats = sample_genome(g, &spec, &mut rng, sets.entry(role).or_default());
-            all_stats.push(serde_json::json!({"role": role, "records": g.contigs.len(), "stats": st}));
+            all_stats
+                .push(serde_json::json!({"role": role, "records": g.contigs.len(), "stats": st}));
         }
-        manifest.stats.insert(s.name.clone(), serde_json::Value::Array(all_stats));
+        manifest
+            .stats
+            .insert(s.name.clone(), serde_json::Value::Array(all_stats));
     }
     for (role, ds) in &sets {
         let rname = match role {
@@ -298,11 +356,18 @@ pub fn build(recipe_path: &Path, out: &Path) -> Result<Manifest, RecipeError> {
         };
         let path = out.join(format!("{rname}.ds"));
         ds.write(&path).map_err(|e| oerr(&path, e.to_string()))?;
-        manifest.outputs.push(file_sum(&path).map_err(|m| oerr(&path, m))?);
+        manifest
+            .outputs
+            .push(file_sum(&path).map_err(|m| oerr(&path, m))?);
         let c = manifest.counts.entry(rname.into()).or_default();
         for smp in &ds.samples {
             let src = recipe.sources[smp.source as usize].name.clone();
-            *c.entry(src).or_default().entry(label_name(smp.label)).or_default().entry(smp.len as usize).or_default() += 1;
+            *c.entry(src)
+                .or_default()
+                .entry(label_name(smp.label))
+                .or_default()
+                .entry(smp.len as usize)
+                .or_default() += 1;
         }
     }
     let mpath = out.join("manifest.json");
@@ -312,5 +377,7 @@ pub fn build(recipe_path: &Path, out: &Path) -> Result<Manifest, RecipeError> {
 }
 
 fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    })
 }

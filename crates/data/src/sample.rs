@@ -86,18 +86,20 @@ pub struct SampleStats {
 const K: usize = 24;
 
 fn kmers(codes: &[u8], step: usize) -> impl Iterator<Item = u64> + '_ {
-    (0..codes.len().saturating_sub(K - 1)).step_by(step).filter_map(move |i| {
-        let w = &codes[i..i + K];
-        if w.iter().any(|&b| b > 3) {
-            return None;
-        }
-        let (mut f, mut r) = (0u64, 0u64);
-        for j in 0..K {
-            f = (f << 2) | w[j] as u64;
-            r = (r << 2) | (3 - w[K - 1 - j]) as u64;
-        }
-        Some(f.min(r))
-    })
+    (0..codes.len().saturating_sub(K - 1))
+        .step_by(step)
+        .filter_map(move |i| {
+            let w = &codes[i..i + K];
+            if w.iter().any(|&b| b > 3) {
+                return None;
+            }
+            let (mut f, mut r) = (0u64, 0u64);
+            for j in 0..K {
+                f = (f << 2) | w[j] as u64;
+                r = (r << 2) | (3 - w[K - 1 - j]) as u64;
+            }
+            Some(f.min(r))
+        })
 }
 
 /// Keeps a region unless half its sampled k-mers were seen; records its k-mers.
@@ -121,7 +123,12 @@ struct Region {
 }
 
 /// Draws reads from a genome into `out`.
-pub fn sample_genome(genome: &Genome, spec: &SampleSpec, rng: &mut Rng, out: &mut Dataset) -> SampleStats {
+pub fn sample_genome(
+    genome: &Genome,
+    spec: &SampleSpec,
+    rng: &mut Rng,
+    out: &mut Dataset,
+) -> SampleStats {
     let mut stats = SampleStats::default();
     let mut seen = HashSet::new();
     let mut coding: Vec<Region> = Vec::new();
@@ -141,7 +148,12 @@ pub fn sample_genome(genome: &Genome, spec: &SampleSpec, rng: &mut Rng, out: &mu
                 stats.cds_redundant += 1;
                 continue;
             }
-            coding.push(Region { contig: ci, start: g.start, end: g.end, strand: g.strand });
+            coding.push(Region {
+                contig: ci,
+                start: g.start,
+                end: g.end,
+                strand: g.strand,
+            });
         }
         let mut i = 0;
         while i < n {
@@ -157,7 +169,12 @@ pub fn sample_genome(genome: &Genome, spec: &SampleSpec, rng: &mut Rng, out: &mu
                 stats.intergenic_redundant += 1;
                 continue;
             }
-            free.push(Region { contig: ci, start: s, end: i, strand: Strand::Plus });
+            free.push(Region {
+                contig: ci,
+                start: s,
+                end: i,
+                strand: Strand::Plus,
+            });
         }
     }
     for (want, is_coding) in [(spec.coding, true), (spec.noncoding, false)] {
@@ -227,7 +244,11 @@ fn draw(
         } else {
             ReadClass::NonCoding
         };
-        return Some(if rng.below(2) == 1 { (revcomp_codes(seq), class.mirrored()) } else { (seq.to_vec(), class) });
+        return Some(if rng.below(2) == 1 {
+            (revcomp_codes(seq), class.mirrored())
+        } else {
+            (seq.to_vec(), class)
+        });
     }
     None
 }
@@ -260,22 +281,45 @@ mod tests {
                 id: "c".into(),
                 seq,
                 cds: vec![
-                    Cds { start: 10, end: 10 + g, strand: Strand::Plus, complete: true },
-                    Cds { start: 20 + g, end: 20 + 2 * g, strand: Strand::Minus, complete: true },
+                    Cds {
+                        start: 10,
+                        end: 10 + g,
+                        strand: Strand::Plus,
+                        complete: true,
+                    },
+                    Cds {
+                        start: 20 + g,
+                        end: 20 + 2 * g,
+                        strand: Strand::Minus,
+                        complete: true,
+                    },
                 ],
                 blocked: vec![],
             }],
             skipped: vec![],
         };
-        let spec = SampleSpec { lengths: vec![60, 99], coding: 200, noncoding: 0, dedup: false, table: 11, source: 0 };
+        let spec = SampleSpec {
+            lengths: vec![60, 99],
+            coding: 200,
+            noncoding: 0,
+            dedup: false,
+            table: 11,
+            source: 0,
+        };
         let mut ds = Dataset::default();
         let st = sample_genome(&genome, &spec, &mut rng, &mut ds);
         assert_eq!(st.coding, 200);
         let code = GeneticCode::bacterial();
         for s in &ds.samples {
-            let ReadLabel::Class(ReadClass::Coding(strand, frame)) = s.label else { panic!() };
+            let ReadLabel::Class(ReadClass::Coding(strand, frame)) = s.label else {
+                panic!()
+            };
             let read = ds.read(s).to_vec();
-            let sense = if strand == Strand::Plus { read } else { revcomp_codes(&read) };
+            let sense = if strand == Strand::Plus {
+                read
+            } else {
+                revcomp_codes(&read)
+            };
             let prot = translate(&sense, frame.offset() as usize, &code);
             assert!(!prot.trim_end_matches('*').contains('*'), "{prot}");
         }

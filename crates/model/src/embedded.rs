@@ -13,7 +13,12 @@ const CARD: &[u8] = include_bytes!("../../../models/default/card.json");
 
 /// Loads the embedded default model.
 pub fn default_model() -> Result<ModelFiles, ModelError> {
-    ModelFiles::from_bytes(Path::new("<embedded>/models/default"), CONFIG, WEIGHTS, CARD)
+    ModelFiles::from_bytes(
+        Path::new("<embedded>/models/default"),
+        CONFIG,
+        WEIGHTS,
+        CARD,
+    )
 }
 
 /// sha256 of the embedded weight bytes (the registry check compares it with the card).

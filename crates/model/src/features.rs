@@ -38,7 +38,11 @@ impl TableContext {
         for (c, s) in stop.iter_mut().enumerate().take(64) {
             *s = code.is_stop(c);
         }
-        TableContext { code, synonym, stop }
+        TableContext {
+            code,
+            synonym,
+            stop,
+        }
     }
     /// The genetic code.
     pub fn code(&self) -> &GeneticCode {
@@ -73,7 +77,11 @@ impl FrameInputs {
         let gc = fwd_freq[1] + fwd_freq[2];
         let nfrac = counts[4] as f32 / len.max(1) as f32;
         for frame in 0..FRAMES {
-            let (seq, freq) = if frame < 3 { (read, &fwd_freq) } else { (&rc[..], &rev_freq) };
+            let (seq, freq) = if frame < 3 {
+                (read, &fwd_freq)
+            } else {
+                (&rc[..], &rev_freq)
+            };
             let offset = frame % 3;
             let ids = &mut self.ids[frame];
             ids.clear();

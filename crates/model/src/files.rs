@@ -138,15 +138,27 @@ impl ModelFiles {
             let path = dir.join(name);
             std::fs::read(&path).map_err(|source| ModelError::Io { path, source })
         };
-        let (cfg, w, card) = (read("config.json")?, read("model.safetensors")?, read("card.json")?);
+        let (cfg, w, card) = (
+            read("config.json")?,
+            read("model.safetensors")?,
+            read("card.json")?,
+        );
         Self::from_bytes(dir, &cfg, &w, &card)
     }
 
     /// Parses the three files' contents; `dir` names them in errors.
-    pub fn from_bytes(dir: &Path, cfg: &[u8], weights: &[u8], card: &[u8]) -> Result<ModelFiles, ModelError> {
+    pub fn from_bytes(
+        dir: &Path,
+        cfg: &[u8],
+        weights: &[u8],
+        card: &[u8],
+    ) -> Result<ModelFiles, ModelError> {
         let cpath = dir.join("config.json");
         let config: ModelConfig =
-            serde_json::from_slice(cfg).map_err(|source| ModelError::Json { path: cpath.clone(), source })?;
+            serde_json::from_slice(cfg).map_err(|source| ModelError::Json {
+                path: cpath.clone(),
+                source,
+            })?;
         if config.arch != ARCH || config.format_version != FORMAT_VERSION {
             return Err(ModelError::Unsupported {
                 path: cpath,
@@ -156,13 +168,26 @@ impl ModelFiles {
                 ),
             });
         }
-        if config.min_len < 8 || config.window < config.min_len || config.stride == 0 || config.max_len < config.window {
-            return Err(ModelError::Unsupported { path: cpath, msg: "inconsistent lengths".into() });
+        if config.min_len < 8
+            || config.window < config.min_len
+            || config.stride == 0
+            || config.max_len < config.window
+        {
+            return Err(ModelError::Unsupported {
+                path: cpath,
+                msg: "inconsistent lengths".into(),
+            });
         }
-        let card: ModelCard = serde_json::from_slice(card)
-            .map_err(|source| ModelError::Json { path: dir.join("card.json"), source })?;
+        let card: ModelCard = serde_json::from_slice(card).map_err(|source| ModelError::Json {
+            path: dir.join("card.json"),
+            source,
+        })?;
         let weights = read_weights(&dir.join("model.safetensors"), weights, &config)?;
-        Ok(ModelFiles { config, weights, card })
+        Ok(ModelFiles {
+            config,
+            weights,
+            card,
+        })
     }
 
     /// Writes the directory (creating it), filling in the card's weight checksum.
@@ -192,7 +217,12 @@ pub fn weights_bytes(w: &Weights) -> Vec<u8> {
         .collect();
     let views: Vec<(&str, TensorView<'_>)> = raw
         .iter()
-        .map(|(n, s, b)| (*n, TensorView::new(Dtype::F32, s.clone(), b).expect("sizes match shapes")))
+        .map(|(n, s, b)| {
+            (
+                *n,
+                TensorView::new(Dtype::F32, s.clone(), b).expect("sizes match shapes"),
+            )
+        })
         .collect();
     let mut meta = HashMap::new();
     meta.insert("arch".to_string(), ARCH.to_string());
@@ -200,14 +230,24 @@ pub fn weights_bytes(w: &Weights) -> Vec<u8> {
 }
 
 fn read_weights(path: &Path, bytes: &[u8], cfg: &ModelConfig) -> Result<Weights, ModelError> {
-    let bad = |msg: String| ModelError::Weights { path: path.to_path_buf(), msg };
-    let st = SafeTensors::deserialize(bytes).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
+    let bad = |msg: String| ModelError::Weights {
+        path: path.to_path_buf(),
+        msg,
+    };
+    let st =
+        SafeTensors::deserialize(bytes).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
     let mut w = Weights::zeros(cfg.dim, cfg.hidden);
-    let expected: Vec<(&str, Vec<usize>)> = w.tensors().into_iter().map(|(n, s, _)| (n, s)).collect();
+    let expected: Vec<(&str, Vec<usize>)> =
+        w.tensors().into_iter().map(|(n, s, _)| (n, s)).collect();
     for ((name, shape), dst) in expected.into_iter().zip(w.tensors_mut()) {
-        let t = st.tensor(name).map_err(|_| bad(format!("tensor {name:?} is missing")))?;
+        let t = st
+            .tensor(name)
+            .map_err(|_| bad(format!("tensor {name:?} is missing")))?;
         if t.dtype() != Dtype::F32 {
-            return Err(bad(format!("tensor {name:?} has dtype {:?}, expected F32", t.dtype())));
+            return Err(bad(format!(
+                "tensor {name:?} has dtype {:?}, expected F32",
+                t.dtype()
+            )));
         }
         if t.shape() != shape.as_slice() {
             return Err(bad(format!(
@@ -216,7 +256,11 @@ fn read_weights(path: &Path, bytes: &[u8], cfg: &ModelConfig) -> Result<Weights,
                 shape
             )));
         }
-        *dst = t.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        *dst = t
+            .data()
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
         if dst.iter().any(|v| !v.is_finite()) {
             return Err(bad(format!("tensor {name:?} holds non-finite values")));
         }
@@ -234,7 +278,11 @@ mod tests {
         let mut w = Weights::zeros(4, 3);
         w.emb[7] = 1.5;
         w.c0[0] = -2.0;
-        let mut m = ModelFiles { config: ModelConfig::new(4, 3), weights: w.clone(), card: ModelCard::default() };
+        let mut m = ModelFiles {
+            config: ModelConfig::new(4, 3),
+            weights: w.clone(),
+            card: ModelCard::default(),
+        };
         m.save(&dir).unwrap();
         let back = ModelFiles::load(&dir).unwrap();
         assert_eq!(back.weights, w);
@@ -242,8 +290,13 @@ mod tests {
         // A config that disagrees with the weights is refused, naming the weight file.
         let cfg = serde_json::to_vec(&ModelConfig::new(5, 3)).unwrap();
         let wb = std::fs::read(dir.join("model.safetensors")).unwrap();
-        let e = ModelFiles::from_bytes(&dir, &cfg, &wb, b"{}").unwrap_err().to_string();
-        assert!(e.contains("model.safetensors") && e.contains("shape"), "{e}");
+        let e = ModelFiles::from_bytes(&dir, &cfg, &wb, b"{}")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("model.safetensors") && e.contains("shape"),
+            "{e}"
+        );
         std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -85,7 +85,10 @@ pub struct Predictor {
 impl Predictor {
     /// From loaded files.
     pub fn new(files: &ModelFiles) -> Predictor {
-        Predictor { model: Model::new(files.weights.clone()), config: files.config.clone() }
+        Predictor {
+            model: Model::new(files.weights.clone()),
+            config: files.config.clone(),
+        }
     }
 
     /// The config.
@@ -106,7 +109,13 @@ impl Predictor {
     }
 
     /// Predicts one read.
-    pub fn predict(&self, codes: &[Base], table: &TableContext, threshold: f32, s: &mut Scratch) -> Prediction {
+    pub fn predict(
+        &self,
+        codes: &[Base],
+        table: &TableContext,
+        threshold: f32,
+        s: &mut Scratch,
+    ) -> Prediction {
         let len = codes.len();
         if len < self.config.min_len {
             return Prediction {
@@ -123,13 +132,21 @@ impl Predictor {
         let mut best: Option<(f32, usize, [f32; 7])> = None;
         let mut segments: Vec<Segment> = Vec::new();
         for &w in &starts {
-            let wlen = if starts.len() == 1 { len } else { self.config.window };
+            let wlen = if starts.len() == 1 {
+                len
+            } else {
+                self.config.window
+            };
             let probs = self.window_probs(&codes[w..w + wlen], table, s);
             let cp = 1.0 - probs[0];
             let (strand, frame) = global_frame(&probs, w, wlen, len);
             if cp >= threshold {
                 match segments.last_mut() {
-                    Some(seg) if seg.end > w && seg.strand == strand && frame_matches(seg, frame, len) => {
+                    Some(seg)
+                        if seg.end > w
+                            && seg.strand == strand
+                            && frame_matches(seg, frame, len) =>
+                    {
                         seg.end = w + wlen;
                         seg.coding_prob = seg.coding_prob.max(cp);
                         if strand == Strand::Minus {
@@ -150,7 +167,11 @@ impl Predictor {
             }
         }
         let (cp, w, probs) = best.expect("at least one window");
-        let wlen = if starts.len() == 1 { len } else { self.config.window };
+        let wlen = if starts.len() == 1 {
+            len
+        } else {
+            self.config.window
+        };
         let best_frame = global_frame(&probs, w, wlen, len);
         Prediction {
             length: len,
@@ -158,18 +179,31 @@ impl Predictor {
             coding_prob: cp,
             sense_prob: probs[1] + probs[2] + probs[3],
             best: Some(best_frame),
-            call: if cp >= threshold { Call::Coding } else { Call::NonCoding },
+            call: if cp >= threshold {
+                Call::Coding
+            } else {
+                Call::NonCoding
+            },
             segments,
         }
     }
 
     /// Predicts a batch on `threads` threads; results are in input order and do not
     /// depend on the thread count.
-    pub fn predict_batch(&self, reads: &[&[Base]], table: &TableContext, threshold: f32, threads: usize) -> Vec<Prediction> {
+    pub fn predict_batch(
+        &self,
+        reads: &[&[Base]],
+        table: &TableContext,
+        threshold: f32,
+        threads: usize,
+    ) -> Vec<Prediction> {
         let threads = threads.max(1).min(reads.len().max(1));
         if threads == 1 {
             let mut s = Scratch::default();
-            return reads.iter().map(|r| self.predict(r, table, threshold, &mut s)).collect();
+            return reads
+                .iter()
+                .map(|r| self.predict(r, table, threshold, &mut s))
+                .collect();
         }
         let chunk = reads.len().div_ceil(threads);
         std::thread::scope(|sc| {
@@ -178,11 +212,16 @@ impl Predictor {
                 .map(|part| {
                     sc.spawn(move || {
                         let mut s = Scratch::default();
-                        part.iter().map(|r| self.predict(r, table, threshold, &mut s)).collect::<Vec<_>>()
+                        part.iter()
+                            .map(|r| self.predict(r, table, threshold, &mut s))
+                            .collect::<Vec<_>>()
                     })
                 })
                 .collect();
-            handles.into_iter().flat_map(|h| h.join().expect("prediction threads do not panic")).collect()
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("prediction threads do not panic"))
+                .collect()
         })
     }
 }
@@ -217,7 +256,10 @@ fn global_frame(probs: &[f32; 7], w: usize, wlen: usize, len: usize) -> (Strand,
         Strand::Plus => w,
         Strand::Minus => len - w - wlen,
     };
-    (strand, Frame::new(((start + f.offset() as usize) % 3) as u8).expect("mod 3"))
+    (
+        strand,
+        Frame::new(((start + f.offset() as usize) % 3) as u8).expect("mod 3"),
+    )
 }
 
 fn frame_matches(seg: &Segment, frame: Frame, len: usize) -> bool {

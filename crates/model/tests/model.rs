@@ -56,12 +56,19 @@ proptest! {
 #[test]
 fn embedded_model_matches_its_card_and_the_registry_copy() {
     let m = default_model().unwrap();
-    assert_eq!(m.card.weights_sha256, embedded_weights_sha256(), "card.json names other weights");
+    assert_eq!(
+        m.card.weights_sha256,
+        embedded_weights_sha256(),
+        "card.json names other weights"
+    );
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/default");
     let disk = cdspred_model::files::ModelFiles::load(&dir).unwrap();
     assert_eq!(disk.weights, m.weights);
     let bytes = std::fs::read(dir.join("model.safetensors")).unwrap();
-    assert_eq!(cdspred_model::files::sha256_hex(&bytes), disk.card.weights_sha256);
+    assert_eq!(
+        cdspred_model::files::sha256_hex(&bytes),
+        disk.card.weights_sha256
+    );
     assert!(m.weights.parameter_count() > 10_000);
 }
 
@@ -73,7 +80,10 @@ fn flops_per_300nt_read_within_budget() {
     let inw = d + cdspred_model::features::DENSE;
     let macs = 6 * (99 * d + inw * h + h) + 2 * h;
     let flops = 2 * macs;
-    assert!(flops <= 4_000_000, "{flops} FLOP per read exceeds the 4 MFLOP budget");
+    assert!(
+        flops <= 4_000_000,
+        "{flops} FLOP per read exceeds the 4 MFLOP budget"
+    );
 }
 
 #[test]
@@ -82,7 +92,10 @@ fn short_reads_are_not_scored_and_long_ones_are_windowed() {
     let t = TableContext::new(GeneticCode::bacterial());
     let mut sc = Scratch::default();
     let short = DnaSeq::from_ascii(&[b'A'; 20]).unwrap();
-    assert_eq!(p.predict(short.codes(), &t, 0.5, &mut sc).call, cdspred_model::Call::TooShort);
+    assert_eq!(
+        p.predict(short.codes(), &t, 0.5, &mut sc).call,
+        cdspred_model::Call::TooShort
+    );
     let long = DnaSeq::from_ascii("ACGTTGCA".repeat(200).as_bytes()).unwrap();
     let r = p.predict(long.codes(), &t, 0.0, &mut sc);
     // Threshold 0: every window is coding, so segments cover the whole sequence.

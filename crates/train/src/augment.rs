@@ -15,10 +15,20 @@ use cdspred_data::ReadLabel;
 
 /// Writes an augmented copy of `read` into `out`: `up` moves towards GC, else AT;
 /// `strength` is the share of eligible positions changed.
-pub fn gc_shift(read: &[u8], label: ReadLabel, code: &GeneticCode, up: bool, strength: f64, rng: &mut Rng, out: &mut Vec<u8>) {
+pub fn gc_shift(
+    read: &[u8],
+    label: ReadLabel,
+    code: &GeneticCode,
+    up: bool,
+    strength: f64,
+    rng: &mut Rng,
+    out: &mut Vec<u8>,
+) {
     out.clear();
     out.extend_from_slice(read);
-    let ReadLabel::Class(class) = label else { return };
+    let ReadLabel::Class(class) = label else {
+        return;
+    };
     match class {
         ReadClass::NonCoding => {
             for b in out.iter_mut() {
@@ -43,9 +53,19 @@ pub fn gc_shift(read: &[u8], label: ReadLabel, code: &GeneticCode, up: bool, str
                     Strand::Plus => [i, i + 1, i + 2],
                     Strand::Minus => [n - 1 - i, n - 2 - i, n - 3 - i],
                 };
-                let sense = |b: u8| if strand == Strand::Plus || b > 3 { b } else { 3 - b };
+                let sense = |b: u8| {
+                    if strand == Strand::Plus || b > 3 {
+                        b
+                    } else {
+                        3 - b
+                    }
+                };
                 let c = [sense(out[pos[0]]), sense(out[pos[1]]), sense(out[pos[2]])];
-                let third_ok = if up { c[2] == 0 || c[2] == 3 } else { c[2] == 1 || c[2] == 2 };
+                let third_ok = if up {
+                    c[2] == 0 || c[2] == 3
+                } else {
+                    c[2] == 1 || c[2] == 2
+                };
                 if c.iter().all(|&b| b < 4) && third_ok && rng.unit() < strength {
                     let aa = code.amino_acid(codon_index(&c));
                     let choices: &[u8] = if up { &[1, 2] } else { &[0, 3] };
@@ -76,12 +96,23 @@ mod tests {
         let code = GeneticCode::bacterial();
         let sense = DnaSeq::from_ascii(b"GATGAAATTTTAAAAGATCTTACTGCAAATTATGAAGATTTTTAA").unwrap();
         for strand in [Strand::Plus, Strand::Minus] {
-            let read = if strand == Strand::Plus { sense.codes().to_vec() } else { revcomp_codes(sense.codes()) };
+            let read = if strand == Strand::Plus {
+                sense.codes().to_vec()
+            } else {
+                revcomp_codes(sense.codes())
+            };
             let label = ReadLabel::Class(ReadClass::Coding(strand, Frame::new(1).unwrap()));
             let mut out = Vec::new();
             gc_shift(&read, label, &code, true, 1.0, &mut Rng::new(1), &mut out);
-            let back = if strand == Strand::Plus { out.clone() } else { revcomp_codes(&out) };
-            assert_eq!(translate(&back, 1, &code), translate(sense.codes(), 1, &code));
+            let back = if strand == Strand::Plus {
+                out.clone()
+            } else {
+                revcomp_codes(&out)
+            };
+            assert_eq!(
+                translate(&back, 1, &code),
+                translate(sense.codes(), 1, &code)
+            );
             let gc = cdspred_core::dna::gc_fraction(&out);
             assert!(gc > sense.gc() + 0.1, "{gc} vs {}", sense.gc());
         }

@@ -48,24 +48,44 @@ pub struct Truth {
 /// Reads a truth TSV (plain or gzip).
 pub fn read_truth(path: &Path) -> Result<Vec<Truth>, EvalError> {
     let file = path.display().to_string();
-    let err = |line: usize, msg: String| EvalError { file: file.clone(), msg: format!("line {line}: {msg}") };
-    let rd = open_text(path).map_err(|e| EvalError { file: file.clone(), msg: e.to_string() })?;
+    let err = |line: usize, msg: String| EvalError {
+        file: file.clone(),
+        msg: format!("line {line}: {msg}"),
+    };
+    let rd = open_text(path).map_err(|e| EvalError {
+        file: file.clone(),
+        msg: e.to_string(),
+    })?;
     let mut cols: HashMap<String, usize> = HashMap::new();
     let mut out = Vec::new();
     for (i, line) in rd.lines().enumerate() {
         let line = line.map_err(|e| err(i + 1, e.to_string()))?;
         let f: Vec<&str> = line.trim_end_matches('\r').split('\t').collect();
         if cols.is_empty() {
-            cols = f.iter().enumerate().map(|(i, c)| (c.to_string(), i)).collect();
-            for need in ["id", "genome", "table", "length", "sense", "gene", "strand", "frame"] {
+            cols = f
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.to_string(), i))
+                .collect();
+            for need in [
+                "id", "genome", "table", "length", "sense", "gene", "strand", "frame",
+            ] {
                 if !cols.contains_key(need) {
                     return Err(err(1, format!("missing column {need:?}")));
                 }
             }
             continue;
         }
-        let get = |c: &str| f.get(cols[c]).copied().ok_or_else(|| err(i + 1, format!("missing field {c}")));
-        let num = |c: &str| get(c)?.parse::<usize>().map_err(|_| err(i + 1, format!("{c} is not a number")));
+        let get = |c: &str| {
+            f.get(cols[c])
+                .copied()
+                .ok_or_else(|| err(i + 1, format!("missing field {c}")))
+        };
+        let num = |c: &str| {
+            get(c)?
+                .parse::<usize>()
+                .map_err(|_| err(i + 1, format!("{c} is not a number")))
+        };
         let gene = get("gene")? == "1";
         let class = if gene {
             let strand = match get("strand")? {
@@ -73,7 +93,8 @@ pub fn read_truth(path: &Path) -> Result<Vec<Truth>, EvalError> {
                 "-" => Strand::Minus,
                 s => return Err(err(i + 1, format!("bad strand {s:?}"))),
             };
-            let frame = Frame::new(num("frame")? as u8).ok_or_else(|| err(i + 1, "frame must be 0..2".into()))?;
+            let frame = Frame::new(num("frame")? as u8)
+                .ok_or_else(|| err(i + 1, "frame must be 0..2".into()))?;
             ReadClass::Coding(strand, frame)
         } else {
             ReadClass::NonCoding
@@ -94,8 +115,17 @@ pub fn read_truth(path: &Path) -> Result<Vec<Truth>, EvalError> {
 /// Reads all records of a FASTA/FASTQ file.
 pub fn read_reads(path: &Path) -> Result<Vec<(String, DnaSeq)>, EvalError> {
     let file = path.display().to_string();
-    let rd = FastxReader::open(&file).map_err(|e| EvalError { file: file.clone(), msg: e.to_string() })?;
-    rd.map(|r| r.map(|r| r.into_parts()).map_err(|e| EvalError { file: file.clone(), msg: e.to_string() })).collect()
+    let rd = FastxReader::open(&file).map_err(|e| EvalError {
+        file: file.clone(),
+        msg: e.to_string(),
+    })?;
+    rd.map(|r| {
+        r.map(|r| r.into_parts()).map_err(|e| EvalError {
+            file: file.clone(),
+            msg: e.to_string(),
+        })
+    })
+    .collect()
 }
 
 /// Metrics of one genome at one read length.
@@ -127,30 +157,51 @@ pub struct Report {
 }
 
 /// Predicts reads, each with the genetic code of its truth row.
-pub fn predict_with_tables(pred: &Predictor, reads: &[(&[u8], u32)], threshold: f32, threads: usize) -> Vec<Prediction> {
+pub fn predict_with_tables(
+    pred: &Predictor,
+    reads: &[(&[u8], u32)],
+    threshold: f32,
+    threads: usize,
+) -> Vec<Prediction> {
     let mut out: Vec<Option<Prediction>> = vec![None; reads.len()];
     let mut tables: Vec<u32> = reads.iter().map(|r| r.1).collect();
     tables.sort_unstable();
     tables.dedup();
     for t in tables {
-        let ctx = TableContext::new(GeneticCode::new(t).unwrap_or_else(|_| GeneticCode::bacterial()));
+        let ctx =
+            TableContext::new(GeneticCode::new(t).unwrap_or_else(|_| GeneticCode::bacterial()));
         let idx: Vec<usize> = (0..reads.len()).filter(|&i| reads[i].1 == t).collect();
         let batch: Vec<&[u8]> = idx.iter().map(|&i| reads[i].0).collect();
-        for (i, p) in idx.into_iter().zip(pred.predict_batch(&batch, &ctx, threshold, threads)) {
+        for (i, p) in idx
+            .into_iter()
+            .zip(pred.predict_batch(&batch, &ctx, threshold, threads))
+        {
             out[i] = Some(p);
         }
     }
-    out.into_iter().map(|p| p.expect("every read predicted")).collect()
+    out.into_iter()
+        .map(|p| p.expect("every read predicted"))
+        .collect()
 }
 
+/// Reads (id, sequence) with their truth rows.
+pub type LabelledSet = (Vec<(String, DnaSeq)>, Vec<Truth>);
+
 /// Evaluates read sets given as (reads, truth) pairs.
-pub fn evaluate_sets(pred: &Predictor, sets: &[(Vec<(String, DnaSeq)>, Vec<Truth>)], threshold: f32, threads: usize) -> Report {
+pub fn evaluate_sets(
+    pred: &Predictor,
+    sets: &[LabelledSet],
+    threshold: f32,
+    threads: usize,
+) -> Report {
     let mut missing = 0;
     let mut rows: Vec<(&Truth, Prediction)> = Vec::new();
     for (reads, truth) in sets {
         let by_id: HashMap<&str, &DnaSeq> = reads.iter().map(|(i, s)| (i.as_str(), s)).collect();
-        let paired: Vec<(&Truth, &DnaSeq)> =
-            truth.iter().filter_map(|t| by_id.get(t.id.as_str()).map(|s| (t, *s))).collect();
+        let paired: Vec<(&Truth, &DnaSeq)> = truth
+            .iter()
+            .filter_map(|t| by_id.get(t.id.as_str()).map(|s| (t, *s)))
+            .collect();
         missing += truth.len() - paired.len();
         let inputs: Vec<(&[u8], u32)> = paired.iter().map(|(t, s)| (s.codes(), t.table)).collect();
         let preds = predict_with_tables(pred, &inputs, threshold, threads);
@@ -163,8 +214,13 @@ fn report(rows: &[(&Truth, Prediction)], threshold: f32, missing: usize) -> Repo
     let mut groups: BTreeMap<(String, usize), Vec<usize>> = BTreeMap::new();
     let mut confusion = [[0usize; 7]; 7];
     for (i, (t, p)) in rows.iter().enumerate() {
-        groups.entry((t.genome.clone(), t.length)).or_default().push(i);
-        let k = (0..7).max_by(|&a, &b| p.probs[a].total_cmp(&p.probs[b]).then(b.cmp(&a))).unwrap_or(0);
+        groups
+            .entry((t.genome.clone(), t.length))
+            .or_default()
+            .push(i);
+        let k = (0..7)
+            .max_by(|&a, &b| p.probs[a].total_cmp(&p.probs[b]).then(b.cmp(&a)))
+            .unwrap_or(0);
         confusion[t.class.index()][k] += 1;
     }
     let mut out = Vec::new();
@@ -177,7 +233,9 @@ fn report(rows: &[(&Truth, Prediction)], threshold: f32, missing: usize) -> Repo
         let right = coding
             .iter()
             .filter(|&&i| {
-                let ReadClass::Coding(s, f) = rows[i].0.class else { return false };
+                let ReadClass::Coding(s, f) = rows[i].0.class else {
+                    return false;
+                };
                 rows[i].1.best == Some((s, f))
             })
             .count();
@@ -190,9 +248,18 @@ fn report(rows: &[(&Truth, Prediction)], threshold: f32, missing: usize) -> Repo
         });
     }
     let mut means: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
-    for key in out.iter().map(|g| g.length.to_string()).chain(["all".to_string()]) {
-        let sel: Vec<&Group> = out.iter().filter(|g| key == "all" || g.length.to_string() == key).collect();
-        let mean = |f: &dyn Fn(&Group) -> f64| sel.iter().map(|g| f(g)).sum::<f64>() / sel.len().max(1) as f64;
+    for key in out
+        .iter()
+        .map(|g| g.length.to_string())
+        .chain(["all".to_string()])
+    {
+        let sel: Vec<&Group> = out
+            .iter()
+            .filter(|g| key == "all" || g.length.to_string() == key)
+            .collect();
+        let mean = |f: &dyn Fn(&Group) -> f64| {
+            sel.iter().map(|g| f(g)).sum::<f64>() / sel.len().max(1) as f64
+        };
         let m: BTreeMap<String, f64> = [
             ("sense_acc", mean(&|g| g.sense.accuracy)),
             ("sense_mcc", mean(&|g| g.sense.mcc)),
@@ -210,15 +277,31 @@ fn report(rows: &[(&Truth, Prediction)], threshold: f32, missing: usize) -> Repo
         .collect();
         means.insert(key, m);
     }
-    Report { groups: out, means, confusion, missing }
+    Report {
+        groups: out,
+        means,
+        confusion,
+        missing,
+    }
 }
 
 /// Sense accuracy (the seed's task) on a sense-labelled dataset under one table.
-pub fn evaluate_sense(pred: &Predictor, ds: &Dataset, table: u32, threshold: f32, threads: usize) -> Binary {
-    let ctx = TableContext::new(GeneticCode::new(table).unwrap_or_else(|_| GeneticCode::bacterial()));
+pub fn evaluate_sense(
+    pred: &Predictor,
+    ds: &Dataset,
+    table: u32,
+    threshold: f32,
+    threads: usize,
+) -> Binary {
+    let ctx =
+        TableContext::new(GeneticCode::new(table).unwrap_or_else(|_| GeneticCode::bacterial()));
     let reads: Vec<&[u8]> = ds.samples.iter().map(|s| ds.read(s)).collect();
     let preds = pred.predict_batch(&reads, &ctx, threshold, threads);
-    let y: Vec<bool> = ds.samples.iter().map(|s| matches!(s.label, ReadLabel::Sense(true))).collect();
+    let y: Vec<bool> = ds
+        .samples
+        .iter()
+        .map(|s| matches!(s.label, ReadLabel::Sense(true)))
+        .collect();
     let sc: Vec<f32> = preds.iter().map(|p| p.sense_prob).collect();
     binary(&y, &sc, threshold)
 }
@@ -227,12 +310,30 @@ pub fn evaluate_sense(pred: &Predictor, ds: &Dataset, table: u32, threshold: f32
 pub fn render(report: &Report) -> String {
     let mut s = format!(
         "{:16} {:>4} {:>5} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>6}\n",
-        "genome", "L", "n", "sense_acc", "sense_mcc", "sense_auc", "gene_acc", "gene_mcc", "gene_auc", "frame"
+        "genome",
+        "L",
+        "n",
+        "sense_acc",
+        "sense_mcc",
+        "sense_auc",
+        "gene_acc",
+        "gene_mcc",
+        "gene_auc",
+        "frame"
     );
     for g in &report.groups {
         s += &format!(
             "{:16} {:>4} {:>5} {:>9.4} {:>9.4} {:>9.4} {:>8.4} {:>8.4} {:>8.4} {:>6.3}\n",
-            g.genome, g.length, g.sense.n, g.sense.accuracy, g.sense.mcc, g.sense.roc_auc, g.gene.accuracy, g.gene.mcc, g.gene.roc_auc, g.frame_accuracy
+            g.genome,
+            g.length,
+            g.sense.n,
+            g.sense.accuracy,
+            g.sense.mcc,
+            g.sense.roc_auc,
+            g.gene.accuracy,
+            g.gene.mcc,
+            g.gene.roc_auc,
+            g.frame_accuracy
         );
     }
     for (k, m) in &report.means {

@@ -47,7 +47,11 @@ pub fn binary(truth: &[bool], score: &[f32], threshold: f32) -> Binary {
         precision,
         recall,
         f1: div(2.0 * precision * recall, precision + recall),
-        mcc: if den == 0.0 { 0.0 } else { (tp * tn - fp * fneg) / den },
+        mcc: if den == 0.0 {
+            0.0
+        } else {
+            (tp * tn - fp * fneg) / den
+        },
         roc_auc: roc_auc(truth, score),
         pr_auc: average_precision(truth, score),
         ece: ece(truth, score, 10),
@@ -111,7 +115,10 @@ pub fn ece(truth: &[bool], score: &[f32], bins: usize) -> f64 {
         acc[b] += y as u8 as f64;
     }
     let n = truth.len().max(1) as f64;
-    (0..bins).filter(|&b| cnt[b] > 0.0).map(|b| (acc[b] - conf[b]).abs() / n).sum()
+    (0..bins)
+        .filter(|&b| cnt[b] > 0.0)
+        .map(|b| (acc[b] - conf[b]).abs() / n)
+        .sum()
 }
 
 #[cfg(test)]

@@ -20,7 +20,15 @@ pub struct AdamW {
 impl AdamW {
     /// New state for weights of this size.
     pub fn new(w: &Weights, lr: f32, weight_decay: f32, warmup: u64, total: u64) -> AdamW {
-        AdamW { m: Grads::zeros_like(w), v: Grads::zeros_like(w), step: 0, lr, weight_decay, warmup, total: total.max(1) }
+        AdamW {
+            m: Grads::zeros_like(w),
+            v: Grads::zeros_like(w),
+            step: 0,
+            lr,
+            weight_decay,
+            warmup,
+            total: total.max(1),
+        }
     }
 
     /// The learning rate at the current step.
@@ -29,7 +37,8 @@ impl AdamW {
         if self.step < self.warmup {
             return self.lr * (s + 1.0) / self.warmup as f32;
         }
-        let t = ((s - self.warmup as f32) / (self.total.saturating_sub(self.warmup).max(1)) as f32).min(1.0);
+        let t = ((s - self.warmup as f32) / (self.total.saturating_sub(self.warmup).max(1)) as f32)
+            .min(1.0);
         self.lr * (0.05 + 0.95 * 0.5 * (1.0 + (std::f32::consts::PI * t).cos()))
     }
 
@@ -42,11 +51,19 @@ impl AdamW {
         let c2 = 1.0 - b2.powi(self.step as i32);
         let gt = g.0.tensors();
         let wd = self.weight_decay;
-        for (((wt, mt), vt), (name, _, gv)) in
-            w.tensors_mut().into_iter().zip(self.m.0.tensors_mut()).zip(self.v.0.tensors_mut()).zip(gt)
+        for (((wt, mt), vt), (name, _, gv)) in w
+            .tensors_mut()
+            .into_iter()
+            .zip(self.m.0.tensors_mut())
+            .zip(self.v.0.tensors_mut())
+            .zip(gt)
         {
             // No decay on biases.
-            let decay = if name.starts_with('b') || name == "c0" { 0.0 } else { wd };
+            let decay = if name.starts_with('b') || name == "c0" {
+                0.0
+            } else {
+                wd
+            };
             for i in 0..wt.len() {
                 let gi = gv[i];
                 mt[i] = b1 * mt[i] + (1.0 - b1) * gi;

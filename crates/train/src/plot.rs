@@ -8,12 +8,17 @@ pub struct Series<'a> {
     pub points: Vec<(f64, f64)>,
 }
 
-const COLORS: [&str; 6] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf"];
+const COLORS: [&str; 6] = [
+    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf",
+];
 
 /// Renders series as a self-contained SVG document.
 pub fn line_plot(title: &str, xlabel: &str, ylabel: &str, series: &[Series<'_>]) -> String {
     let (w, h, l, r, t, b) = (560.0, 360.0, 60.0, 150.0, 30.0, 45.0);
-    let pts = series.iter().flat_map(|s| s.points.iter()).filter(|p| p.0.is_finite() && p.1.is_finite());
+    let pts = series
+        .iter()
+        .flat_map(|s| s.points.iter())
+        .filter(|p| p.0.is_finite() && p.1.is_finite());
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for &(x, y) in pts {
         x0 = x0.min(x);
@@ -46,10 +51,25 @@ pub fn line_plot(title: &str, xlabel: &str, ylabel: &str, series: &[Series<'_>])
     for i in 0..=4 {
         let fx = x0 + (x1 - x0) * i as f64 / 4.0;
         let fy = y0 + (y1 - y0) * i as f64 / 4.0;
-        svg += &format!("<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", sx(fx), h - b + 14.0, fmt(fx));
-        svg += &format!("<text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\n", l - 4.0, sy(fy) + 4.0, fmt(fy));
+        svg += &format!(
+            "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
+            sx(fx),
+            h - b + 14.0,
+            fmt(fx)
+        );
+        svg += &format!(
+            "<text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\n",
+            l - 4.0,
+            sy(fy) + 4.0,
+            fmt(fy)
+        );
     }
-    svg += &format!("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", (l + w - r) / 2.0, h - 8.0, esc(xlabel));
+    svg += &format!(
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
+        (l + w - r) / 2.0,
+        h - 8.0,
+        esc(xlabel)
+    );
     svg += &format!("<text x=\"14\" y=\"{}\" transform=\"rotate(-90 14 {})\" text-anchor=\"middle\">{}</text>\n", h / 2.0, h / 2.0, esc(ylabel));
     for (i, s) in series.iter().enumerate() {
         let c = COLORS[i % COLORS.len()];
@@ -59,7 +79,10 @@ pub fn line_plot(title: &str, xlabel: &str, ylabel: &str, series: &[Series<'_>])
             .filter(|p| p.0.is_finite() && p.1.is_finite())
             .map(|&(x, y)| format!("{:.1},{:.1}", sx(x), sy(y)))
             .collect();
-        svg += &format!("<polyline fill=\"none\" stroke=\"{c}\" stroke-width=\"1.5\" points=\"{}\"/>\n", path.join(" "));
+        svg += &format!(
+            "<polyline fill=\"none\" stroke=\"{c}\" stroke-width=\"1.5\" points=\"{}\"/>\n",
+            path.join(" ")
+        );
         let ly = t + 14.0 * i as f64 + 10.0;
         svg += &format!("<line x1=\"{}\" y1=\"{ly}\" x2=\"{}\" y2=\"{ly}\" stroke=\"{c}\" stroke-width=\"2\"/><text x=\"{}\" y=\"{}\">{}</text>\n", w - r + 10.0, w - r + 28.0, w - r + 32.0, ly + 4.0, esc(s.name));
     }
@@ -75,7 +98,9 @@ fn fmt(v: f64) -> String {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// ROC curve points for truths and scores.

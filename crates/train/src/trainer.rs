@@ -148,7 +148,10 @@ pub enum TrainError {
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> TrainError + '_ {
-    move |e| TrainError::Io { path: path.to_path_buf(), msg: e.to_string() }
+    move |e| TrainError::Io {
+        path: path.to_path_buf(),
+        msg: e.to_string(),
+    }
 }
 
 /// Random initial weights.
@@ -156,7 +159,10 @@ pub fn init_weights(dim: usize, hidden: usize, seed: u64) -> Weights {
     let mut rng = Rng::new(seed ^ 0xA5A5);
     let mut w = Weights::zeros(dim, hidden);
     let inp = (dim + DENSE) as f32;
-    let mut fill = |t: &mut Vec<f32>, a: f32| t.iter_mut().for_each(|v| *v = (rng.unit() as f32 * 2.0 - 1.0) * a);
+    let mut fill = |t: &mut Vec<f32>, a: f32| {
+        t.iter_mut()
+            .for_each(|v| *v = (rng.unit() as f32 * 2.0 - 1.0) * a)
+    };
     fill(&mut w.emb, 0.05);
     fill(&mut w.w1, (6.0 / (inp + hidden as f32)).sqrt());
     fill(&mut w.w2, (6.0 / (hidden as f32 + 1.0)).sqrt());
@@ -175,7 +181,10 @@ impl Ctx {
         for d in ds {
             for s in &d.samples {
                 tables.entry(s.table).or_insert_with(|| {
-                    TableContext::new(GeneticCode::new(s.table as u32).unwrap_or_else(|_| GeneticCode::bacterial()))
+                    TableContext::new(
+                        GeneticCode::new(s.table as u32)
+                            .unwrap_or_else(|_| GeneticCode::bacterial()),
+                    )
                 });
             }
         }
@@ -208,23 +217,52 @@ fn shuffle(v: &mut [usize], rng: &mut Rng) {
 
 /// Trains a model; writes `run_dir/{config.json, metrics.jsonl, checkpoint.safetensors,
 /// best/, *.svg}`. With `resume`, continues from the run's checkpoint.
-pub fn train(cfg: &TrainConfig, run_dir: &Path, resume: bool, progress: &mut dyn FnMut(Progress)) -> Result<TrainReport, TrainError> {
+pub fn train(
+    cfg: &TrainConfig,
+    run_dir: &Path,
+    resume: bool,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<TrainReport, TrainError> {
     if cfg.batch_size < CHUNKS || cfg.dim == 0 || cfg.hidden == 0 || cfg.epochs == 0 {
-        return Err(TrainError::Config(format!("batch_size must be ≥ {CHUNKS}; dim, hidden and epochs > 0")));
+        return Err(TrainError::Config(format!(
+            "batch_size must be ≥ {CHUNKS}; dim, hidden and epochs > 0"
+        )));
     }
     std::fs::create_dir_all(run_dir).map_err(io(run_dir))?;
-    let train_ds = subsample(Dataset::load(&cfg.train_data)?, cfg.max_train_reads, cfg.seed);
-    let val_ds = subsample(Dataset::load(&cfg.val_data)?, cfg.max_val_reads, cfg.seed + 1);
+    let train_ds = subsample(
+        Dataset::load(&cfg.train_data)?,
+        cfg.max_train_reads,
+        cfg.seed,
+    );
+    let val_ds = subsample(
+        Dataset::load(&cfg.val_data)?,
+        cfg.max_val_reads,
+        cfg.seed + 1,
+    );
     if train_ds.samples.is_empty() || val_ds.samples.is_empty() {
-        return Err(TrainError::Config("training and validation data must not be empty".into()));
+        return Err(TrainError::Config(
+            "training and validation data must not be empty".into(),
+        ));
     }
     let ctx = Ctx::new(&[&train_ds, &val_ds]);
     let cfg_path = run_dir.join("config.json");
-    std::fs::write(&cfg_path, serde_json::to_string_pretty(cfg).expect("config serialises")).map_err(io(&cfg_path))?;
+    std::fs::write(
+        &cfg_path,
+        serde_json::to_string_pretty(cfg).expect("config serialises"),
+    )
+    .map_err(io(&cfg_path))?;
 
     // Class weights balance coding and non-coding reads.
-    let n_nc = train_ds.samples.iter().filter(|s| s.label == ReadLabel::Class(cdspred_core::ReadClass::NonCoding)).count();
-    let n_cls = train_ds.samples.iter().filter(|s| matches!(s.label, ReadLabel::Class(_))).count();
+    let n_nc = train_ds
+        .samples
+        .iter()
+        .filter(|s| s.label == ReadLabel::Class(cdspred_core::ReadClass::NonCoding))
+        .count();
+    let n_cls = train_ds
+        .samples
+        .iter()
+        .filter(|s| matches!(s.label, ReadLabel::Class(_)))
+        .count();
     let w_nc = n_cls as f32 / (2.0 * n_nc.max(1) as f32);
     let w_c = n_cls as f32 / (2.0 * (n_cls - n_nc).max(1) as f32);
     let weight_of = |l: ReadLabel| match l {
@@ -235,7 +273,13 @@ pub fn train(cfg: &TrainConfig, run_dir: &Path, resume: bool, progress: &mut dyn
 
     let steps_per_epoch = train_ds.samples.len().div_ceil(cfg.batch_size);
     let mut weights = init_weights(cfg.dim, cfg.hidden, cfg.seed);
-    let mut opt = AdamW::new(&weights, cfg.lr, cfg.weight_decay, cfg.warmup_steps, (steps_per_epoch * cfg.epochs) as u64);
+    let mut opt = AdamW::new(
+        &weights,
+        cfg.lr,
+        cfg.weight_decay,
+        cfg.warmup_steps,
+        (steps_per_epoch * cfg.epochs) as u64,
+    );
     let mut history: Vec<EpochMetrics> = Vec::new();
     let (mut best_loss, mut best_epoch, mut bad) = (f64::INFINITY, 0usize, 0usize);
     let ckpt = run_dir.join("checkpoint.safetensors");
@@ -244,11 +288,21 @@ pub fn train(cfg: &TrainConfig, run_dir: &Path, resume: bool, progress: &mut dyn
         let st = load_checkpoint(&ckpt, &mut weights, &mut opt)?;
         (best_loss, best_epoch, bad) = (st.best_loss, st.best_epoch, st.bad);
         let text = std::fs::read_to_string(&metrics_path).map_err(io(&metrics_path))?;
-        history = text.lines().filter_map(|l| serde_json::from_str(l).ok()).take(st.epoch).collect();
+        history = text
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .take(st.epoch)
+            .collect();
     } else if metrics_path.exists() {
         std::fs::remove_file(&metrics_path).map_err(io(&metrics_path))?;
     }
-    let threads = if cfg.threads == 0 { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) } else { cfg.threads };
+    let threads = if cfg.threads == 0 {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    } else {
+        cfg.threads
+    };
     let mut chunk_grads: Vec<Grads> = (0..CHUNKS).map(|_| Grads::zeros_like(&weights)).collect();
     let mut total = Grads::zeros_like(&weights);
 
@@ -262,11 +316,16 @@ pub fn train(cfg: &TrainConfig, run_dir: &Path, resume: bool, progress: &mut dyn
         }
         let t0 = std::time::Instant::now();
         let mut order: Vec<usize> = (0..train_ds.samples.len()).collect();
-        shuffle(&mut order, &mut Rng::new(cfg.seed.wrapping_add(epoch as u64)));
+        shuffle(
+            &mut order,
+            &mut Rng::new(cfg.seed.wrapping_add(epoch as u64)),
+        );
         let (mut loss_sum, mut weight_sum) = (0f64, 0f64);
         for (step, batch) in order.chunks(cfg.batch_size).enumerate() {
             let part = batch.len().div_ceil(CHUNKS);
-            let parts: Vec<&[usize]> = (0..CHUNKS).map(|c| &batch[(c * part).min(batch.len())..((c + 1) * part).min(batch.len())]).collect();
+            let parts: Vec<&[usize]> = (0..CHUNKS)
+                .map(|c| &batch[(c * part).min(batch.len())..((c + 1) * part).min(batch.len())])
+                .collect();
             let model = Model::new(weights.clone());
             let losses: Vec<(f64, f64)> = std::thread::scope(|sc| {
                 let per = CHUNKS.div_ceil(threads);
@@ -274,7 +333,8 @@ pub fn train(cfg: &TrainConfig, run_dir: &Path, resume: bool, progress: &mut dyn
                     .chunks_mut(per)
                     .zip(parts.chunks(per))
                     .map(|(grads, parts)| {
-                        let (model, train_ds, ctx, weight_of) = (&model, &train_ds, &ctx, &weight_of);
+                        let (model, train_ds, ctx, weight_of) =
+                            (&model, &train_ds, &ctx, &weight_of);
                         sc.spawn(move || {
                             let mut inp = FrameInputs::default();
                             let mut fw = Forward::default();
@@ -289,18 +349,31 @@ pub fn train(cfg: &TrainConfig, run_dir: &Path, resume: bool, progress: &mut dyn
                                         let s = &train_ds.samples[i];
                                         let table = &ctx.tables[&s.table];
                                         // One generator per (epoch, read): independent of threads.
-                                        let mut rng = Rng::new(cfg.seed ^ ((epoch as u64) << 40) ^ (i as u64).wrapping_mul(0x9E37_79B9));
+                                        let mut rng = Rng::new(
+                                            cfg.seed
+                                                ^ ((epoch as u64) << 40)
+                                                ^ (i as u64).wrapping_mul(0x9E37_79B9),
+                                        );
                                         if cfg.gc_augment > 0.0 && rng.unit() < cfg.gc_augment {
                                             let up = rng.unit() < cfg.gc_augment_up;
                                             let strength = cfg.gc_augment_strength * rng.unit();
-                                            gc_shift(train_ds.read(s), s.label, table.code(), up, strength, &mut rng, &mut aug);
+                                            gc_shift(
+                                                train_ds.read(s),
+                                                s.label,
+                                                table.code(),
+                                                up,
+                                                strength,
+                                                &mut rng,
+                                                &mut aug,
+                                            );
                                             inp.fill(&aug, table);
                                         } else {
                                             inp.fill(train_ds.read(s), table);
                                         }
                                         model.forward(&inp, &mut fw);
                                         let w = weight_of(s.label);
-                                        l += backward(model.weights(), &inp, &fw, s.label, w, g) as f64;
+                                        l += backward(model.weights(), &inp, &fw, s.label, w, g)
+                                            as f64;
                                         wsum += w as f64;
                                     }
                                     (l, wsum)
@@ -309,7 +382,10 @@ pub fn train(cfg: &TrainConfig, run_dir: &Path, resume: bool, progress: &mut dyn
                         })
                     })
                     .collect();
-                handles.into_iter().flat_map(|h| h.join().expect("training threads do not panic")).collect()
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().expect("training threads do not panic"))
+                    .collect()
             });
             total.clear();
             for g in &chunk_grads {
@@ -324,7 +400,13 @@ pub fn train(cfg: &TrainConfig, run_dir: &Path, resume: bool, progress: &mut dyn
             loss_sum += losses.iter().map(|x| x.0).sum::<f64>();
             weight_sum += wsum;
             if step % 20 == 0 || step + 1 == steps_per_epoch {
-                progress(Progress { epoch, epochs: cfg.epochs, step: step + 1, steps: steps_per_epoch, loss: loss_sum / weight_sum.max(1e-9) });
+                progress(Progress {
+                    epoch,
+                    epochs: cfg.epochs,
+                    step: step + 1,
+                    steps: steps_per_epoch,
+                    loss: loss_sum / weight_sum.max(1e-9),
+                });
             }
         }
         let model = Model::new(weights.clone());
@@ -340,29 +422,61 @@ pub fn train(cfg: &TrainConfig, run_dir: &Path, resume: bool, progress: &mut dyn
             let mut files = ModelFiles {
                 config: ModelConfig::new(cfg.dim, cfg.hidden),
                 weights: weights.clone(),
-                card: ModelCard { name: cfg.name.clone(), version: format!("{}-e{epoch}", cfg.name), ..Default::default() },
+                card: ModelCard {
+                    name: cfg.name.clone(),
+                    version: format!("{}-e{epoch}", cfg.name),
+                    ..Default::default()
+                },
             };
-            files.save(&run_dir.join("best")).map_err(|e| TrainError::Io { path: run_dir.join("best"), msg: e.to_string() })?;
+            files
+                .save(&run_dir.join("best"))
+                .map_err(|e| TrainError::Io {
+                    path: run_dir.join("best"),
+                    msg: e.to_string(),
+                })?;
         } else {
             bad += 1;
         }
         let line = serde_json::to_string(&m).expect("metrics serialise") + "\n";
         append(&metrics_path, &line)?;
         history.push(m);
-        save_checkpoint(&ckpt, &weights, &opt, &CkptState { epoch, best_loss, best_epoch, bad })?;
+        save_checkpoint(
+            &ckpt,
+            &weights,
+            &opt,
+            &CkptState {
+                epoch,
+                best_loss,
+                best_epoch,
+                bad,
+            },
+        )?;
         write_plots(run_dir, &history)?;
     }
-    Ok(TrainReport { epochs: history, best_epoch, best_dir: run_dir.join("best") })
+    Ok(TrainReport {
+        epochs: history,
+        best_epoch,
+        best_dir: run_dir.join("best"),
+    })
 }
 
 fn append(path: &Path, text: &str) -> Result<(), TrainError> {
     use std::io::Write;
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(io(path))?;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(io(path))?;
     f.write_all(text.as_bytes()).map_err(io(path))
 }
 
 /// Loss, accuracy and gene metrics on a dataset.
-pub fn validate(model: &Model, ds: &Dataset, ctx_tables: &impl TableLookup, threads: usize) -> EpochMetrics {
+pub fn validate(
+    model: &Model,
+    ds: &Dataset,
+    ctx_tables: &impl TableLookup,
+    threads: usize,
+) -> EpochMetrics {
     let n = ds.samples.len();
     let per = n.div_ceil(threads.max(1)).max(1);
     let idx: Vec<usize> = (0..n).collect();
@@ -384,19 +498,25 @@ pub fn validate(model: &Model, ds: &Dataset, ctx_tables: &impl TableLookup, thre
                 })
             })
             .collect();
-        hs.into_iter().flat_map(|h| h.join().expect("validation threads do not panic")).collect()
+        hs.into_iter()
+            .flat_map(|h| h.join().expect("validation threads do not panic"))
+            .collect()
     });
     let val_loss = rows.iter().map(|r| r.0).sum::<f64>() / n.max(1) as f64;
     let (mut right, mut cls, mut fr, mut coding) = (0usize, 0usize, 0usize, 0usize);
     let (mut y, mut sc) = (Vec::new(), Vec::new());
     for (s, (_, p)) in ds.samples.iter().zip(&rows) {
         if let ReadLabel::Class(c) = s.label {
-            let k = (0..7).max_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a))).unwrap_or(0);
+            let k = (0..7)
+                .max_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a)))
+                .unwrap_or(0);
             cls += 1;
             right += (k == c.index()) as usize;
             if c.index() > 0 {
                 coding += 1;
-                let kf = (1..7).max_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a))).unwrap_or(1);
+                let kf = (1..7)
+                    .max_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a)))
+                    .unwrap_or(1);
                 fr += (kf == c.index()) as usize;
             }
             y.push(c.index() > 0);
@@ -430,11 +550,35 @@ impl TableLookup for Ctx {
 }
 
 fn write_plots(dir: &Path, h: &[EpochMetrics]) -> Result<(), TrainError> {
-    let s = |name, f: &dyn Fn(&EpochMetrics) -> f64| Series { name, points: h.iter().map(|m| (m.epoch as f64, f(m))).collect() };
+    let s = |name, f: &dyn Fn(&EpochMetrics) -> f64| Series {
+        name,
+        points: h.iter().map(|m| (m.epoch as f64, f(m))).collect(),
+    };
     let plots = [
-        ("loss.svg", "Loss", vec![s("train", &|m| m.train_loss), s("validation", &|m| m.val_loss)]),
-        ("accuracy.svg", "Validation accuracy", vec![s("7-class", &|m| m.val_accuracy), s("strand+frame", &|m| m.val_frame)]),
-        ("mcc.svg", "Validation coding MCC / AUC", vec![s("MCC", &|m| m.val_gene_mcc), s("ROC AUC", &|m| m.val_gene_auc)]),
+        (
+            "loss.svg",
+            "Loss",
+            vec![
+                s("train", &|m| m.train_loss),
+                s("validation", &|m| m.val_loss),
+            ],
+        ),
+        (
+            "accuracy.svg",
+            "Validation accuracy",
+            vec![
+                s("7-class", &|m| m.val_accuracy),
+                s("strand+frame", &|m| m.val_frame),
+            ],
+        ),
+        (
+            "mcc.svg",
+            "Validation coding MCC / AUC",
+            vec![
+                s("MCC", &|m| m.val_gene_mcc),
+                s("ROC AUC", &|m| m.val_gene_auc),
+            ],
+        ),
         ("lr.svg", "Learning rate", vec![s("lr", &|m| m.lr)]),
     ];
     for (file, title, series) in plots {
@@ -451,16 +595,32 @@ struct CkptState {
     bad: usize,
 }
 
-fn save_checkpoint(path: &Path, w: &Weights, opt: &AdamW, st: &CkptState) -> Result<(), TrainError> {
+fn save_checkpoint(
+    path: &Path,
+    w: &Weights,
+    opt: &AdamW,
+    st: &CkptState,
+) -> Result<(), TrainError> {
     let (m, v) = opt.state();
     let mut raw: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
     for (prefix, ws) in [("w.", w), ("m.", m), ("v.", v)] {
         for (n, shape, d) in ws.tensors() {
-            raw.push((format!("{prefix}{n}"), shape, d.iter().flat_map(|x| x.to_le_bytes()).collect()));
+            raw.push((
+                format!("{prefix}{n}"),
+                shape,
+                d.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            ));
         }
     }
-    let views: Vec<(String, TensorView<'_>)> =
-        raw.iter().map(|(n, s, b)| (n.clone(), TensorView::new(Dtype::F32, s.clone(), b).expect("shapes match"))).collect();
+    let views: Vec<(String, TensorView<'_>)> = raw
+        .iter()
+        .map(|(n, s, b)| {
+            (
+                n.clone(),
+                TensorView::new(Dtype::F32, s.clone(), b).expect("shapes match"),
+            )
+        })
+        .collect();
     let meta: HashMap<String, String> = [
         ("epoch", st.epoch.to_string()),
         ("step", opt.step.to_string()),
@@ -471,7 +631,10 @@ fn save_checkpoint(path: &Path, w: &Weights, opt: &AdamW, st: &CkptState) -> Res
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    let bytes = safetensors::serialize(views, Some(meta)).map_err(|e| TrainError::Io { path: path.into(), msg: e.to_string() })?;
+    let bytes = safetensors::serialize(views, Some(meta)).map_err(|e| TrainError::Io {
+        path: path.into(),
+        msg: e.to_string(),
+    })?;
     // Write then rename, so an interruption never leaves a half checkpoint.
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, bytes).map_err(io(&tmp))?;
@@ -479,26 +642,46 @@ fn save_checkpoint(path: &Path, w: &Weights, opt: &AdamW, st: &CkptState) -> Res
 }
 
 fn load_checkpoint(path: &Path, w: &mut Weights, opt: &mut AdamW) -> Result<CkptState, TrainError> {
-    let bad = |msg: String| TrainError::Io { path: path.into(), msg };
+    let bad = |msg: String| TrainError::Io {
+        path: path.into(),
+        msg,
+    };
     let bytes = std::fs::read(path).map_err(io(path))?;
     let (_, meta) = SafeTensors::read_metadata(&bytes).map_err(|e| bad(e.to_string()))?;
     let st = SafeTensors::deserialize(&bytes).map_err(|e| bad(e.to_string()))?;
     let md = meta.metadata().clone().unwrap_or_default();
-    let get = |k: &str| md.get(k).cloned().ok_or_else(|| bad(format!("checkpoint lacks {k}")));
+    let get = |k: &str| {
+        md.get(k)
+            .cloned()
+            .ok_or_else(|| bad(format!("checkpoint lacks {k}")))
+    };
     let num = |k: &str| get(k)?.parse::<f64>().map_err(|_| bad(format!("bad {k}")));
     let mut m = Weights::zeros(w.dim, w.hidden);
     let mut v = Weights::zeros(w.dim, w.hidden);
     for (prefix, target) in [("w.", &mut *w), ("m.", &mut m), ("v.", &mut v)] {
         let names: Vec<&str> = target.tensors().iter().map(|t| t.0).collect();
         for (name, dst) in names.into_iter().zip(target.tensors_mut()) {
-            let t = st.tensor(&format!("{prefix}{name}")).map_err(|e| bad(e.to_string()))?;
-            let vals: Vec<f32> = t.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+            let t = st
+                .tensor(&format!("{prefix}{name}"))
+                .map_err(|e| bad(e.to_string()))?;
+            let vals: Vec<f32> = t
+                .data()
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect();
             if vals.len() != dst.len() {
-                return Err(bad(format!("tensor {prefix}{name} has the wrong size for this config")));
+                return Err(bad(format!(
+                    "tensor {prefix}{name} has the wrong size for this config"
+                )));
             }
             *dst = vals;
         }
     }
     opt.restore(m, v, num("step")? as u64);
-    Ok(CkptState { epoch: num("epoch")? as usize, best_loss: num("best_loss")?, best_epoch: num("best_epoch")? as usize, bad: num("bad")? as usize })
+    Ok(CkptState {
+        epoch: num("epoch")? as usize,
+        best_loss: num("best_loss")?,
+        best_epoch: num("best_epoch")? as usize,
+        bad: num("bad")? as usize,
+    })
 }

@@ -1,0 +1,289 @@
+//! Data building, training and evaluation through the real binary, on real genomes
+//! from `../shared/data` (fixed seeds, small sizes).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn shared() -> PathBuf {
+    std::env::var_os("CDSPRED_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("../shared"))
+}
+
+fn cdspred(args: &[&str]) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_cdspred"))
+        .current_dir(repo())
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "cdspred {args:?} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// Builds the smoke dataset once per test binary.
+fn smoke_data() -> PathBuf {
+    static ONCE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    ONCE.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("cdspred-smoke-{}", std::process::id()));
+        cdspred(&[
+            "data",
+            "build",
+            "--recipe",
+            "data/recipes/smoke.toml",
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        dir
+    })
+    .clone()
+}
+
+fn train(run: &Path, extra: &[&str]) -> String {
+    let d = smoke_data();
+    let mut args = vec![
+        "train".to_string(),
+        "--config".into(),
+        "configs/smoke.toml".into(),
+        "--run-dir".into(),
+        run.display().to_string(),
+        format!("train_data={}", d.join("train.ds").display()),
+        format!("val_data={}", d.join("validation.ds").display()),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    cdspred(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+#[test]
+fn manifest_records_inputs_outputs_and_counts() {
+    let d = smoke_data();
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(
+        m["inputs"].as_array().unwrap().len(),
+        7,
+        "recipe + 3 sources × 2 files"
+    );
+    assert_eq!(m["outputs"].as_array().unwrap().len(), 2);
+    let train = &m["counts"]["train"]["streptococcus_suis"];
+    let total: u64 = train
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|l| l.as_object().unwrap().values())
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 18_000);
+    assert!(
+        m["counts"]["validation"]["bamyloliquefaciens_contig"]["noncoding"]["300"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    // Same recipe, same seed: the same bytes.
+    let again = std::env::temp_dir().join(format!("cdspred-smoke-again-{}", std::process::id()));
+    cdspred(&[
+        "data",
+        "build",
+        "--recipe",
+        "data/recipes/smoke.toml",
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::read(d.join("train.ds")).unwrap(),
+        std::fs::read(again.join("train.ds")).unwrap()
+    );
+    std::fs::remove_dir_all(again).ok();
+}
+
+/// The CI training smoke test: a fixed-seed run must reach gene accuracy ≥ 0.90 and
+/// strand+frame accuracy ≥ 0.95 on 300-nt reads of a genome it never saw
+/// (C. diphtheriae), and ≥ 0.80 gene accuracy at 150 nt.
+#[test]
+fn smoke_training_reaches_stated_accuracy_on_a_held_out_genome() {
+    let run = tempfile::tempdir().unwrap();
+    train(run.path(), &[]);
+    for f in [
+        "config.json",
+        "metrics.jsonl",
+        "checkpoint.safetensors",
+        "loss.svg",
+        "accuracy.svg",
+        "best/model.safetensors",
+    ] {
+        assert!(
+            run.path().join(f).exists(),
+            "{f} missing from the run directory"
+        );
+    }
+    let e = shared().join("data/eval");
+    let json = run.path().join("eval.json");
+    cdspred(&[
+        "eval",
+        "--model",
+        run.path().join("best").to_str().unwrap(),
+        "--truth",
+        e.join("cdiphtheriae.tsv.gz").to_str().unwrap(),
+        "--reads",
+        e.join("cdiphtheriae.fasta.gz").to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    let m300 = &v["read_sets"]["means"]["300"];
+    let m150 = &v["read_sets"]["means"]["150"];
+    assert!(m300["gene_acc"].as_f64().unwrap() >= 0.90, "{m300}");
+    assert!(m300["frame"].as_f64().unwrap() >= 0.95, "{m300}");
+    assert!(m150["gene_acc"].as_f64().unwrap() >= 0.80, "{m150}");
+}
+
+#[test]
+fn same_weights_at_any_thread_count() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    train(a.path(), &["threads=1", "epochs=2", "max_train_reads=4000"]);
+    train(b.path(), &["threads=2", "epochs=2", "max_train_reads=4000"]);
+    let wa = std::fs::read(a.path().join("best/model.safetensors")).unwrap();
+    let wb = std::fs::read(b.path().join("best/model.safetensors")).unwrap();
+    assert_eq!(wa, wb);
+}
+
+#[test]
+fn interrupted_and_resumed_training_matches_an_uninterrupted_run() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let common = ["epochs=3", "patience=5", "max_train_reads=6000"];
+    train(a.path(), &common);
+    let mut first = common.to_vec();
+    first.push("stop_after_epochs=1");
+    train(b.path(), &first);
+    assert_eq!(
+        std::fs::read_to_string(b.path().join("metrics.jsonl"))
+            .unwrap()
+            .lines()
+            .count(),
+        1
+    );
+    let d = smoke_data();
+    cdspred(&[
+        "train",
+        "--config",
+        "configs/smoke.toml",
+        "--run-dir",
+        b.path().to_str().unwrap(),
+        "--resume",
+        &format!("train_data={}", d.join("train.ds").display()),
+        &format!("val_data={}", d.join("validation.ds").display()),
+        "epochs=3",
+        "patience=5",
+        "max_train_reads=6000",
+    ]);
+    let strip = |p: &Path| -> Vec<String> {
+        std::fs::read_to_string(p.join("metrics.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v.as_object_mut().unwrap().remove("seconds");
+                v.to_string()
+            })
+            .collect()
+    };
+    assert_eq!(strip(a.path()), strip(b.path()));
+    assert_eq!(
+        std::fs::read(a.path().join("best/model.safetensors")).unwrap(),
+        std::fs::read(b.path().join("best/model.safetensors")).unwrap()
+    );
+}
+
+#[test]
+fn overrides_reject_unknown_keys_with_a_suggestion() {
+    let o = Command::new(env!("CARGO_BIN_EXE_cdspred"))
+        .current_dir(repo())
+        .args(["train", "--config", "configs/smoke.toml", "epoch=3"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("unknown key \"epoch\"") && err.contains("did you mean \"epochs\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn builder_reports_bad_input_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let fa = dir.path().join("g.fna");
+    std::fs::write(
+        &fa,
+        ">c1\nACGTACGTACGTACGTACGTACGTACGTACGTACGTACGTACGTACGTACGTACGTACGT\n",
+    )
+    .unwrap();
+    let gff = dir.path().join("g.gff");
+    std::fs::write(&gff, "##gff-version 3\nc1\tx\tCDS\t1\t30\t.\t+\t0\tID=a\nc1\tx\tCDS\t10\t900\t.\t+\t0\tID=b\nc1\tx\tCDS\tone\t9\t.\t+\t0\tID=c\n").unwrap();
+    let recipe = dir.path().join("r.toml");
+    let write_recipe = |table: u32| {
+        std::fs::write(
+            &recipe,
+            format!(
+                "name='t'\nseed=1\nlengths=[30]\n[[source]]\nname='g'\nrole='train'\ntable={table}\nfasta='g.fna'\ngff='g.gff'\ncoding_reads=5\nnoncoding_reads=5\npackage={{registry='x',name='x',version='1',path='x'}}\n"
+            ),
+        )
+        .unwrap();
+    };
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_cdspred"))
+            .args([
+                "data",
+                "build",
+                "--recipe",
+                recipe.to_str().unwrap(),
+                "--out",
+                dir.path().join("o").to_str().unwrap(),
+            ])
+            .output()
+            .unwrap()
+    };
+    write_recipe(11);
+    let o = run();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("g.gff: line 4: start \"one\" is not a positive integer"),
+        "{err}"
+    );
+    // Fix line 4: the CDS beyond the end is then a counted, reported skip.
+    std::fs::write(
+        &gff,
+        "##gff-version 3\nc1\tx\tCDS\t1\t30\t.\t+\t0\tID=a\nc1\tx\tCDS\t10\t900\t.\t+\t0\tID=b\n",
+    )
+    .unwrap();
+    let o = run();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("o/manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(m["skipped"]["g"][0], 1);
+    assert!(m["skipped"]["g"][1][0]
+        .as_str()
+        .unwrap()
+        .contains("g.gff:3: feature 10..900 lies beyond the end"));
+    write_recipe(7);
+    let err = String::from_utf8_lossy(&run().stderr).to_string();
+    assert!(err.contains("unknown genetic code 7"), "{err}");
+    std::fs::write(&fa, "").unwrap();
+    write_recipe(11);
+    let err = String::from_utf8_lossy(&run().stderr).to_string();
+    assert!(err.contains("g.fna: no sequence found"), "{err}");
+}
