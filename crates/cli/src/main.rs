@@ -5,6 +5,7 @@ mod cmd_data;
 mod cmd_eval;
 mod cmd_model;
 mod cmd_predict;
+mod cmd_serve;
 mod cmd_train;
 mod config;
 mod output;
@@ -54,6 +55,13 @@ enum Command {
     ///
     /// Example: cdspred eval --truth ../shared/data/eval/cdiphtheriae.tsv.gz --reads ../shared/data/eval/cdiphtheriae.fasta.gz
     Eval(cmd_eval::EvalArgs),
+    /// Serve predictions over HTTP (API, web page, metrics, input log).
+    ///
+    /// Example: cdspred serve --addr 127.0.0.1:8000 --data-dir cdspred-data
+    Serve(cmd_serve::ServeArgs),
+    /// Export the server's input/output log.
+    #[command(subcommand)]
+    Logs(cmd_serve::LogsCommand),
     /// Manage the model registry (promote a run, show a model's card).
     #[command(subcommand)]
     Model(cmd_model::ModelCommand),
@@ -85,6 +93,8 @@ fn main() {
         Command::Train(a) => cmd_train::run(a),
         Command::Eval(a) => cmd_eval::run(a),
         Command::Model(c) => cmd_model::run(c),
+        Command::Serve(a) => cmd_serve::run(a),
+        Command::Logs(c) => cmd_serve::run_logs(c),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

@@ -1,0 +1,313 @@
+//! `cdspred serve` and `cdspred logs export`.
+//!
+//! Every server option comes, in order of precedence, from the command line, an
+//! environment variable (`CDSPRED_…`), a TOML config file (`--config`, same keys with
+//! underscores) or the default.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use cdspred_core::GeneticCode;
+use cdspred_model::{Prediction, Predictor, TableContext};
+use cdspred_serve::logstore::LogConfig;
+use cdspred_serve::{Backend, BatchConfig, ModelInfo, ServeConfig};
+use clap::{Args, Subcommand};
+use serde::Deserialize;
+
+#[derive(Args, Debug, Default)]
+pub struct ServeArgs {
+    /// TOML file with any of the options below (keys with underscores).
+    #[arg(long, env = "CDSPRED_CONFIG")]
+    config: Option<PathBuf>,
+    /// Listen address [default: 127.0.0.1:8000].
+    #[arg(long, env = "CDSPRED_ADDR")]
+    addr: Option<String>,
+    /// Data directory for the input log [default: ./cdspred-data].
+    #[arg(long, env = "CDSPRED_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Model directory [default: the embedded model].
+    #[arg(long, env = "CDSPRED_MODEL")]
+    model: Option<PathBuf>,
+    /// Inference threads [default: all cores].
+    #[arg(long, env = "CDSPRED_THREADS")]
+    threads: Option<usize>,
+    /// Largest request body in bytes [default: 10000000].
+    #[arg(long, env = "CDSPRED_MAX_BODY_BYTES")]
+    max_body_bytes: Option<usize>,
+    /// Most reads per request [default: 100000].
+    #[arg(long, env = "CDSPRED_MAX_READS")]
+    max_reads: Option<usize>,
+    /// Longest read in nt [default: 100000].
+    #[arg(long, env = "CDSPRED_MAX_READ_LEN")]
+    max_read_len: Option<usize>,
+    /// Request timeout in ms [default: 30000].
+    #[arg(long, env = "CDSPRED_REQUEST_TIMEOUT_MS")]
+    request_timeout_ms: Option<u64>,
+    /// Dynamic batching across requests [default: true].
+    #[arg(long, env = "CDSPRED_BATCHING")]
+    batching: Option<bool>,
+    /// Run a batch at this many reads [default: 2048].
+    #[arg(long, env = "CDSPRED_MAX_BATCH_READS")]
+    max_batch_reads: Option<usize>,
+    /// …or after this many ms [default: 2].
+    #[arg(long, env = "CDSPRED_MAX_WAIT_MS")]
+    max_wait_ms: Option<u64>,
+    /// Answer 503 while this many reads wait [default: 200000].
+    #[arg(long, env = "CDSPRED_QUEUE_CAPACITY_READS")]
+    queue_capacity_reads: Option<usize>,
+    /// Write the input/output log [default: true].
+    #[arg(long, env = "CDSPRED_LOG_ENABLED")]
+    log_enabled: Option<bool>,
+    /// Keep at most this many logged reads [default: 10000000].
+    #[arg(long, env = "CDSPRED_LOG_RETENTION_ROWS")]
+    log_retention_rows: Option<u64>,
+    /// Keep logged requests this many days [default: 30].
+    #[arg(long, env = "CDSPRED_LOG_RETENTION_DAYS")]
+    log_retention_days: Option<f64>,
+    /// Require `Authorization: Bearer TOKEN` on /v1 routes.
+    #[arg(long, env = "CDSPRED_AUTH_TOKEN", hide_env_values = true)]
+    auth_token: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ServeFile {
+    addr: Option<String>,
+    data_dir: Option<PathBuf>,
+    model: Option<PathBuf>,
+    threads: Option<usize>,
+    max_body_bytes: Option<usize>,
+    max_reads: Option<usize>,
+    max_read_len: Option<usize>,
+    request_timeout_ms: Option<u64>,
+    batching: Option<bool>,
+    max_batch_reads: Option<usize>,
+    max_wait_ms: Option<u64>,
+    queue_capacity_reads: Option<usize>,
+    log_enabled: Option<bool>,
+    log_retention_rows: Option<u64>,
+    log_retention_days: Option<f64>,
+    auth_token: Option<String>,
+}
+
+struct ModelBackend {
+    predictor: Predictor,
+    tables: Mutex<std::collections::HashMap<u32, Arc<TableContext>>>,
+    threads: usize,
+}
+
+impl Backend for ModelBackend {
+    fn predict(&self, reads: &[&[u8]], table: u32, threshold: f32) -> Vec<Prediction> {
+        let ctx = {
+            let mut t = self.tables.lock().unwrap_or_else(|p| p.into_inner());
+            t.entry(table)
+                .or_insert_with(|| {
+                    Arc::new(TableContext::new(
+                        GeneticCode::new(table).unwrap_or_else(|_| GeneticCode::bacterial()),
+                    ))
+                })
+                .clone()
+        };
+        self.predictor
+            .predict_batch(reads, &ctx, threshold, self.threads)
+    }
+}
+
+pub fn run(a: ServeArgs) -> Result<()> {
+    let f: ServeFile = match &a.config {
+        Some(p) => {
+            toml::from_str(&std::fs::read_to_string(p).with_context(|| p.display().to_string())?)
+                .map_err(|e| anyhow!("{}: {e}", p.display()))?
+        }
+        None => ServeFile::default(),
+    };
+    let addr = a.addr.or(f.addr).unwrap_or_else(|| "127.0.0.1:8000".into());
+    let addr = addr
+        .parse()
+        .map_err(|_| anyhow!("--addr {addr:?} is not HOST:PORT"))?;
+    let data_dir = a
+        .data_dir
+        .or(f.data_dir)
+        .unwrap_or_else(|| PathBuf::from("cdspred-data"));
+    let model_dir = a.model.or(f.model);
+    let threads = crate::cmd_predict::thread_count(a.threads.or(f.threads).unwrap_or(0));
+    let files = crate::cmd_predict::load_model(model_dir.as_deref())?;
+    let log_enabled = a.log_enabled.or(f.log_enabled).unwrap_or(true);
+    if log_enabled {
+        if let Err(e) = std::fs::create_dir_all(&data_dir) {
+            tracing::warn!(dir = %data_dir.display(), error = %e, "cannot create the data directory; the input log will report failures");
+        }
+    }
+    let config = ServeConfig {
+        addr,
+        data_dir: data_dir.clone(),
+        max_body_bytes: a.max_body_bytes.or(f.max_body_bytes).unwrap_or(10_000_000),
+        max_reads: a.max_reads.or(f.max_reads).unwrap_or(100_000),
+        max_read_len: a.max_read_len.or(f.max_read_len).unwrap_or(100_000),
+        request_timeout: Duration::from_millis(
+            a.request_timeout_ms
+                .or(f.request_timeout_ms)
+                .unwrap_or(30_000),
+        ),
+        batch: BatchConfig {
+            enabled: a.batching.or(f.batching).unwrap_or(true),
+            max_batch_reads: a.max_batch_reads.or(f.max_batch_reads).unwrap_or(2048),
+            max_wait: Duration::from_millis(a.max_wait_ms.or(f.max_wait_ms).unwrap_or(2)),
+            queue_capacity_reads: a
+                .queue_capacity_reads
+                .or(f.queue_capacity_reads)
+                .unwrap_or(200_000),
+        },
+        log: LogConfig {
+            path: data_dir.join("input_log.sqlite"),
+            enabled: log_enabled,
+            retention_rows: a
+                .log_retention_rows
+                .or(f.log_retention_rows)
+                .unwrap_or(10_000_000),
+            retention_days: a
+                .log_retention_days
+                .or(f.log_retention_days)
+                .unwrap_or(30.0),
+        },
+        auth_token: a.auth_token.or(f.auth_token).filter(|t| !t.is_empty()),
+    };
+    if config.max_reads == 0 || config.max_body_bytes == 0 || config.batch.queue_capacity_reads == 0
+    {
+        bail!("max_reads, max_body_bytes and queue_capacity_reads must be positive");
+    }
+    let info = ModelInfo {
+        version: files.card.version.clone(),
+        card: serde_json::to_value(&files.card)?,
+        config: serde_json::to_value(&files.config)?,
+        min_read_len: files.config.min_len,
+    };
+    let backend = Arc::new(ModelBackend {
+        predictor: Predictor::new(&files),
+        tables: Default::default(),
+        threads,
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.addr))?;
+        // The bound address on stdout lets scripts and tests use port 0.
+        println!("listening on http://{}", listener.local_addr()?);
+        let (router, state) = cdspred_serve::build(config, backend, info);
+        cdspred_serve::serve(listener, router, state).await?;
+        Ok(())
+    })
+}
+
+#[derive(Subcommand)]
+pub enum LogsCommand {
+    /// Write logged reads of a time range as FASTA or TSV.
+    ///
+    /// Example: cdspred logs export --data-dir cdspred-data --since 24h --format tsv -o last_day.tsv
+    Export {
+        /// The server's data directory.
+        #[arg(long, default_value = "cdspred-data")]
+        data_dir: PathBuf,
+        /// Start: unix seconds, or an age like 30m, 24h, 7d [default: everything].
+        #[arg(long)]
+        since: Option<String>,
+        /// End (exclusive), same forms [default: now].
+        #[arg(long)]
+        until: Option<String>,
+        /// fasta or tsv.
+        #[arg(long, default_value = "tsv")]
+        format: String,
+        /// At most this many reads.
+        #[arg(long, default_value_t = 10_000_000)]
+        limit: usize,
+        /// Output file [default: stdout].
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// Parses unix seconds or an age (`90s`, `30m`, `24h`, `7d`) into unix seconds.
+pub fn parse_time(s: &str) -> Result<f64> {
+    if let Ok(v) = s.parse::<f64>() {
+        return Ok(v);
+    }
+    let (num, unit) = s.split_at(s.len().saturating_sub(1));
+    let n: f64 = num
+        .parse()
+        .map_err(|_| anyhow!("time {s:?}: use unix seconds or an age like 30m, 24h, 7d"))?;
+    let mult = match unit {
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        "d" => 86400.0,
+        _ => bail!("time {s:?}: unit must be s, m, h or d"),
+    };
+    Ok(cdspred_serve::logstore::now() - n * mult)
+}
+
+pub fn run_logs(cmd: LogsCommand) -> Result<()> {
+    let LogsCommand::Export {
+        data_dir,
+        since,
+        until,
+        format,
+        limit,
+        output,
+    } = cmd;
+    let db = data_dir.join("input_log.sqlite");
+    if !Path::new(&db).exists() {
+        bail!("{}: no input log here", db.display());
+    }
+    let since = since.as_deref().map(parse_time).transpose()?.unwrap_or(0.0);
+    let until = until
+        .as_deref()
+        .map(parse_time)
+        .transpose()?
+        .unwrap_or(f64::MAX);
+    let rows = cdspred_serve::logstore::export(&db, since, until, limit)
+        .with_context(|| db.display().to_string())?;
+    let mut text = String::new();
+    match format.as_str() {
+        "fasta" => {
+            for r in &rows {
+                text += &format!(
+                    ">{} request={} time={:.3} table={} call={}\n{}\n",
+                    r.read.read_id, r.request_id, r.time, r.table, r.read.call, r.read.sequence
+                );
+            }
+        }
+        "tsv" => {
+            text += "request_id\ttime\tmodel_version\ttable\tid\tlength\tcoding_prob\tsense_prob\tstrand\tframe\tcall\tsequence\n";
+            let num = |v: Option<f32>| v.map(|x| format!("{x:.4}")).unwrap_or_else(|| "NaN".into());
+            for r in &rows {
+                text += &format!(
+                    "{}\t{:.3}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+                    r.request_id,
+                    r.time,
+                    r.model_version,
+                    r.table,
+                    r.read.read_id,
+                    r.read.sequence.len(),
+                    num(r.read.coding_prob),
+                    num(r.read.sense_prob),
+                    r.read.strand,
+                    r.read.frame,
+                    r.read.call,
+                    r.read.sequence
+                );
+            }
+        }
+        f => bail!("--format {f:?}: use fasta or tsv"),
+    }
+    match output {
+        Some(p) => std::fs::write(&p, text).with_context(|| p.display().to_string())?,
+        None => print!("{text}"),
+    }
+    eprintln!("{} reads exported", rows.len());
+    Ok(())
+}

@@ -1,0 +1,745 @@
+//! API types and handlers. The OpenAPI document is generated from these definitions.
+
+use std::io::Read;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Multipart, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use cdspred_core::code::translate;
+use cdspred_core::dna::{codes_to_ascii, revcomp_codes};
+use cdspred_core::fastx::FastxReader;
+use cdspred_core::{DnaSeq, GeneticCode, Strand};
+use cdspred_model::{Call, Prediction};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::batcher::SubmitError;
+use crate::logstore::{now, LogEntry, LogState, LoggedRead};
+use crate::AppState;
+
+/// One input read.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SequenceIn {
+    /// Read identifier.
+    pub id: String,
+    /// Nucleotides (A, C, G, T/U, IUPAC codes read as N; any case).
+    pub sequence: String,
+}
+
+/// A JSON prediction request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PredictRequest {
+    /// The reads.
+    pub sequences: Vec<SequenceIn>,
+    /// NCBI genetic code (default 11).
+    #[serde(default)]
+    pub table: Option<u32>,
+    /// Coding call threshold on coding_prob (default 0.5).
+    #[serde(default)]
+    pub threshold: Option<f32>,
+}
+
+/// Query parameters for FASTA/FASTQ bodies.
+#[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
+pub struct PredictQuery {
+    /// NCBI genetic code (default 11).
+    pub table: Option<u32>,
+    /// Coding call threshold (default 0.5).
+    pub threshold: Option<f32>,
+}
+
+/// The prediction for one read (the CLI's TSV fields plus the protein).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadResult {
+    /// Read identifier.
+    pub id: String,
+    /// Length in nt.
+    pub length: usize,
+    /// P(read lies in a coding gene); null for too-short reads.
+    pub coding_prob: Option<f32>,
+    /// P(read as given is the coding strand); null for too-short reads.
+    pub sense_prob: Option<f32>,
+    /// `+`, `-` or `.`.
+    pub strand: String,
+    /// `0`, `1`, `2` or `.`.
+    pub frame: String,
+    /// `coding`, `noncoding` or `too_short`.
+    pub call: String,
+    /// Translation of the coding frame (coding reads only).
+    pub protein: Option<String>,
+}
+
+/// The answer to a prediction request.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PredictResponse {
+    /// Request id (also in the `x-request-id` header).
+    pub request_id: String,
+    /// Model version label.
+    pub model_version: String,
+    /// Genetic code used.
+    pub table: u32,
+    /// Threshold used.
+    pub threshold: f32,
+    /// Per-read results, in input order.
+    pub results: Vec<ReadResult>,
+}
+
+/// Every error answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Human-readable message.
+    pub error: String,
+    /// Machine-readable kind: `bad_request`, `payload_too_large`, `validation`,
+    /// `unauthorized`, `not_found`, `overloaded`, `timeout`, `unavailable`.
+    pub error_type: String,
+    /// Where: record, position, limit.
+    pub detail: serde_json::Value,
+    /// Request id.
+    pub request_id: String,
+}
+
+/// An error with its status.
+#[derive(Debug)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// `error_type`.
+    pub kind: &'static str,
+    /// `error`.
+    pub message: String,
+    /// `detail`.
+    pub detail: serde_json::Value,
+}
+
+impl ApiError {
+    /// A new error.
+    pub fn new(
+        status: StatusCode,
+        kind: &'static str,
+        message: impl Into<String>,
+        detail: serde_json::Value,
+    ) -> ApiError {
+        ApiError {
+            status,
+            kind,
+            message: message.into(),
+            detail,
+        }
+    }
+    fn bad(message: impl Into<String>, detail: serde_json::Value) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message, detail)
+    }
+    fn invalid(message: impl Into<String>, detail: serde_json::Value) -> ApiError {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+            message,
+            detail,
+        )
+    }
+    /// The JSON response, stamped with a request id.
+    pub fn into_response_with(self, request_id: &str) -> Response {
+        let body = ErrorBody {
+            error: self.message,
+            error_type: self.kind.into(),
+            detail: self.detail,
+            request_id: request_id.into(),
+        };
+        let mut r = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE
+            || self.status == StatusCode::TOO_MANY_REQUESTS
+        {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        r
+    }
+}
+
+/// The request id put on the request by the middleware.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Number of reads a request carried (for the access log).
+#[derive(Debug, Clone, Copy)]
+pub struct ReadCount(pub usize);
+
+struct Parsed {
+    ids: Vec<String>,
+    reads: Vec<DnaSeq>,
+    table: u32,
+    threshold: f32,
+}
+
+fn decompress(bytes: &[u8], limit: usize) -> Result<Vec<u8>, ApiError> {
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Ok(bytes.to_vec());
+    }
+    let mut out = Vec::new();
+    let mut d = flate2::read::MultiGzDecoder::new(bytes).take(limit as u64 + 1);
+    d.read_to_end(&mut out).map_err(|e| {
+        ApiError::bad(
+            format!("invalid gzip data: {e}"),
+            serde_json::json!({"source": "body"}),
+        )
+    })?;
+    if out.len() > limit {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("decompressed body exceeds {limit} bytes"),
+            serde_json::json!({"limit_bytes": limit}),
+        ));
+    }
+    Ok(out)
+}
+
+fn parse_fastx(
+    bytes: &[u8],
+    name: &str,
+    st: &AppState,
+) -> Result<(Vec<String>, Vec<DnaSeq>), ApiError> {
+    let text = decompress(bytes, st.config.max_body_bytes * 10)?;
+    let mut ids = Vec::new();
+    let mut reads = Vec::new();
+    for rec in FastxReader::new(text.as_slice(), name) {
+        let rec = rec.map_err(|e| {
+            ApiError::bad(
+                e.to_string(),
+                serde_json::json!({"file": e.file, "record": e.record, "id": e.id, "line": e.line}),
+            )
+        })?;
+        if reads.len() >= st.config.max_reads {
+            return Err(too_many(st.config.max_reads));
+        }
+        let (id, seq) = rec.into_parts();
+        ids.push(id);
+        reads.push(seq);
+    }
+    Ok((ids, reads))
+}
+
+fn too_many(max: usize) -> ApiError {
+    ApiError::invalid(
+        format!("too many reads: at most {max} per request"),
+        serde_json::json!({"max_reads": max}),
+    )
+}
+
+fn parse_json(body: &[u8], st: &AppState) -> Result<Parsed, ApiError> {
+    let req: PredictRequest = serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad(
+            format!("malformed JSON: {e}"),
+            serde_json::json!({"line": e.line(), "column": e.column()}),
+        )
+    })?;
+    if req.sequences.len() > st.config.max_reads {
+        return Err(too_many(st.config.max_reads));
+    }
+    let mut ids = Vec::with_capacity(req.sequences.len());
+    let mut reads = Vec::with_capacity(req.sequences.len());
+    for (i, s) in req.sequences.into_iter().enumerate() {
+        let seq = DnaSeq::from_ascii(s.sequence.as_bytes()).map_err(|e| {
+            ApiError::bad(
+                format!("sequence {} ({}): {e}", i + 1, s.id),
+                serde_json::json!({"record": i + 1, "id": s.id, "position": e.position, "character": e.byte.to_string()}),
+            )
+        })?;
+        ids.push(s.id);
+        reads.push(seq);
+    }
+    Ok(Parsed {
+        ids,
+        reads,
+        table: req.table.unwrap_or(11),
+        threshold: req.threshold.unwrap_or(0.5),
+    })
+}
+
+async fn parse_multipart(req: Request, st: &AppState) -> Result<Parsed, ApiError> {
+    let mut mp = Multipart::from_request(req, &()).await.map_err(|e| {
+        ApiError::bad(
+            format!("malformed multipart body: {e}"),
+            serde_json::Value::Null,
+        )
+    })?;
+    let (mut ids, mut reads) = (Vec::new(), Vec::new());
+    let (mut table, mut threshold) = (None, None);
+    let mut got_file = false;
+    while let Some(field) = mp.next_field().await.map_err(|e| {
+        ApiError::bad(
+            format!("malformed multipart body: {e}"),
+            serde_json::Value::Null,
+        )
+    })? {
+        let name = field.name().unwrap_or("").to_string();
+        let fname = field.file_name().unwrap_or("upload").to_string();
+        let data = field.bytes().await.map_err(|e| {
+            ApiError::bad(
+                format!("reading part {name:?}: {e}"),
+                serde_json::Value::Null,
+            )
+        })?;
+        match name.as_str() {
+            "file" => {
+                let (i, r) = parse_fastx(&data, &fname, st)?;
+                ids.extend(i);
+                reads.extend(r);
+                got_file = true;
+            }
+            "table" => {
+                table = Some(String::from_utf8_lossy(&data).trim().parse().map_err(|_| {
+                    ApiError::bad(
+                        "table must be a number",
+                        serde_json::json!({"field": "table"}),
+                    )
+                })?)
+            }
+            "threshold" => {
+                threshold = Some(String::from_utf8_lossy(&data).trim().parse().map_err(|_| {
+                    ApiError::bad(
+                        "threshold must be a number",
+                        serde_json::json!({"field": "threshold"}),
+                    )
+                })?)
+            }
+            other => {
+                return Err(ApiError::bad(
+                    format!("unknown form field {other:?}"),
+                    serde_json::json!({"field": other}),
+                ))
+            }
+        }
+    }
+    if !got_file {
+        return Err(ApiError::bad(
+            "multipart body has no 'file' part",
+            serde_json::json!({"field": "file"}),
+        ));
+    }
+    if reads.len() > st.config.max_reads {
+        return Err(too_many(st.config.max_reads));
+    }
+    Ok(Parsed {
+        ids,
+        reads,
+        table: table.unwrap_or(11),
+        threshold: threshold.unwrap_or(0.5),
+    })
+}
+
+fn result_of(id: String, codes: &[u8], p: &Prediction, code: &GeneticCode) -> ReadResult {
+    let scored = p.call != Call::TooShort;
+    let protein = (p.call == Call::Coding).then(|| {
+        let (s, f) = p.best.expect("coding reads have a frame");
+        let sense = if s == Strand::Plus {
+            codes.to_vec()
+        } else {
+            revcomp_codes(codes)
+        };
+        translate(&sense, f.offset() as usize, code)
+    });
+    ReadResult {
+        id,
+        length: p.length,
+        coding_prob: scored.then_some(round4(p.coding_prob)),
+        sense_prob: scored.then_some(round4(p.sense_prob)),
+        strand: p
+            .best
+            .map(|b| b.0.symbol().to_string())
+            .unwrap_or_else(|| ".".into()),
+        frame: p
+            .best
+            .map(|b| b.1.to_string())
+            .unwrap_or_else(|| ".".into()),
+        call: p.call.as_str().into(),
+        protein,
+    }
+}
+
+fn round4(v: f32) -> f32 {
+    (v * 1e4).round() / 1e4
+}
+
+/// Predict coding reads.
+///
+/// Body: JSON (`application/json`), FASTA/FASTQ text or gzip (any other content type;
+/// `table` and `threshold` as query parameters), or a multipart upload with a `file`
+/// part (and optional `table`, `threshold` parts).
+#[utoipa::path(
+    post,
+    path = "/v1/predict",
+    params(PredictQuery),
+    request_body(content = PredictRequest, description = "JSON reads; FASTA/FASTQ (plain or gzip) and multipart uploads are accepted too"),
+    responses(
+        (status = 200, description = "Predictions in input order", body = PredictResponse),
+        (status = 400, description = "Malformed JSON, FASTA/FASTQ or multipart body", body = ErrorBody),
+        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
+        (status = 413, description = "Body larger than the limit", body = ErrorBody),
+        (status = 422, description = "Too many reads, a read too long, unknown genetic code or bad threshold", body = ErrorBody),
+        (status = 503, description = "Queue full or request timed out; retry after the Retry-After seconds", body = ErrorBody),
+    )
+)]
+pub async fn predict(
+    State(st): State<Arc<AppState>>,
+    Query(q): Query<PredictQuery>,
+    req: Request,
+) -> Response {
+    let rid = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    match predict_inner(st, q, req, &rid).await {
+        Ok((resp, n)) => {
+            let mut r = Json(resp).into_response();
+            r.extensions_mut().insert(ReadCount(n));
+            r
+        }
+        Err(e) => e.into_response_with(&rid),
+    }
+}
+
+async fn predict_inner(
+    st: Arc<AppState>,
+    q: PredictQuery,
+    req: Request,
+    rid: &str,
+) -> Result<(PredictResponse, usize), ApiError> {
+    let ctype = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let limit = st.config.max_body_bytes;
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("request body exceeds {limit} bytes"),
+            serde_json::json!({"limit_bytes": limit}),
+        )
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let mut parsed = if ctype.starts_with("multipart/form-data") {
+        let (parts, body) = req.into_parts();
+        let bytes = axum::body::to_bytes(body, limit)
+            .await
+            .map_err(|_| too_large())?;
+        parse_multipart(
+            Request::from_parts(parts, axum::body::Body::from(bytes)),
+            &st,
+        )
+        .await?
+    } else {
+        let bytes: Bytes = axum::body::to_bytes(req.into_body(), limit)
+            .await
+            .map_err(|_| too_large())?;
+        if ctype.starts_with("application/json") {
+            parse_json(&bytes, &st)?
+        } else {
+            let (ids, reads) = parse_fastx(&bytes, "request body", &st)?;
+            Parsed {
+                ids,
+                reads,
+                table: 11,
+                threshold: 0.5,
+            }
+        }
+    };
+    if let Some(t) = q.table {
+        parsed.table = t;
+    }
+    if let Some(t) = q.threshold {
+        parsed.threshold = t;
+    }
+    let code = GeneticCode::new(parsed.table).map_err(|e| {
+        ApiError::invalid(
+            e.to_string(),
+            serde_json::json!({"field": "table", "value": parsed.table}),
+        )
+    })?;
+    if !(0.0..=1.0).contains(&parsed.threshold) {
+        return Err(ApiError::invalid(
+            "threshold must be between 0 and 1",
+            serde_json::json!({"field": "threshold", "value": parsed.threshold}),
+        ));
+    }
+    if parsed.reads.is_empty() {
+        return Err(ApiError::invalid(
+            "no sequences in the request",
+            serde_json::json!({"field": "sequences"}),
+        ));
+    }
+    for (i, r) in parsed.reads.iter().enumerate() {
+        if r.is_empty() {
+            return Err(ApiError::invalid(
+                format!("sequence {} ({}) is empty", i + 1, parsed.ids[i]),
+                serde_json::json!({"record": i + 1, "id": parsed.ids[i]}),
+            ));
+        }
+        if r.len() > st.config.max_read_len {
+            return Err(ApiError::invalid(
+                format!(
+                    "sequence {} ({}) is {} nt, longer than the limit of {}",
+                    i + 1,
+                    parsed.ids[i],
+                    r.len(),
+                    st.config.max_read_len
+                ),
+                serde_json::json!({"record": i + 1, "id": parsed.ids[i], "length": r.len(), "max_read_len": st.config.max_read_len}),
+            ));
+        }
+    }
+    let n = parsed.reads.len();
+    let Parsed {
+        ids,
+        reads,
+        table,
+        threshold,
+    } = parsed;
+    let submitted = st.batcher.submit(reads.clone(), table, threshold);
+    let preds = match tokio::time::timeout(st.config.request_timeout, submitted).await {
+        Ok(Ok(p)) => p,
+        Ok(Err(SubmitError::QueueFull)) => {
+            st.metrics.rejected();
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "overloaded",
+                "the prediction queue is full; retry shortly",
+                serde_json::json!({"queue_capacity_reads": st.config.batch.queue_capacity_reads}),
+            ));
+        }
+        Ok(Err(SubmitError::Closed)) => {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the server is shutting down",
+                serde_json::Value::Null,
+            ))
+        }
+        Err(_) => {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "timeout",
+                "prediction did not finish within the request timeout",
+                serde_json::json!({"timeout_ms": st.config.request_timeout.as_millis() as u64}),
+            ))
+        }
+    };
+    let results: Vec<ReadResult> = ids
+        .into_iter()
+        .zip(reads.iter().zip(&preds))
+        .map(|(id, (r, p))| result_of(id, r.codes(), p, &code))
+        .collect();
+    st.log.log(LogEntry {
+        request_id: rid.to_string(),
+        time: now(),
+        model_version: st.model_version.clone(),
+        table,
+        reads: results
+            .iter()
+            .zip(&reads)
+            .map(|(r, s)| LoggedRead {
+                read_id: r.id.clone(),
+                sequence: codes_to_ascii(s.codes()),
+                coding_prob: r.coding_prob,
+                sense_prob: r.sense_prob,
+                strand: r.strand.clone(),
+                frame: r.frame.clone(),
+                call: r.call.clone(),
+            })
+            .collect(),
+    });
+    Ok((
+        PredictResponse {
+            request_id: rid.to_string(),
+            model_version: st.model_version.clone(),
+            table,
+            threshold,
+            results,
+        },
+        n,
+    ))
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/health/live", responses((status = 200, description = "Alive", body = Health)))]
+pub async fn live() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        model_loaded: None,
+        warmed_up: None,
+        input_log: None,
+    })
+}
+
+/// Health answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` or `not_ready`.
+    pub status: String,
+    /// The model is loaded.
+    pub model_loaded: Option<bool>,
+    /// A warm-up batch has run.
+    pub warmed_up: Option<bool>,
+    /// The input log's state (a failing log does not make the server unready).
+    pub input_log: Option<LogState>,
+}
+
+/// Readiness: model loaded and warm-up batch done; reports the input log's state.
+#[utoipa::path(get, path = "/health/ready", responses((status = 200, description = "Ready", body = Health), (status = 503, description = "Not ready", body = Health)))]
+pub async fn ready(State(st): State<Arc<AppState>>) -> Response {
+    let warmed = st.warmed_up.load(std::sync::atomic::Ordering::Acquire);
+    let h = Health {
+        status: if warmed { "ok" } else { "not_ready" }.into(),
+        model_loaded: Some(true),
+        warmed_up: Some(warmed),
+        input_log: Some(st.log.state()),
+    };
+    let code = if warmed {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, Json(h)).into_response()
+}
+
+/// A genetic code the server knows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CodeInfo {
+    /// NCBI table number.
+    pub id: u32,
+    /// NCBI name.
+    pub name: String,
+}
+
+/// Model and service information.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Info {
+    /// Service version.
+    pub service_version: String,
+    /// Model version label.
+    pub model_version: String,
+    /// The model card (`card.json`).
+    #[schema(value_type = Object)]
+    pub model_card: serde_json::Value,
+    /// The model config (`config.json`).
+    #[schema(value_type = Object)]
+    pub model_config: serde_json::Value,
+    /// Supported genetic codes.
+    pub genetic_codes: Vec<CodeInfo>,
+}
+
+/// Model card, versions and supported genetic codes.
+#[utoipa::path(get, path = "/v1/info", responses((status = 200, description = "Info", body = Info)))]
+pub async fn info(State(st): State<Arc<AppState>>) -> Json<Info> {
+    Json(Info {
+        service_version: env!("CARGO_PKG_VERSION").into(),
+        model_version: st.model_version.clone(),
+        model_card: st.model_card.clone(),
+        model_config: st.model_config.clone(),
+        genetic_codes: GeneticCode::known_ids()
+            .filter_map(|i| GeneticCode::new(i).ok())
+            .map(|c| CodeInfo {
+                id: c.id(),
+                name: c.name().into(),
+            })
+            .collect(),
+    })
+}
+
+/// Limits and batching settings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Limits {
+    /// Largest request body (bytes).
+    pub max_body_bytes: usize,
+    /// Most reads per request.
+    pub max_reads: usize,
+    /// Longest read (nt).
+    pub max_read_len: usize,
+    /// Request timeout (ms).
+    pub request_timeout_ms: u64,
+    /// Dynamic batching on.
+    pub batching: bool,
+    /// Reads per batch.
+    pub max_batch_reads: usize,
+    /// Longest wait for a batch to fill (ms).
+    pub max_wait_ms: u64,
+    /// Queue capacity (reads).
+    pub queue_capacity_reads: usize,
+    /// Shortest read the model scores.
+    pub min_read_len: usize,
+    /// Input log on.
+    pub input_log: bool,
+    /// Bearer token required for /v1 routes.
+    pub auth_required: bool,
+}
+
+/// The service's limits.
+#[utoipa::path(get, path = "/v1/config", responses((status = 200, description = "Limits", body = Limits)))]
+pub async fn config(State(st): State<Arc<AppState>>) -> Json<Limits> {
+    let c = &st.config;
+    Json(Limits {
+        max_body_bytes: c.max_body_bytes,
+        max_reads: c.max_reads,
+        max_read_len: c.max_read_len,
+        request_timeout_ms: c.request_timeout.as_millis() as u64,
+        batching: c.batch.enabled,
+        max_batch_reads: c.batch.max_batch_reads,
+        max_wait_ms: c.batch.max_wait.as_millis() as u64,
+        queue_capacity_reads: c.batch.queue_capacity_reads,
+        min_read_len: st.min_read_len,
+        input_log: c.log.enabled,
+        auth_required: c.auth_token.is_some(),
+    })
+}
+
+/// Prometheus metrics (text format).
+#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
+pub async fn metrics(State(st): State<Arc<AppState>>) -> Response {
+    let text = st.metrics.render(st.batcher.depth(), &st.model_version);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
+/// Checks the bearer token, when one is configured.
+pub fn authorized(st: &AppState, headers: &HeaderMap) -> bool {
+    match &st.config.auth_token {
+        None => true,
+        Some(t) => headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|v| constant_time_eq(v.as_bytes(), t.as_bytes())),
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Time since the request started, for the access log.
+pub fn elapsed_ms(t0: Instant) -> f64 {
+    t0.elapsed().as_secs_f64() * 1000.0
+}

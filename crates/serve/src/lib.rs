@@ -1,0 +1,302 @@
+//! The cds-predictor HTTP service.
+//!
+//! - [`api`]: request/response types and handlers (`/v1/predict`, `/v1/info`,
+//!   `/v1/config`, health probes, `/metrics`); the OpenAPI document is generated from
+//!   them ([`ApiDoc`]).
+//! - [`batcher`]: the bounded queue and dynamic batcher in front of a [`Backend`].
+//! - [`metrics`]: Prometheus text metrics with the `cdspred_` prefix.
+//! - [`logstore`]: the SQLite input/output log (WAL, one transaction per request,
+//!   retention by rows and days).
+//! - [`page`]: the web page and API page, embedded in the binary (no CDN).
+//!
+//! [`build`] wires them into an axum router; [`serve`] runs it until Ctrl-C/SIGTERM and
+//! then drains in-flight requests. Every request gets an id (`x-request-id`), one
+//! structured log line (route, status, reads, latency) and a metrics sample; bad input
+//! always gets a JSON error, never a 500.
+
+pub mod api;
+pub mod batcher;
+pub mod logstore;
+pub mod metrics;
+pub mod page;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use cdspred_core::DnaSeq;
+use utoipa::OpenApi;
+
+use batcher::Batcher;
+pub use batcher::{Backend, BatchConfig};
+use logstore::{LogConfig, LogStore};
+use metrics::Metrics;
+
+/// Everything the server is configured with.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Listen address (default 127.0.0.1:8000; port 0 picks a free one).
+    pub addr: SocketAddr,
+    /// Data directory (input log).
+    pub data_dir: PathBuf,
+    /// Largest request body in bytes.
+    pub max_body_bytes: usize,
+    /// Most reads per request.
+    pub max_reads: usize,
+    /// Longest read in nt.
+    pub max_read_len: usize,
+    /// Per-request time limit.
+    pub request_timeout: Duration,
+    /// Batching.
+    pub batch: BatchConfig,
+    /// Input log.
+    pub log: LogConfig,
+    /// Bearer token for `/v1/*` routes (none: open).
+    pub auth_token: Option<String>,
+}
+
+/// Shared state of the handlers.
+pub struct AppState {
+    /// The config.
+    pub config: ServeConfig,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    /// The batcher.
+    pub batcher: Batcher,
+    /// The input log.
+    pub log: LogStore,
+    /// Model version label.
+    pub model_version: String,
+    /// Model card JSON.
+    pub model_card: serde_json::Value,
+    /// Model config JSON.
+    pub model_config: serde_json::Value,
+    /// Shortest scored read.
+    pub min_read_len: usize,
+    /// Warm-up done.
+    pub warmed_up: AtomicBool,
+    next_id: AtomicU64,
+    id_prefix: String,
+}
+
+/// The model as the service sees it.
+pub struct ModelInfo {
+    /// Version label.
+    pub version: String,
+    /// Card JSON.
+    pub card: serde_json::Value,
+    /// Config JSON.
+    pub config: serde_json::Value,
+    /// Shortest scored read.
+    pub min_read_len: usize,
+}
+
+/// The generated OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "cds-predictor", description = "Which short DNA reads are protein-coding, on which strand and in which frame."),
+    paths(api::predict, api::live, api::ready, api::info, api::config, api::metrics),
+    components(schemas(api::PredictRequest, api::SequenceIn, api::PredictResponse, api::ReadResult, api::ErrorBody, api::Health, api::Info, api::Limits, api::CodeInfo, logstore::LogState)),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        if let Some(c) = doc.components.as_mut() {
+            c.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
+    }
+}
+
+/// Builds the state and router. Must run inside a Tokio runtime (starts the batcher).
+pub fn build(
+    config: ServeConfig,
+    backend: Arc<dyn Backend>,
+    model: ModelInfo,
+) -> (Router, Arc<AppState>) {
+    let metrics = Arc::new(Metrics::default());
+    let batcher = Batcher::start(backend, config.batch.clone(), metrics.clone());
+    let log = LogStore::start(config.log.clone(), metrics.clone());
+    let started = logstore::now();
+    let state = Arc::new(AppState {
+        config,
+        metrics,
+        batcher,
+        log,
+        model_version: model.version,
+        model_card: model.card,
+        model_config: model.config,
+        min_read_len: model.min_read_len,
+        warmed_up: AtomicBool::new(false),
+        next_id: AtomicU64::new(1),
+        id_prefix: format!("{:x}", (started * 1000.0) as u64),
+    });
+    let v1 = Router::new()
+        .route("/v1/predict", post(api::predict))
+        .route("/v1/info", get(api::info))
+        .route("/v1/config", get(api::config))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            require_auth,
+        ));
+    let router = Router::new()
+        .route("/", get(page::index))
+        .route("/docs", get(page::docs))
+        .route("/openapi.json", get(openapi))
+        .route("/health/live", get(api::live))
+        .route("/health/ready", get(api::ready))
+        .route("/metrics", get(api::metrics))
+        .merge(v1)
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state.clone());
+    (router, state)
+}
+
+async fn openapi() -> Response {
+    let json = ApiDoc::openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|_| "{}".into());
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        json,
+    )
+        .into_response()
+}
+
+async fn not_found(req: Request) -> Response {
+    let rid = req
+        .extensions()
+        .get::<api::RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    api::ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no route for {} {}", req.method(), req.uri().path()),
+        serde_json::Value::Null,
+    )
+    .into_response_with(&rid)
+}
+
+async fn require_auth(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    if api::authorized(&st, req.headers()) {
+        return next.run(req).await;
+    }
+    let rid = req
+        .extensions()
+        .get::<api::RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    let mut r = api::ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        "missing or wrong bearer token",
+        serde_json::Value::Null,
+    )
+    .into_response_with(&rid);
+    r.headers_mut()
+        .insert("www-authenticate", HeaderValue::from_static("Bearer"));
+    r
+}
+
+/// Request id, access log line and metrics for every request.
+async fn observe(State(st): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
+    let t0 = Instant::now();
+    let rid = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            format!(
+                "{}-{}",
+                st.id_prefix,
+                st.next_id.fetch_add(1, Ordering::Relaxed)
+            )
+        });
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().clone();
+    req.extensions_mut().insert(api::RequestId(rid.clone()));
+    let mut resp = next.run(req).await;
+    let status = resp.status().as_u16();
+    let reads = resp
+        .extensions()
+        .get::<api::ReadCount>()
+        .map(|c| c.0)
+        .unwrap_or(0);
+    let secs = t0.elapsed().as_secs_f64();
+    st.metrics.request(&route, status, secs);
+    tracing::info!(request_id = %rid, method = %method, route = %route, status, reads, latency_ms = secs * 1000.0, "request");
+    if let Ok(v) = HeaderValue::from_str(&rid) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    resp
+}
+
+/// Runs one warm-up batch through the whole prediction path, then marks the state ready.
+pub async fn warm_up(state: &AppState) {
+    let read = DnaSeq::from_ascii(
+        b"ATGGCTGCTAAAGAAGCTCTGGCTAAAGAAATTGCTGCTCTGGAAAAAGCTGGCGCTAAAGTTATTGAAGCTAAA",
+    )
+    .expect("valid DNA");
+    let _ = state.batcher.submit(vec![read], 11, 0.5).await;
+    state.warmed_up.store(true, Ordering::Release);
+}
+
+/// Serves until Ctrl-C or SIGTERM, then stops accepting and drains in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    state: Arc<AppState>,
+) -> std::io::Result<()> {
+    warm_up(&state).await;
+    tracing::info!(addr = %listener.local_addr()?, "serving");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: draining in-flight requests");
+}
