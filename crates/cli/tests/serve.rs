@@ -1,0 +1,586 @@
+//! The real server (the `cdspred serve` binary on port 0) over real HTTP.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Server {
+    child: Child,
+    addr: String,
+    data: tempfile::TempDir,
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Server {
+        let data = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cdspred"));
+        cmd.args(["serve", "--addr", "127.0.0.1:0"]).args(args);
+        if !args.contains(&"--data-dir") {
+            cmd.arg("--data-dir").arg(data.path().join("d"));
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("listening on http://")
+            .unwrap_or_else(|| panic!("unexpected: {line}"))
+            .to_string();
+        let s = Server { child, addr, data };
+        // Wait until ready (the warm-up batch has run).
+        for _ in 0..100 {
+            if s.get("/health/ready").0 == 200 {
+                return s;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("server never became ready");
+    }
+
+    fn db(&self) -> PathBuf {
+        self.data.path().join("d/input_log.sqlite")
+    }
+
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, Vec<(String, String)>, Vec<u8>) {
+        http(&self.addr, method, path, headers, body)
+    }
+
+    fn get(&self, path: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+        self.request("GET", path, &[], b"")
+    }
+
+    fn post_json(&self, path: &str, v: &serde_json::Value) -> (u16, serde_json::Value) {
+        let (s, _, b) = self.request(
+            "POST",
+            path,
+            &[("content-type", "application/json")],
+            v.to_string().as_bytes(),
+        );
+        (
+            s,
+            serde_json::from_slice(&b)
+                .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&b))),
+        )
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req += &format!("{k}: {v}\r\n");
+    }
+    req += "\r\n";
+    s.write_all(req.as_bytes()).unwrap();
+    let _ = s.write_all(body);
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a full HTTP response");
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let mut lines = head.lines();
+    let status: u16 = lines
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let hdrs: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    if hdrs
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"))
+    {
+        body = dechunk(&body);
+    }
+    (status, hdrs, body)
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let nl = b.windows(2).position(|w| w == b"\r\n").unwrap();
+        let n = usize::from_str_radix(std::str::from_utf8(&b[..nl]).unwrap().trim(), 16).unwrap();
+        if n == 0 {
+            return out;
+        }
+        out.extend_from_slice(&b[nl + 2..nl + 2 + n]);
+        b = &b[nl + 4 + n..];
+    }
+}
+
+fn header<'a>(h: &'a [(String, String)], k: &str) -> Option<&'a str> {
+    h.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
+}
+
+fn example() -> Vec<u8> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/reads.fasta")).unwrap()
+}
+
+fn assert_error(status: u16, body: &serde_json::Value, want_status: u16, kind: &str) {
+    assert_eq!(status, want_status, "{body}");
+    assert_eq!(body["error_type"], kind, "{body}");
+    assert!(
+        body["error"].is_string() && body.get("detail").is_some() && body["request_id"].is_string(),
+        "{body}"
+    );
+}
+
+#[test]
+fn probes_info_config_openapi_and_pages() {
+    let s = Server::start(&[]);
+    assert_eq!(s.get("/health/live").0, 200);
+    let (st, _, b) = s.get("/health/ready");
+    let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(
+        (st, v["warmed_up"].as_bool(), v["input_log"]["ok"].as_bool()),
+        (200, Some(true), Some(true))
+    );
+    let (_, _, b) = s.get("/v1/info");
+    let info: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    assert!(info["model_version"]
+        .as_str()
+        .unwrap()
+        .starts_with("default"));
+    let codes: Vec<u64> = info["genetic_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_u64().unwrap())
+        .collect();
+    for t in [4, 11, 15, 25] {
+        assert!(codes.contains(&t));
+    }
+    let (_, _, b) = s.get("/v1/config");
+    let cfg: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(cfg["max_body_bytes"], 10_000_000);
+    let (_, h, b) = s.get("/openapi.json");
+    assert!(header(&h, "content-type")
+        .unwrap()
+        .starts_with("application/json"));
+    let doc: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    for p in [
+        "/v1/predict",
+        "/v1/info",
+        "/v1/config",
+        "/health/ready",
+        "/health/live",
+        "/metrics",
+    ] {
+        assert!(
+            doc["paths"].get(p).is_some(),
+            "{p} missing from the OpenAPI document"
+        );
+    }
+    let (_, _, page) = s.get("/");
+    let page = String::from_utf8(page).unwrap();
+    assert!(
+        page.contains("<title>cds-predictor</title>")
+            && !page.contains("http://")
+            && !page.contains("https://"),
+        "no external assets"
+    );
+    let (_, _, docs) = s.get("/docs");
+    assert!(String::from_utf8(docs).unwrap().contains("/openapi.json"));
+    let (st, h, b) = s.get("/no/such/route");
+    assert_eq!(st, 404);
+    let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(v["request_id"], header(&h, "x-request-id").unwrap());
+}
+
+#[test]
+fn json_fasta_gzip_and_multipart_agree_with_the_cli() {
+    let s = Server::start(&[]);
+    let fasta = example();
+    // The CLI's TSV for the same reads.
+    let cli = Command::new(env!("CARGO_BIN_EXE_cdspred"))
+        .arg("predict")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/reads.fasta"))
+        .output()
+        .unwrap();
+    let tsv = String::from_utf8(cli.stdout).unwrap();
+    let cli_rows: Vec<Vec<String>> = tsv
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').map(String::from).collect())
+        .collect();
+
+    let (st, _, b) = s.request(
+        "POST",
+        "/v1/predict",
+        &[("content-type", "text/plain")],
+        &fasta,
+    );
+    assert_eq!(st, 200, "{}", String::from_utf8_lossy(&b));
+    let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    let res = v["results"].as_array().unwrap();
+    assert_eq!(res.len(), 400);
+    for (r, c) in res.iter().zip(&cli_rows) {
+        assert_eq!(r["id"], c[0].as_str());
+        assert_eq!(format!("{:.4}", r["coding_prob"].as_f64().unwrap()), c[2]);
+        assert_eq!(r["strand"], c[4].as_str());
+        assert_eq!(r["frame"], c[5].as_str());
+        assert_eq!(r["call"], c[6].as_str());
+        assert_eq!(r["protein"].is_string(), c[6] == "coding");
+    }
+
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&fasta).unwrap();
+    let (st, _, b2) = s.request(
+        "POST",
+        "/v1/predict",
+        &[("content-type", "application/octet-stream")],
+        &gz.finish().unwrap(),
+    );
+    assert_eq!(st, 200);
+    let v2: serde_json::Value = serde_json::from_slice(&b2).unwrap();
+    assert_eq!(v2["results"], v["results"]);
+
+    let boundary = "XyZzy42";
+    let mut mp = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"table\"\r\n\r\n11\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"reads.fasta\"\r\nContent-Type: text/plain\r\n\r\n").into_bytes();
+    mp.extend_from_slice(&fasta);
+    mp.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let ct = format!("multipart/form-data; boundary={boundary}");
+    let (st, _, b3) = s.request("POST", "/v1/predict", &[("content-type", &ct)], &mp);
+    assert_eq!(st, 200, "{}", String::from_utf8_lossy(&b3));
+    let v3: serde_json::Value = serde_json::from_slice(&b3).unwrap();
+    assert_eq!(v3["results"], v["results"]);
+
+    let (st, v4) = s.post_json("/v1/predict", &serde_json::json!({"sequences": [{"id": "x", "sequence": "acgtnACGTTGCA"}, {"id": "long", "sequence": "ATGGCT".repeat(20)}], "table": 4, "threshold": 0.3}));
+    assert_eq!(st, 200);
+    assert_eq!(v4["table"], 4);
+    assert_eq!(v4["results"][0]["call"], "too_short");
+    assert!(v4["results"][0]["coding_prob"].is_null());
+}
+
+#[test]
+fn bad_requests_get_json_errors_never_500() {
+    let s = Server::start(&[
+        "--max-reads",
+        "5",
+        "--max-read-len",
+        "500",
+        "--max-body-bytes",
+        "20000",
+    ]);
+    let (st, h, b) = s.request(
+        "POST",
+        "/v1/predict",
+        &[("content-type", "application/json")],
+        b"{\"sequences\": [",
+    );
+    let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    assert_error(st, &v, 400, "bad_request");
+    assert_eq!(v["request_id"], header(&h, "x-request-id").unwrap());
+    let (st, _, b) = s.request(
+        "POST",
+        "/v1/predict",
+        &[("content-type", "text/plain")],
+        b">a\nACGT\n>b\nACGJT\n",
+    );
+    let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    assert_error(st, &v, 400, "bad_request");
+    assert_eq!(
+        (
+            v["detail"]["record"].as_u64(),
+            v["detail"]["id"].as_str(),
+            v["detail"]["line"].as_u64()
+        ),
+        (Some(2), Some("b"), Some(4))
+    );
+    let (st, v) = s.post_json(
+        "/v1/predict",
+        &serde_json::json!({"sequences": [{"id": "a", "sequence": "ACGU-"}]}),
+    );
+    assert_error(st, &v, 400, "bad_request");
+    assert_eq!(v["detail"]["position"], 5);
+    let many: Vec<serde_json::Value> = (0..6).map(|i| serde_json::json!({"id": format!("r{i}"), "sequence": "ACGTACGTACGTACGTACGTACGTACGTACGTACGTACGTACGT"})).collect();
+    let (st, v) = s.post_json("/v1/predict", &serde_json::json!({ "sequences": many }));
+    assert_error(st, &v, 422, "validation");
+    let (st, v) = s.post_json(
+        "/v1/predict",
+        &serde_json::json!({"sequences": [{"id": "big", "sequence": "A".repeat(501)}]}),
+    );
+    assert_error(st, &v, 422, "validation");
+    assert_eq!(v["detail"]["id"], "big");
+    let (st, v) = s.post_json("/v1/predict", &serde_json::json!({"sequences": [{"id": "a", "sequence": "ACGTACGTACGTACGTACGTACGTACGTACGTACGTACGTACGT"}], "table": 7}));
+    assert_error(st, &v, 422, "validation");
+    let (st, v) = s.post_json("/v1/predict", &serde_json::json!({"sequences": []}));
+    assert_error(st, &v, 422, "validation");
+    let (st, _, b) = s.request(
+        "POST",
+        "/v1/predict",
+        &[("content-type", "text/plain")],
+        &vec![b'A'; 30_000],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    assert_error(st, &v, 413, "payload_too_large");
+    let (st, _, b) = s.request(
+        "POST",
+        "/v1/predict",
+        &[("content-type", "multipart/form-data; boundary=zz")],
+        b"--zz\r\nbroken",
+    );
+    let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    assert_error(st, &v, 400, "bad_request");
+    let (_, _, m) = s.get("/metrics");
+    let m = String::from_utf8(m).unwrap();
+    assert!(!m.contains("status=\"500\""), "{m}");
+    assert!(
+        m.contains("cdspred_requests_total{route=\"/v1/predict\",status=\"422\"} 4"),
+        "{m}"
+    );
+}
+
+#[test]
+fn metrics_and_input_log_record_each_request() {
+    let s = Server::start(&[]);
+    for i in 0..3 {
+        let (st, _) = s.post_json("/v1/predict", &serde_json::json!({"sequences": [{"id": format!("q{i}"), "sequence": "ATGGCTGCTAAAGAAGCTCTGGCTAAAGAAATTGCTGCTCTGGAAAAAGCTGGC"}, {"id": "n", "sequence": "ACGTAC"}], "table": 4}));
+        assert_eq!(st, 200);
+    }
+    let (_, _, m) = s.get("/metrics");
+    let m = String::from_utf8(m).unwrap();
+    for needle in [
+        "cdspred_requests_total{route=\"/v1/predict\",status=\"200\"} 3",
+        "cdspred_request_duration_seconds_count{route=\"/v1/predict\"} 3",
+        "cdspred_batch_size_reads_count",
+        "cdspred_queue_wait_seconds_bucket",
+        "cdspred_inference_seconds_sum",
+        "cdspred_queue_depth_reads 0",
+        "cdspred_recent_coding_fraction",
+        "cdspred_model_info{version=\"default",
+        "cdspred_input_log_write_failures_total 0",
+        "process_resident_memory_bytes",
+    ] {
+        assert!(m.contains(needle), "{needle} missing");
+    }
+    // The log is written by a background thread: wait for it.
+    let mut n = 0;
+    for _ in 0..100 {
+        let v: serde_json::Value = serde_json::from_slice(&s.get("/health/ready").2).unwrap();
+        n = v["input_log"]["requests_written"].as_u64().unwrap();
+        if n == 3 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(n, 3);
+    let c = rusqlite::Connection::open(s.db()).unwrap();
+    let mode: String = c
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let (reqs, reads): (i64, i64) = (
+        c.query_row(
+            "SELECT COUNT(*) FROM requests WHERE genetic_code = 4",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap(),
+        c.query_row("SELECT COUNT(*) FROM reads", [], |r| r.get(0))
+            .unwrap(),
+    );
+    assert_eq!((reqs, reads), (3, 6));
+    let short: String = c
+        .query_row(
+            "SELECT call FROM reads WHERE read_id = 'n' LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(short, "too_short");
+    let out = Command::new(env!("CARGO_BIN_EXE_cdspred"))
+        .args([
+            "logs",
+            "export",
+            "--format",
+            "fasta",
+            "--since",
+            "1h",
+            "--data-dir",
+        ])
+        .arg(s.data.path().join("d"))
+        .output()
+        .unwrap();
+    let fa = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(fa.matches('>').count(), 6, "{fa}");
+    assert!(fa.contains(">q0 request=") && fa.contains("table=4"));
+}
+
+#[test]
+fn bearer_token_guards_the_api_but_not_the_probes() {
+    let s = Server::start(&["--auth-token", "s3cret"]);
+    let body =
+        br#"{"sequences":[{"id":"a","sequence":"ATGGCTGCTAAAGAAGCTCTGGCTAAAGAAATTGCTGCT"}]}"#;
+    let (st, h, b) = s.request(
+        "POST",
+        "/v1/predict",
+        &[("content-type", "application/json")],
+        body,
+    );
+    assert_eq!(st, 401);
+    assert_eq!(header(&h, "www-authenticate"), Some("Bearer"));
+    let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(v["error_type"], "unauthorized");
+    let (st, _, _) = s.request(
+        "POST",
+        "/v1/predict",
+        &[
+            ("content-type", "application/json"),
+            ("authorization", "Bearer wrong"),
+        ],
+        body,
+    );
+    assert_eq!(st, 401);
+    let (st, _, _) = s.request(
+        "POST",
+        "/v1/predict",
+        &[
+            ("content-type", "application/json"),
+            ("authorization", "Bearer s3cret"),
+        ],
+        body,
+    );
+    assert_eq!(st, 200);
+    assert_eq!(s.get("/health/ready").0, 200);
+    assert_eq!(s.get("/metrics").0, 200);
+}
+
+#[test]
+fn full_queue_answers_503_with_retry_after() {
+    // A long batching window holds the first request in the queue.
+    let s = Server::start(&[
+        "--queue-capacity-reads",
+        "10",
+        "--max-batch-reads",
+        "1000",
+        "--max-wait-ms",
+        "1500",
+    ]);
+    let reads: Vec<serde_json::Value> = (0..8).map(|i| serde_json::json!({"id": format!("r{i}"), "sequence": "ATGGCTGCTAAAGAAGCTCTGGCTAAAGAAATTGCTGCT"})).collect();
+    let body = serde_json::json!({ "sequences": reads }).to_string();
+    let addr = s.addr.clone();
+    let b1 = body.clone();
+    let first = std::thread::spawn(move || {
+        http(
+            &addr,
+            "POST",
+            "/v1/predict",
+            &[("content-type", "application/json")],
+            b1.as_bytes(),
+        )
+        .0
+    });
+    std::thread::sleep(Duration::from_millis(400));
+    let (st, h, b) = s.request(
+        "POST",
+        "/v1/predict",
+        &[("content-type", "application/json")],
+        body.as_bytes(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    assert_error(st, &v, 503, "overloaded");
+    assert_eq!(header(&h, "retry-after"), Some("1"));
+    assert_eq!(
+        first.join().unwrap(),
+        200,
+        "the queued request still completes"
+    );
+}
+
+#[test]
+fn unwritable_data_dir_keeps_predicting_and_reports_the_log() {
+    let blocker = tempfile::NamedTempFile::new().unwrap();
+    // The data directory would have to be created inside a regular file: impossible,
+    // even for root.
+    let dir = blocker.path().join("data");
+    let s = Server::start(&["--data-dir", dir.to_str().unwrap()]);
+    let (st, _) = s.post_json("/v1/predict", &serde_json::json!({"sequences": [{"id": "a", "sequence": "ATGGCTGCTAAAGAAGCTCTGGCTAAAGAAATTGCTGCT"}]}));
+    assert_eq!(st, 200);
+    let mut ok = true;
+    let mut failures = String::new();
+    for _ in 0..100 {
+        let v: serde_json::Value = serde_json::from_slice(&s.get("/health/ready").2).unwrap();
+        ok = v["input_log"]["ok"].as_bool().unwrap();
+        let m = String::from_utf8(s.get("/metrics").2).unwrap();
+        failures = m
+            .lines()
+            .find(|l| l.starts_with("cdspred_input_log_write_failures_total"))
+            .unwrap()
+            .to_string();
+        if !ok && !failures.ends_with(" 0") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!ok, "the log failure shows in /health/ready");
+    assert!(!failures.ends_with(" 0"), "{failures}");
+    assert_eq!(
+        s.get("/health/ready").0,
+        200,
+        "a failing log does not make the server unready"
+    );
+}
+
+#[test]
+fn sigterm_drains_in_flight_requests() {
+    let mut s = Server::start(&["--max-wait-ms", "800", "--max-batch-reads", "100000"]);
+    let addr = s.addr.clone();
+    let inflight = std::thread::spawn(move || {
+        http(
+            &addr,
+            "POST",
+            "/v1/predict",
+            &[("content-type", "application/json")],
+            br#"{"sequences":[{"id":"a","sequence":"ATGGCTGCTAAAGAAGCTCTGGCTAAAGAAATTGCTGCT"}]}"#,
+        )
+        .0
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    Command::new("kill")
+        .args(["-TERM", &s.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(inflight.join().unwrap(), 200);
+    let status = s.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}
