@@ -77,6 +77,11 @@ pub fn run(cmd: ModelCommand) -> Result<()> {
             ];
             let dest = registry.join(&name);
             files.save(&dest)?;
+            let profile = run.join("best/profile.json");
+            if profile.exists() {
+                std::fs::copy(&profile, dest.join("profile.json"))
+                    .with_context(|| profile.display().to_string())?;
+            }
             println!(
                 "promoted {} -> {} (weights sha256 {})",
                 run.display(),

@@ -2,6 +2,7 @@
 //! library crates and maps errors to exit codes — nothing else.
 
 mod cmd_data;
+mod cmd_drift;
 mod cmd_eval;
 mod cmd_model;
 mod cmd_predict;
@@ -62,6 +63,11 @@ enum Command {
     /// Export the server's input/output log.
     #[command(subcommand)]
     Logs(cmd_serve::LogsCommand),
+    /// Compare reads (files or the server's log) with the model's reference profile:
+    /// per-feature drift tests, a verdict, the best-supported genetic code, HTML report.
+    ///
+    /// Example: cdspred drift --current reads.fasta --format json --html drift.html
+    Drift(cmd_drift::DriftArgs),
     /// Manage the model registry (promote a run, show a model's card).
     #[command(subcommand)]
     Model(cmd_model::ModelCommand),
@@ -93,6 +99,7 @@ fn main() {
         Command::Train(a) => cmd_train::run(a),
         Command::Eval(a) => cmd_eval::run(a),
         Command::Model(c) => cmd_model::run(c),
+        Command::Drift(a) => cmd_drift::run(a),
         Command::Serve(a) => cmd_serve::run(a),
         Command::Logs(c) => cmd_serve::run_logs(c),
     };

@@ -584,3 +584,110 @@ fn sigterm_drains_in_flight_requests() {
     let status = s.child.wait().unwrap();
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn log_retention_by_rows_and_switching_the_log_off() {
+    let s = Server::start(&["--log-retention-rows", "3"]);
+    for i in 0..6 {
+        let (st, _) = s.post_json("/v1/predict", &serde_json::json!({"sequences": [{"id": format!("k{i}"), "sequence": "ATGGCTGCTAAAGAAGCTCTGGCTAAAGAAATTGCTGCT"}]}));
+        assert_eq!(st, 200);
+    }
+    let mut written = 0;
+    for _ in 0..100 {
+        let v: serde_json::Value = serde_json::from_slice(&s.get("/health/ready").2).unwrap();
+        written = v["input_log"]["requests_written"].as_u64().unwrap();
+        if written == 6 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(written, 6);
+    let c = rusqlite::Connection::open(s.db()).unwrap();
+    let ids: Vec<String> = c
+        .prepare("SELECT read_id FROM reads ORDER BY read_id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(ids, vec!["k3", "k4", "k5"], "the newest requests are kept");
+    let ok: String = c
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+
+    let off = Server::start(&["--log-enabled", "false"]);
+    let (st, _) = off.post_json("/v1/predict", &serde_json::json!({"sequences": [{"id": "a", "sequence": "ATGGCTGCTAAAGAAGCTCTGGCTAAAGAAATTGCTGCT"}]}));
+    assert_eq!(st, 200);
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(!off.db().exists());
+}
+
+#[test]
+fn json_access_log_has_one_line_per_request() {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cdspred"))
+        .args([
+            "serve",
+            "-v",
+            "--log-format",
+            "json",
+            "--addr",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(data.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap()
+        .to_string();
+    let (st, h, _) = http(
+        &addr,
+        "POST",
+        "/v1/predict",
+        &[
+            ("content-type", "application/json"),
+            ("x-request-id", "abc-123"),
+        ],
+        br#"{"sequences":[{"id":"a","sequence":"ATGGCTGCTAAAGAAGCTCTGGCTAAAGAAATTGCTGCT"}]}"#,
+    );
+    assert_eq!(st, 200);
+    assert_eq!(header(&h, "x-request-id"), Some("abc-123"));
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    child.wait().unwrap();
+    let req: Vec<serde_json::Value> = err
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["fields"]["request_id"] == "abc-123")
+        .collect();
+    assert_eq!(req.len(), 1, "{err}");
+    let f = &req[0]["fields"];
+    assert_eq!(
+        (
+            f["route"].as_str(),
+            f["status"].as_u64(),
+            f["reads"].as_u64()
+        ),
+        (Some("/v1/predict"), Some(200), Some(1))
+    );
+    assert!(f["latency_ms"].as_f64().unwrap() > 0.0);
+}

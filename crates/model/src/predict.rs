@@ -108,6 +108,23 @@ impl Predictor {
         s.fw.probs
     }
 
+    /// Class probabilities and the penultimate representation (the mean over the six
+    /// frames of the hidden layer) of a read, scored whole or by its first window.
+    pub fn represent(
+        &self,
+        codes: &[Base],
+        table: &TableContext,
+        s: &mut Scratch,
+    ) -> ([f32; 7], Vec<f32>) {
+        let end = if codes.len() > self.config.max_len {
+            self.config.window
+        } else {
+            codes.len()
+        };
+        let probs = self.window_probs(&codes[..end], table, s);
+        (probs, s.fw.h_mean.clone())
+    }
+
     /// Predicts one read.
     pub fn predict(
         &self,

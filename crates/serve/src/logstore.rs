@@ -142,6 +142,9 @@ impl LogStore {
             .spawn(move || {
                 let mut conn: Option<Connection> = None;
                 let mut since_prune = 0u32;
+                // Read rows in the database, kept in memory so the row limit is checked
+                // after every write without counting the table.
+                let mut rows: Option<u64> = None;
                 let fail = |e: String| {
                     tracing::warn!(error = %e, "input log write failed");
                     m.log_failure();
@@ -160,8 +163,15 @@ impl LogStore {
                             .ok();
                     }
                     let Some(c) = conn.as_mut() else { continue };
+                    if rows.is_none() {
+                        rows = c
+                            .query_row("SELECT COUNT(*) FROM reads", [], |r| r.get::<_, i64>(0))
+                            .ok()
+                            .map(|n| n as u64);
+                    }
                     match write(c, &entry) {
                         Ok(()) => {
+                            rows = rows.map(|n| n + entry.reads.len() as u64);
                             let mut s = st.lock().unwrap_or_else(|p| p.into_inner());
                             s.ok = true;
                             s.requests_written += 1;
@@ -169,10 +179,11 @@ impl LogStore {
                         Err(e) => fail(format!("{}: {e}", cfg.path.display())),
                     }
                     since_prune += 1;
-                    if since_prune >= 50 {
+                    if since_prune >= 50 || rows.is_some_and(|n| n > cfg.retention_rows) {
                         since_prune = 0;
-                        if let Err(e) = prune(c, cfg.retention_rows, cfg.retention_days) {
-                            fail(format!("retention: {e}"));
+                        match prune(c, cfg.retention_rows, cfg.retention_days) {
+                            Ok(left) => rows = Some(left),
+                            Err(e) => fail(format!("retention: {e}")),
                         }
                     }
                 }
@@ -242,7 +253,8 @@ fn write(c: &mut Connection, e: &LogEntry) -> rusqlite::Result<()> {
     tx.commit()
 }
 
-fn prune(c: &mut Connection, max_rows: u64, days: f64) -> rusqlite::Result<()> {
+/// Applies retention; returns the read rows left.
+fn prune(c: &mut Connection, max_rows: u64, days: f64) -> rusqlite::Result<u64> {
     let cutoff = now() - days * 86_400.0;
     let tx = c.transaction()?;
     tx.execute("DELETE FROM requests WHERE time < ?1", params![cutoff])?;
@@ -265,7 +277,9 @@ fn prune(c: &mut Connection, max_rows: u64, days: f64) -> rusqlite::Result<()> {
             tx.execute("DELETE FROM requests WHERE id = ?1", params![id])?;
         }
     }
-    tx.commit()
+    let left: i64 = tx.query_row("SELECT COUNT(*) FROM reads", [], |r| r.get(0))?;
+    tx.commit()?;
+    Ok(left as u64)
 }
 
 /// A logged read with its request's context, for exports and drift reports.

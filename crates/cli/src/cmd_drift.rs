@@ -1,0 +1,271 @@
+//! `cdspred drift`: compare reads with the model's reference profile, and build
+//! profiles.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use cdspred_core::fastx::FastxReader;
+use cdspred_drift::{collect, compare, genetic_code_check, Profile, CANDIDATE_TABLES};
+use cdspred_model::Predictor;
+use clap::{Args, Subcommand};
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct DriftArgs {
+    #[command(subcommand)]
+    cmd: Option<DriftSub>,
+    #[command(flatten)]
+    check: CheckArgs,
+}
+
+#[derive(Subcommand)]
+enum DriftSub {
+    /// Build a reference profile from a dataset (written at training time too).
+    ///
+    /// Example: cdspred drift profile --data work/data/train.ds --out models/default/profile.json
+    Profile {
+        /// Dataset file (`train.ds`).
+        #[arg(long)]
+        data: PathBuf,
+        /// Reads to use (evenly spaced over the dataset).
+        #[arg(long, default_value_t = 20_000)]
+        sample: usize,
+        /// Model directory (default: embedded).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// Read files (FASTA/FASTQ, plain or gzip).
+    #[arg(long, num_args = 1..)]
+    current: Vec<String>,
+    /// Use the reads logged by a server in this data directory instead.
+    #[arg(long, conflicts_with = "current")]
+    logs: Option<PathBuf>,
+    /// With --logs: from this time (unix seconds or an age like 24h).
+    #[arg(long, requires = "logs")]
+    since: Option<String>,
+    /// With --logs: at most the last N reads.
+    #[arg(long, default_value_t = 100_000)]
+    last: usize,
+    /// Genetic code the reads are scored with (read files; logs carry their own).
+    #[arg(long, default_value_t = 11)]
+    table: u32,
+    /// Reference profile (default: the model's).
+    #[arg(long)]
+    reference: Option<PathBuf>,
+    /// Model directory (default: embedded).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Output: text summary or JSON.
+    #[arg(long, default_value = "text")]
+    format: String,
+    /// Also write a self-contained HTML report here.
+    #[arg(long)]
+    html: Option<PathBuf>,
+    /// Threads.
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+}
+
+/// Builds a profile from a sample of a dataset.
+pub fn profile_from_dataset(
+    pred: &Predictor,
+    data: &Path,
+    sample: usize,
+    threads: usize,
+) -> Result<Profile> {
+    let ds = cdspred_data::Dataset::load(data)?;
+    // A fixed-seed random sample: datasets are ordered by source and length, so a
+    // stride would pick one length only.
+    let mut idx: Vec<usize> = (0..ds.samples.len()).collect();
+    let mut rng = cdspred_data::sample::Rng::new(0x5eed);
+    let take = sample.min(idx.len());
+    for i in 0..take {
+        let j = i + rng.below((idx.len() - i) as u64) as usize;
+        idx.swap(i, j);
+    }
+    idx.truncate(take);
+    idx.sort_unstable();
+    let reads: Vec<(&[u8], u32)> = idx
+        .iter()
+        .map(|&i| (ds.read(&ds.samples[i]), ds.samples[i].table as u32))
+        .collect();
+    let mixture = collect(pred, &reads, threads).thin(5000, 1000);
+    // Source names come from the dataset's manifest, when it is beside it.
+    let names: Vec<String> = std::fs::read_to_string(data.with_file_name("manifest.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|m| {
+            m["recipe"]["source"].as_array().map(|a| {
+                a.iter()
+                    .map(|s| s["name"].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
+        })
+        .unwrap_or_default();
+    let mut by_source: std::collections::BTreeMap<u16, Vec<usize>> = Default::default();
+    for (i, s) in ds.samples.iter().enumerate() {
+        by_source.entry(s.source).or_default().push(i);
+    }
+    let mut sources = std::collections::BTreeMap::new();
+    for (src, mut ids) in by_source {
+        let take = 3000.min(ids.len());
+        for i in 0..take {
+            let j = i + rng.below((ids.len() - i) as u64) as usize;
+            ids.swap(i, j);
+        }
+        ids.truncate(take);
+        ids.sort_unstable();
+        let reads: Vec<(&[u8], u32)> = ids
+            .iter()
+            .map(|&i| (ds.read(&ds.samples[i]), ds.samples[i].table as u32))
+            .collect();
+        let name = names
+            .get(src as usize)
+            .cloned()
+            .unwrap_or_else(|| format!("source_{src}"));
+        sources.insert(name, collect(pred, &reads, threads).thin(2000, 300));
+    }
+    Ok(Profile { mixture, sources })
+}
+
+pub fn run(a: DriftArgs) -> Result<()> {
+    if let Some(DriftSub::Profile {
+        data,
+        sample,
+        model,
+        out,
+    }) = a.cmd
+    {
+        let files = crate::cmd_predict::load_model(model.as_deref())?;
+        let p = profile_from_dataset(
+            &Predictor::new(&files),
+            &data,
+            sample,
+            crate::cmd_predict::thread_count(0),
+        )?;
+        std::fs::write(&out, serde_json::to_string(&p)?)
+            .with_context(|| out.display().to_string())?;
+        println!(
+            "profile of {} reads ({} sources) written to {}",
+            p.mixture.n_reads,
+            p.sources.len(),
+            out.display()
+        );
+        return Ok(());
+    }
+    let c = a.check;
+    let files = crate::cmd_predict::load_model(c.model.as_deref())?;
+    let pred = Predictor::new(&files);
+    let threads = crate::cmd_predict::thread_count(c.threads);
+    let reference: Profile = match &c.reference {
+        Some(p) => serde_json::from_str(
+            &std::fs::read_to_string(p).with_context(|| p.display().to_string())?,
+        )
+        .with_context(|| format!("{}: not a drift profile", p.display()))?,
+        None if c.model.is_some() => {
+            let p = c.model.as_ref().expect("checked").join("profile.json");
+            serde_json::from_str(
+                &std::fs::read_to_string(&p).with_context(|| p.display().to_string())?,
+            )?
+        }
+        None => cdspred_drift::default_profile()?,
+    };
+    if reference.mixture.n_reads == 0 {
+        bail!("the reference profile is empty");
+    }
+    cdspred_core::GeneticCode::new(c.table)?;
+    let (reads, tables): (Vec<Vec<u8>>, Vec<u32>) = if let Some(dir) = &c.logs {
+        let db = dir.join("input_log.sqlite");
+        let since = c
+            .since
+            .as_deref()
+            .map(crate::cmd_serve::parse_time)
+            .transpose()?
+            .unwrap_or(0.0);
+        let rows = cdspred_serve::logstore::export(&db, since, f64::MAX, usize::MAX)
+            .with_context(|| db.display().to_string())?;
+        let skip = rows.len().saturating_sub(c.last);
+        rows.into_iter()
+            .skip(skip)
+            .map(|r| {
+                (
+                    cdspred_core::DnaSeq::from_ascii(r.read.sequence.as_bytes())
+                        .map(|s| s.codes().to_vec())
+                        .unwrap_or_default(),
+                    r.table,
+                )
+            })
+            .filter(|r| !r.0.is_empty())
+            .unzip()
+    } else {
+        if c.current.is_empty() {
+            bail!("give --current FILE... or --logs DATA_DIR");
+        }
+        let mut reads = Vec::new();
+        for f in &c.current {
+            for rec in FastxReader::open(f).map_err(crate::cmd_predict::InputError)? {
+                reads.push(
+                    rec.map_err(crate::cmd_predict::InputError)?
+                        .seq()
+                        .codes()
+                        .to_vec(),
+                );
+            }
+        }
+        let n = reads.len();
+        (reads, vec![c.table; n])
+    };
+    if reads.is_empty() {
+        bail!("no reads to compare");
+    }
+    let mut in_use = tables.clone();
+    in_use.sort_unstable();
+    let table_in_use = in_use[in_use.len() / 2];
+    let pairs: Vec<(&[u8], u32)> = reads
+        .iter()
+        .map(|r| r.as_slice())
+        .zip(tables.iter().copied())
+        .collect();
+    let current = collect(&pred, &pairs, threads);
+    // The code check looks at up to 20,000 reads.
+    let step = (reads.len() / 20_000).max(1);
+    let sample: Vec<&[u8]> = reads.iter().step_by(step).map(|r| r.as_slice()).collect();
+    let codes = genetic_code_check(&pred, &sample, &CANDIDATE_TABLES, threads);
+    let report = compare(&reference, &current, table_in_use, codes);
+    if let Some(p) = &c.html {
+        let chosen = reference
+            .sources
+            .get(&report.reference)
+            .unwrap_or(&reference.mixture);
+        std::fs::write(p, cdspred_drift::report::html(&report, chosen, &current))
+            .with_context(|| p.display().to_string())?;
+    }
+    match c.format.as_str() {
+        "json" => println!("{}", serde_json::to_string_pretty(&report)?),
+        "text" => {
+            for s in &report.summary {
+                println!("{s}");
+            }
+            println!("\nfeature\ttest\tstatistic\tthreshold\tdrift");
+            for f in &report.features {
+                println!(
+                    "{}\t{}\t{:.4}\t{}\t{}",
+                    f.name, f.test, f.statistic, f.threshold, f.drift
+                );
+            }
+            println!(
+                "reference: {}; suggested genetic code: {} (in use: {})",
+                report.reference, report.suggested_table, report.table_in_use
+            );
+        }
+        f => bail!("--format {f:?}: use text or json"),
+    }
+    Ok(())
+}
