@@ -69,6 +69,12 @@ pub struct ServeArgs {
     /// Require `Authorization: Bearer TOKEN` on /v1 routes.
     #[arg(long, env = "CDSPRED_AUTH_TOKEN", hide_env_values = true)]
     auth_token: Option<String>,
+    /// Recompute drift over the log every N seconds for the metrics (0 = off) [default: 300].
+    #[arg(long, env = "CDSPRED_DRIFT_INTERVAL_S")]
+    drift_interval_s: Option<u64>,
+    /// Logged reads the periodic drift check uses [default: 10000].
+    #[arg(long, env = "CDSPRED_DRIFT_WINDOW_READS")]
+    drift_window_reads: Option<usize>,
 }
 
 #[derive(Deserialize, Default)]
@@ -90,6 +96,8 @@ struct ServeFile {
     log_retention_rows: Option<u64>,
     log_retention_days: Option<f64>,
     auth_token: Option<String>,
+    drift_interval_s: Option<u64>,
+    drift_window_reads: Option<usize>,
 }
 
 struct ModelBackend {
@@ -173,6 +181,13 @@ pub fn run(a: ServeArgs) -> Result<()> {
                 .unwrap_or(30.0),
         },
         auth_token: a.auth_token.or(f.auth_token).filter(|t| !t.is_empty()),
+        drift_interval: Duration::from_secs(
+            a.drift_interval_s.or(f.drift_interval_s).unwrap_or(300),
+        ),
+        drift_window_reads: a
+            .drift_window_reads
+            .or(f.drift_window_reads)
+            .unwrap_or(10_000),
     };
     if config.max_reads == 0 || config.max_body_bytes == 0 || config.batch.queue_capacity_reads == 0
     {
@@ -189,6 +204,34 @@ pub fn run(a: ServeArgs) -> Result<()> {
         tables: Default::default(),
         threads,
     });
+    // Drift against the model's profile: the embedded one, or profile.json in --model.
+    let profile = match &model_dir {
+        Some(d) => std::fs::read_to_string(d.join("profile.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<cdspred_drift::Profile>(&t).ok()),
+        None => cdspred_drift::default_profile().ok(),
+    };
+    let drift: Option<cdspred_serve::DriftFn> = profile.map(|profile| {
+        let pred = Predictor::new(&files);
+        let f: cdspred_serve::DriftFn = Arc::new(move |reads: Vec<(Vec<u8>, u32)>| {
+            let pairs: Vec<(&[u8], u32)> = reads.iter().map(|(r, t)| (r.as_slice(), *t)).collect();
+            let mut tables: Vec<u32> = reads.iter().map(|r| r.1).collect();
+            tables.sort_unstable();
+            let in_use = tables[tables.len() / 2];
+            let current = cdspred_drift::collect(&pred, &pairs, threads);
+            let step = (reads.len() / 20_000).max(1);
+            let sample: Vec<&[u8]> = reads.iter().step_by(step).map(|r| r.0.as_slice()).collect();
+            let codes = cdspred_drift::genetic_code_check(
+                &pred,
+                &sample,
+                &cdspred_drift::CANDIDATE_TABLES,
+                threads,
+            );
+            serde_json::to_value(cdspred_drift::compare(&profile, &current, in_use, codes))
+                .unwrap_or_default()
+        });
+        f
+    });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -198,7 +241,7 @@ pub fn run(a: ServeArgs) -> Result<()> {
             .with_context(|| format!("cannot listen on {}", config.addr))?;
         // The bound address on stdout lets scripts and tests use port 0.
         println!("listening on http://{}", listener.local_addr()?);
-        let (router, state) = cdspred_serve::build(config, backend, info);
+        let (router, state) = cdspred_serve::build(config, backend, info, drift);
         cdspred_serve::serve(listener, router, state).await?;
         Ok(())
     })

@@ -691,3 +691,58 @@ fn json_access_log_has_one_line_per_request() {
     );
     assert!(f["latency_ms"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn drift_endpoint_and_gauges_over_logged_reads() {
+    let s = Server::start(&["--drift-interval-s", "1"]);
+    let (st, _, b) = s.get("/v1/drift");
+    let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    assert_error(st, &v, 422, "validation");
+    // The seed's code-4 reads, sent as if they used the bacterial code.
+    let seed = std::env::var_os("CDSPRED_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
+        .join("data/seed/tt4.csv.gz");
+    let ds = cdspred_data::seed::read_seed_csv(&seed, 11, 0).unwrap();
+    let reads: Vec<serde_json::Value> = ds
+        .samples
+        .iter()
+        .take(3000)
+        .enumerate()
+        .map(|(i, smp)| serde_json::json!({"id": format!("t{i}"), "sequence": cdspred_core::dna::codes_to_ascii(ds.read(smp))}))
+        .collect();
+    for chunk in reads.chunks(1000) {
+        let (st, _) = s.post_json("/v1/predict", &serde_json::json!({ "sequences": chunk }));
+        assert_eq!(st, 200);
+    }
+    for _ in 0..200 {
+        let v: serde_json::Value = serde_json::from_slice(&s.get("/health/ready").2).unwrap();
+        if v["input_log"]["requests_written"].as_u64().unwrap() == 3 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (st, _, b) = s.get("/v1/drift?last=3000");
+    assert_eq!(st, 200, "{}", String::from_utf8_lossy(&b));
+    let r: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(
+        (
+            r["drift_detected"].as_bool(),
+            r["suggested_table"].as_u64(),
+            r["table_in_use"].as_u64()
+        ),
+        (Some(true), Some(4), Some(11))
+    );
+    assert_eq!(r["n_current"], 3000);
+    let mut m = String::new();
+    for _ in 0..100 {
+        m = String::from_utf8(s.get("/metrics").2).unwrap();
+        if m.contains("cdspred_drift_detected 1") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(m.contains("cdspred_drift_detected 1"), "{m}");
+    assert!(m.contains("cdspred_genetic_code_mismatch 1"));
+    assert!(m.contains("cdspred_drift_score{feature=\"stop_rate\"}"));
+}

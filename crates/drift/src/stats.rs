@@ -335,7 +335,8 @@ mod tests {
             state ^= state << 17;
             (state >> 11) as f32 / (1u64 << 53) as f32
         };
-        let mut sample = |shift: f32| -> Vec<Vec<f32>> { (0..400).map(|_| vec![u() + shift, u()]).collect() };
+        let mut sample =
+            |shift: f32| -> Vec<Vec<f32>> { (0..400).map(|_| vec![u() + shift, u()]).collect() };
         let (a, b, c) = (sample(0.0), sample(0.8), sample(0.0));
         assert!(domain_classifier_auc(&a, &b, 5) > 0.9);
         let same = domain_classifier_auc(&a, &c, 5);

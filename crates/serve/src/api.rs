@@ -743,3 +743,104 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub fn elapsed_ms(t0: Instant) -> f64 {
     t0.elapsed().as_secs_f64() * 1000.0
 }
+
+/// Query of `/v1/drift`.
+#[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
+pub struct DriftQuery {
+    /// Use at most the last N logged reads (default 10000).
+    pub last: Option<usize>,
+    /// Only reads logged at or after this unix time.
+    pub since: Option<f64>,
+}
+
+/// Computes drift over logged reads (shared by the endpoint and the periodic check).
+pub async fn drift_over_log(
+    st: &Arc<AppState>,
+    last: usize,
+    since: f64,
+) -> Result<serde_json::Value, ApiError> {
+    let Some(f) = st.drift.clone() else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "drift reports are not available for this model",
+            serde_json::Value::Null,
+        ));
+    };
+    if !st.config.log.enabled {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the input log is switched off: no reads to compare",
+            serde_json::Value::Null,
+        ));
+    }
+    let path = st.config.log.path.clone();
+    tokio::task::spawn_blocking(move || {
+        let rows = crate::logstore::export(&path, since, f64::MAX, usize::MAX).map_err(|e| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                format!("cannot read the input log: {e}"),
+                serde_json::Value::Null,
+            )
+        })?;
+        let skip = rows.len().saturating_sub(last);
+        let reads: Vec<(Vec<u8>, u32)> = rows
+            .into_iter()
+            .skip(skip)
+            .filter_map(|r| {
+                DnaSeq::from_ascii(r.read.sequence.as_bytes())
+                    .ok()
+                    .map(|s| (s.codes().to_vec(), r.table))
+            })
+            .collect();
+        if reads.is_empty() {
+            return Err(ApiError::invalid(
+                "no logged reads in the window",
+                serde_json::json!({"last": last, "since": since}),
+            ));
+        }
+        Ok(f(reads))
+    })
+    .await
+    .map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "drift computation failed",
+            serde_json::Value::Null,
+        )
+    })?
+}
+
+/// Drift of the logged reads against the model's reference profile (same JSON as
+/// `cdspred drift --format json`).
+#[utoipa::path(
+    get,
+    path = "/v1/drift",
+    params(DriftQuery),
+    responses(
+        (status = 200, description = "Drift report", content_type = "application/json"),
+        (status = 422, description = "No logged reads in the window", body = ErrorBody),
+        (status = 503, description = "Log off or unreadable", body = ErrorBody),
+    )
+)]
+pub async fn drift(
+    State(st): State<Arc<AppState>>,
+    Query(q): Query<DriftQuery>,
+    req: Request,
+) -> Response {
+    let rid = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    match drift_over_log(&st, q.last.unwrap_or(10_000).max(1), q.since.unwrap_or(0.0)).await {
+        Ok(v) => {
+            st.metrics.set_drift(&v);
+            Json(v).into_response()
+        }
+        Err(e) => e.into_response_with(&rid),
+    }
+}

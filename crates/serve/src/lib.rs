@@ -61,7 +61,15 @@ pub struct ServeConfig {
     pub log: LogConfig,
     /// Bearer token for `/v1/*` routes (none: open).
     pub auth_token: Option<String>,
+    /// Recompute drift over the log this often (zero: only on request).
+    pub drift_interval: Duration,
+    /// Logged reads the periodic drift check looks at.
+    pub drift_window_reads: usize,
 }
+
+/// Computes a drift report (JSON with `drift_detected`, `suggested_table`, `table_in_use`
+/// and `features`) for reads with their genetic codes.
+pub type DriftFn = Arc<dyn Fn(Vec<(Vec<u8>, u32)>) -> serde_json::Value + Send + Sync>;
 
 /// Shared state of the handlers.
 pub struct AppState {
@@ -83,6 +91,8 @@ pub struct AppState {
     pub min_read_len: usize,
     /// Warm-up done.
     pub warmed_up: AtomicBool,
+    /// Drift computation, when available.
+    pub drift: Option<DriftFn>,
     next_id: AtomicU64,
     id_prefix: String,
 }
@@ -103,7 +113,7 @@ pub struct ModelInfo {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "cds-predictor", description = "Which short DNA reads are protein-coding, on which strand and in which frame."),
-    paths(api::predict, api::live, api::ready, api::info, api::config, api::metrics),
+    paths(api::predict, api::live, api::ready, api::info, api::config, api::drift, api::metrics),
     components(schemas(api::PredictRequest, api::SequenceIn, api::PredictResponse, api::ReadResult, api::ErrorBody, api::Health, api::Info, api::Limits, api::CodeInfo, logstore::LogState)),
     modifiers(&BearerAuth)
 )]
@@ -127,6 +137,7 @@ pub fn build(
     config: ServeConfig,
     backend: Arc<dyn Backend>,
     model: ModelInfo,
+    drift: Option<DriftFn>,
 ) -> (Router, Arc<AppState>) {
     let metrics = Arc::new(Metrics::default());
     let batcher = Batcher::start(backend, config.batch.clone(), metrics.clone());
@@ -142,6 +153,7 @@ pub fn build(
         model_config: model.config,
         min_read_len: model.min_read_len,
         warmed_up: AtomicBool::new(false),
+        drift,
         next_id: AtomicU64::new(1),
         id_prefix: format!("{:x}", (started * 1000.0) as u64),
     });
@@ -149,6 +161,7 @@ pub fn build(
         .route("/v1/predict", post(api::predict))
         .route("/v1/info", get(api::info))
         .route("/v1/config", get(api::config))
+        .route("/v1/drift", get(api::drift))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             require_auth,

@@ -305,7 +305,19 @@ pub fn export(
     until: f64,
     limit: usize,
 ) -> rusqlite::Result<Vec<ExportRow>> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
     let c = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    // A log whose writer has not created the tables yet is an empty log.
+    let tables: i64 = c.query_row(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('requests', 'reads')",
+        [],
+        |r| r.get(0),
+    )?;
+    if tables < 2 {
+        return Ok(Vec::new());
+    }
     let mut st = c.prepare(
         "SELECT q.id, q.time, q.genetic_code, q.model_version, r.read_id, r.sequence, r.coding_prob, r.sense_prob, r.strand, r.frame, r.call \
          FROM requests q JOIN reads r ON r.request_id = q.id WHERE q.time >= ?1 AND q.time < ?2 ORDER BY q.time, q.id, r.idx LIMIT ?3",

@@ -56,6 +56,15 @@ struct Inner {
     rejected: u64,
     recent_coding: f64,
     recent_n: u64,
+    drift: Option<DriftGauges>,
+}
+
+#[derive(Debug, Clone)]
+struct DriftGauges {
+    detected: bool,
+    suggested_table: u64,
+    table_in_use: u64,
+    features: Vec<(String, f64, bool)>,
 }
 
 /// The server's metrics.
@@ -113,6 +122,31 @@ impl Metrics {
         });
     }
 
+    /// Stores the latest drift report's numbers for the gauges.
+    pub fn set_drift(&self, report: &serde_json::Value) {
+        let features = report["features"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|f| {
+                        (
+                            f["name"].as_str().unwrap_or("").to_string(),
+                            f["statistic"].as_f64().unwrap_or(f64::NAN),
+                            f["drift"].as_bool().unwrap_or(false),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let g = DriftGauges {
+            detected: report["drift_detected"].as_bool().unwrap_or(false),
+            suggested_table: report["suggested_table"].as_u64().unwrap_or(11),
+            table_in_use: report["table_in_use"].as_u64().unwrap_or(11),
+            features,
+        };
+        self.with(|m| m.drift = Some(g));
+    }
+
     /// Counts a failed input-log write.
     pub fn log_failure(&self) {
         self.with(|m| m.log_failures += 1);
@@ -158,6 +192,22 @@ impl Metrics {
             let _ = writeln!(s, "cdspred_recent_coding_fraction {}", m.recent_coding);
             s += "# HELP cdspred_input_log_write_failures_total Failed writes to the input/output log.\n# TYPE cdspred_input_log_write_failures_total counter\n";
             let _ = writeln!(s, "cdspred_input_log_write_failures_total {}", m.log_failures);
+            if let Some(d) = &m.drift {
+                s += "# HELP cdspred_drift_score Drift statistic per feature (p-value, distance or AUC; see /v1/drift).\n# TYPE cdspred_drift_score gauge\n";
+                for (f, v, _) in &d.features {
+                    let _ = writeln!(s, "cdspred_drift_score{{feature=\"{f}\"}} {v}");
+                }
+                s += "# HELP cdspred_drift_feature_detected Whether each feature drifted in the last check.\n# TYPE cdspred_drift_feature_detected gauge\n";
+                for (f, _, d) in &d.features {
+                    let _ = writeln!(s, "cdspred_drift_feature_detected{{feature=\"{f}\"}} {}", *d as u8);
+                }
+                s += "# HELP cdspred_drift_detected Dataset-level drift in the last check.\n# TYPE cdspred_drift_detected gauge\n";
+                let _ = writeln!(s, "cdspred_drift_detected {}", d.detected as u8);
+                s += "# HELP cdspred_genetic_code_suggested Genetic code the logged reads support best.\n# TYPE cdspred_genetic_code_suggested gauge\n";
+                let _ = writeln!(s, "cdspred_genetic_code_suggested {}", d.suggested_table);
+                s += "# HELP cdspred_genetic_code_mismatch 1 when the suggested genetic code differs from the one in use.\n# TYPE cdspred_genetic_code_mismatch gauge\n";
+                let _ = writeln!(s, "cdspred_genetic_code_mismatch {}", (d.suggested_table != d.table_in_use) as u8);
+            }
         });
         s += "# HELP cdspred_model_info The model being served.\n# TYPE cdspred_model_info gauge\n";
         let _ = writeln!(
