@@ -223,10 +223,17 @@ fn summarise(r: &DriftReport) -> Vec<String> {
         )
     });
     for f in &drifted {
+        if let (Some(a), Some(b)) = (f.reference_mean, f.current_mean) {
+            if (a - b).abs() <= 0.02 * a.abs().max(b.abs()).max(1e-9) {
+                s.push(format!("The spread of {} changed, not its mean ({a:.3} → {b:.3}); read length changes the spread of per-read statistics.", f.name));
+                continue;
+            }
+        }
         let line = match (f.name.as_str(), f.reference_mean, f.current_mean) {
             ("length", Some(a), Some(b)) => format!("Read length moved (mean {a:.0} → {b:.0} nt)."),
             ("gc", Some(a), Some(b)) => format!("GC content moved (mean {a:.2} → {b:.2})."),
-            ("stop_rate", Some(a), Some(b)) => format!("In-frame stop codons in the predicted frame changed ({a:.4} → {b:.4} per codon): a sign of another genetic code or of non-coding or foreign DNA."),
+            ("stop_rate", Some(a), Some(b)) if b > a => format!("More in-frame stop codons in the predicted frame ({a:.4} → {b:.4} per codon): a sign of another genetic code, or of non-coding or foreign DNA."),
+            ("stop_rate", Some(a), Some(b)) => format!("Fewer in-frame stop codons in the predicted frame ({a:.4} → {b:.4} per codon)."),
             ("coding_prob", Some(a), Some(b)) => format!("The model's coding probability moved (mean {a:.2} → {b:.2})."),
             ("codon_usage", _, _) => "Codon usage of coding reads differs from the training genomes.".to_string(),
             ("calls", _, _) => "The mix of coding/non-coding calls, strands and frames changed.".to_string(),
