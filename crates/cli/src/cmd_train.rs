@@ -117,6 +117,18 @@ pub fn run(a: TrainArgs) -> Result<()> {
             m.seconds
         );
     }
+    // The reference profile for drift reports travels with the best model.
+    let best = cdspred_model::files::ModelFiles::load(&report.best_dir)?;
+    let profile = crate::cmd_drift::profile_from_dataset(
+        &cdspred_model::Predictor::new(&best),
+        &cfg.train_data,
+        20_000,
+        crate::cmd_predict::thread_count(cfg.threads),
+    )?;
+    std::fs::write(
+        report.best_dir.join("profile.json"),
+        serde_json::to_string(&profile)?,
+    )?;
     println!(
         "best epoch {} -> {}",
         report.best_epoch,

@@ -142,6 +142,51 @@ fn smoke_training_reaches_stated_accuracy_on_a_held_out_genome() {
     ]);
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    // Promote the run into a registry: weights, config, card with provenance, profile.
+    let registry = run.path().join("registry");
+    let (runs, regs) = (
+        run.path().to_str().unwrap().to_string(),
+        registry.to_str().unwrap().to_string(),
+    );
+    cdspred(&[
+        "model",
+        "promote",
+        &runs,
+        "smoke",
+        "--metrics",
+        run.path().join("eval.json").to_str().unwrap(),
+        "--registry",
+        &regs,
+    ]);
+    for f in [
+        "model.safetensors",
+        "config.json",
+        "card.json",
+        "profile.json",
+    ] {
+        assert!(registry.join("smoke").join(f).exists(), "{f} not promoted");
+    }
+    let info: serde_json::Value = serde_json::from_str(&cdspred(&[
+        "model",
+        "info",
+        "--model",
+        registry.join("smoke").to_str().unwrap(),
+    ]))
+    .unwrap();
+    let card = &info["card"];
+    assert_eq!(card["name"], "smoke");
+    assert_eq!(card["data_manifest_sha256"].as_str().unwrap().len(), 64);
+    assert!(card["training_command"]
+        .as_str()
+        .unwrap()
+        .contains("configs/smoke.toml"));
+    assert!(card["metrics"]["read_sets"]["means"]["300"]["gene_acc"].is_number());
+    let bytes = std::fs::read(registry.join("smoke/model.safetensors")).unwrap();
+    assert_eq!(
+        card["weights_sha256"],
+        cdspred_model::files::sha256_hex(&bytes)
+    );
+    assert!(cdspred(&["model", "info"]).contains("\"name\": \"default\""));
     let m300 = &v["read_sets"]["means"]["300"];
     let m150 = &v["read_sets"]["means"]["150"];
     assert!(m300["gene_acc"].as_f64().unwrap() >= 0.90, "{m300}");
