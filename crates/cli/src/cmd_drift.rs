@@ -83,19 +83,13 @@ pub fn profile_from_dataset(
     let ds = cdspred_data::Dataset::load(data)?;
     // A fixed-seed random sample: datasets are ordered by source and length, so a
     // stride would pick one length only.
-    let mut idx: Vec<usize> = (0..ds.samples.len()).collect();
     let mut rng = cdspred_data::sample::Rng::new(0x5eed);
-    let take = sample.min(idx.len());
-    for i in 0..take {
-        let j = i + rng.below((idx.len() - i) as u64) as usize;
-        idx.swap(i, j);
-    }
-    idx.truncate(take);
-    idx.sort_unstable();
-    let reads: Vec<(&[u8], u32)> = idx
-        .iter()
-        .map(|&i| (ds.read(&ds.samples[i]), ds.samples[i].table as u32))
-        .collect();
+    let reads_of = |idx: Vec<usize>| -> Vec<(&[u8], u32)> {
+        idx.iter()
+            .map(|&i| (ds.read(&ds.samples[i]), ds.samples[i].table as u32))
+            .collect()
+    };
+    let reads = reads_of(rng.choose((0..ds.samples.len()).collect(), sample));
     let mixture = collect(pred, &reads, threads).thin(5000, 1000);
     // Source names come from the dataset's manifest, when it is beside it.
     let names: Vec<String> = std::fs::read_to_string(data.with_file_name("manifest.json"))
@@ -114,18 +108,8 @@ pub fn profile_from_dataset(
         by_source.entry(s.source).or_default().push(i);
     }
     let mut sources = std::collections::BTreeMap::new();
-    for (src, mut ids) in by_source {
-        let take = 3000.min(ids.len());
-        for i in 0..take {
-            let j = i + rng.below((ids.len() - i) as u64) as usize;
-            ids.swap(i, j);
-        }
-        ids.truncate(take);
-        ids.sort_unstable();
-        let reads: Vec<(&[u8], u32)> = ids
-            .iter()
-            .map(|&i| (ds.read(&ds.samples[i]), ds.samples[i].table as u32))
-            .collect();
+    for (src, ids) in by_source {
+        let reads = reads_of(rng.choose(ids, 3000));
         let name = names
             .get(src as usize)
             .cloned()

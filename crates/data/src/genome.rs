@@ -45,6 +45,24 @@ pub struct Genome {
     pub skipped: Vec<String>,
 }
 
+impl Genome {
+    /// Contigs with their sequences and no features yet.
+    pub fn unannotated(seqs: Vec<(String, DnaSeq)>) -> Genome {
+        let contigs = seqs
+            .into_iter()
+            .map(|(id, seq)| Contig {
+                id,
+                seq,
+                ..Default::default()
+            })
+            .collect();
+        Genome {
+            contigs,
+            skipped: Vec::new(),
+        }
+    }
+}
+
 /// Why a genome could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum GenomeError {
@@ -238,17 +256,7 @@ pub fn read_gff(gff: &Path, fasta: Option<&Path>) -> Result<Genome, GenomeError>
             file: gff.display().to_string(),
         });
     }
-    let mut genome = Genome {
-        contigs: seqs
-            .into_iter()
-            .map(|(id, seq)| Contig {
-                id,
-                seq,
-                ..Default::default()
-            })
-            .collect(),
-        skipped: Vec::new(),
-    };
+    let mut genome = Genome::unannotated(seqs);
     let index: std::collections::HashMap<String, usize> = genome
         .contigs
         .iter()
@@ -332,17 +340,7 @@ pub fn read_gff(gff: &Path, fasta: Option<&Path>) -> Result<Genome, GenomeError>
 /// (`>id_n # start # end # strand # attrs`), giving CDS coordinates.
 pub fn read_fasta_faa(fasta: &Path, faa: &Path) -> Result<Genome, GenomeError> {
     let seqs = read_fasta(fasta)?;
-    let mut genome = Genome {
-        contigs: seqs
-            .into_iter()
-            .map(|(id, seq)| Contig {
-                id,
-                seq,
-                ..Default::default()
-            })
-            .collect(),
-        skipped: Vec::new(),
-    };
+    let mut genome = Genome::unannotated(seqs);
     for (i, line) in lines_of(faa)?.iter().enumerate() {
         let Some(h) = line.strip_prefix('>') else {
             continue;

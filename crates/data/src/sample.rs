@@ -43,6 +43,18 @@ impl Rng {
     pub fn below(&mut self, n: u64) -> u64 {
         ((self.next_u64() as u128 * n as u128) >> 64) as u64
     }
+    /// `k` of the given indices chosen at random (partial Fisher–Yates), in ascending order.
+    pub fn choose(&mut self, mut idx: Vec<usize>, k: usize) -> Vec<usize> {
+        let take = k.min(idx.len());
+        for i in 0..take {
+            let j = i + self.below((idx.len() - i) as u64) as usize;
+            idx.swap(i, j);
+        }
+        idx.truncate(take);
+        idx.sort_unstable();
+        idx
+    }
+
     /// Uniform in `[0, 1)`.
     pub fn unit(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
