@@ -19,3 +19,14 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 (cd tests/browser && npm ci --no-audit --no-fund --silent && node --test)
+
+# Alert rules: syntax and unit tests with Debian's promtool.
+if ! command -v promtool >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null
+  else
+    echo "the alert-rule tests need Debian's prometheus (promtool)" >&2
+    exit 1
+  fi
+fi
+(cd deploy/prometheus && promtool check rules alerts.yml && promtool test rules alerts_test.yml)
