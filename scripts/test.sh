@@ -23,7 +23,7 @@ fi
 # Alert rules: syntax and unit tests with Debian's promtool.
 if ! command -v promtool >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null
   else
     echo "the alert-rule tests need Debian's prometheus (promtool)" >&2
     exit 1
