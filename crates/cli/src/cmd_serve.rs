@@ -354,3 +354,36 @@ pub fn run_logs(cmd: LogsCommand) -> Result<()> {
     eprintln!("{} reads exported", rows.len());
     Ok(())
 }
+
+/// `cdspred health`: exit 0 when a server's readiness probe answers 200 (for container
+/// health checks where no curl exists).
+pub fn run_health(url: &str) -> Result<()> {
+    use std::io::{Read, Write};
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| anyhow!("--url {url:?}: only http:// URLs"))?;
+    let (host, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/health/ready"),
+    };
+    let addr = std::net::ToSocketAddrs::to_socket_addrs(host)
+        .with_context(|| format!("cannot resolve {host}"))?
+        .next()
+        .ok_or_else(|| anyhow!("cannot resolve {host}"))?;
+    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(3))
+        .with_context(|| format!("cannot connect to {host}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(3)))?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).context("no HTTP answer")?;
+    let status = String::from_utf8_lossy(&head[9..12]).to_string();
+    if status == "200" {
+        println!("ready");
+        Ok(())
+    } else {
+        bail!("{url} answered {status}")
+    }
+}

@@ -60,6 +60,14 @@ enum Command {
     ///
     /// Example: cdspred serve --addr 127.0.0.1:8000 --data-dir cdspred-data
     Serve(cmd_serve::ServeArgs),
+    /// Exit 0 when a running server is ready (for container health checks).
+    ///
+    /// Example: cdspred health --url http://127.0.0.1:8000/health/ready
+    Health {
+        /// Readiness URL.
+        #[arg(long, default_value = "http://127.0.0.1:8000/health/ready")]
+        url: String,
+    },
     /// Export the server's input/output log.
     #[command(subcommand)]
     Logs(cmd_serve::LogsCommand),
@@ -101,6 +109,7 @@ fn main() {
         Command::Model(c) => cmd_model::run(c),
         Command::Drift(a) => cmd_drift::run(a),
         Command::Serve(a) => cmd_serve::run(a),
+        Command::Health { url } => cmd_serve::run_health(&url),
         Command::Logs(c) => cmd_serve::run_logs(c),
     };
     if let Err(e) = result {

@@ -746,3 +746,121 @@ fn drift_endpoint_and_gauges_over_logged_reads() {
     assert!(m.contains("cdspred_genetic_code_mismatch 1"));
     assert!(m.contains("cdspred_drift_score{feature=\"stop_rate\"}"));
 }
+
+/// The binary the containers copy runs from an empty directory with only its data
+/// directory, writes nothing else, and answers its own health check.
+#[test]
+fn runs_from_an_empty_directory_and_answers_the_health_command() {
+    let empty = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cdspred"))
+        .current_dir(empty.path())
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir", "data"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap()
+        .to_string();
+    let url = format!("http://{addr}/health/ready");
+    let mut ok = false;
+    for _ in 0..100 {
+        let o = Command::new(env!("CARGO_BIN_EXE_cdspred"))
+            .args(["health", "--url", &url])
+            .output()
+            .unwrap();
+        if o.status.success() {
+            ok = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(ok, "cdspred health never succeeded");
+    let (st, _, _) = http(
+        &addr,
+        "POST",
+        "/v1/predict",
+        &[("content-type", "text/plain")],
+        b">a\nATGGCTGCTAAAGAAGCTCTGGCTAAAGAAATTGCTGCT\n",
+    );
+    assert_eq!(st, 200);
+    let names: Vec<String> = std::fs::read_dir(empty.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["data"],
+        "nothing written outside the data directory"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_cdspred"))
+        .args(["health", "--url", &url])
+        .output()
+        .unwrap();
+    assert!(
+        !o.status.success(),
+        "health must fail once the server is gone"
+    );
+}
+
+/// A real Prometheus (Debian package) on loopback scrapes the server; the metric is
+/// read back with PromQL.
+#[test]
+fn prometheus_scrapes_the_server() {
+    let s = Server::start(&[]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("prometheus.yml");
+    std::fs::write(&cfg, format!("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: cdspred\n    static_configs:\n      - targets: [\"{}\"]\n", s.addr)).unwrap();
+    let mut prom = Command::new("prometheus")
+        .arg(format!("--config.file={}", cfg.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.path().join("tsdb").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("prometheus (Debian package) is installed by scripts/test.sh");
+    let prom_addr = format!("127.0.0.1:{port}");
+    let mut found = String::new();
+    for _ in 0..150 {
+        std::thread::sleep(Duration::from_millis(200));
+        if TcpStream::connect(&prom_addr).is_err() {
+            continue;
+        }
+        let (st, _, b) = http(
+            &prom_addr,
+            "GET",
+            "/api/v1/query?query=cdspred_model_info",
+            &[],
+            b"",
+        );
+        if st == 200 {
+            let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+            if let Some(r) = v["data"]["result"].as_array().and_then(|a| a.first()) {
+                found = r["metric"]["version"].as_str().unwrap_or("").to_string();
+                break;
+            }
+        }
+    }
+    let _ = prom.kill();
+    let _ = prom.wait();
+    assert!(
+        found.starts_with("default"),
+        "Prometheus never read cdspred_model_info (got {found:?})"
+    );
+}
