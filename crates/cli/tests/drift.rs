@@ -1,34 +1,9 @@
 //! `cdspred drift` on real read sets against the default model's profile.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn shared() -> PathBuf {
-    std::env::var_os("CDSPRED_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared"))
-}
-
-fn cdspred(args: &[&str]) -> String {
-    let o = Command::new(env!("CARGO_BIN_EXE_cdspred"))
-        .current_dir(repo())
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "cdspred {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
+mod common;
+use common::{cdspred, genome_recipe, shared};
 
 fn drift(args: &[&str]) -> serde_json::Value {
     let mut a = vec!["drift", "--format", "json"];
@@ -127,17 +102,15 @@ fn code_4_reads_drift_and_code_4_is_suggested() {
 #[test]
 fn training_genome_samples_raise_no_alarm() {
     let dir = tempfile::tempdir().unwrap();
-    let recipe = dir.path().join("r.toml");
-    let g = shared().join("data/genomes/train");
-    std::fs::write(
-        &recipe,
-        format!(
-            "name='s'\nseed=5\nlengths=[40, 60, 80, 100, 125, 150, 200, 250, 300]\n[[source]]\nname='s'\nrole='train'\ntable=11\nfasta='{}'\ngff='{}'\ncoding_reads=14000\nnoncoding_reads=7000\npackage={{registry='Debian',name='abacas-examples',version='1.3.1-9',path='SS_SC84.dna.gz'}}\n",
-            g.join("Streptococcus_suis_SC84.fna.gz").display(),
-            g.join("Streptococcus_suis_SC84.pyrodigal_tt11.gff.gz").display()
-        ),
-    )
-    .unwrap();
+    let recipe = genome_recipe(
+        dir.path(),
+        "Streptococcus_suis_SC84.fna.gz",
+        "Streptococcus_suis_SC84.pyrodigal_tt11.gff.gz",
+        5,
+        "[40, 60, 80, 100, 125, 150, 200, 250, 300]",
+        14000,
+        7000,
+    );
     let out = dir.path().join("ds");
     cdspred(&[
         "data",
@@ -171,17 +144,15 @@ fn training_genome_samples_raise_no_alarm() {
 #[test]
 fn a_length_shift_flags_only_length_related_features() {
     let dir = tempfile::tempdir().unwrap();
-    let recipe = dir.path().join("r.toml");
-    let g = shared().join("data/genomes/train");
-    std::fs::write(
-        &recipe,
-        format!(
-            "name='s'\nseed=6\nlengths=[300]\n[[source]]\nname='s'\nrole='train'\ntable=11\nfasta='{}'\ngff='{}'\ncoding_reads=1000\nnoncoding_reads=500\npackage={{registry='Debian',name='abacas-examples',version='1.3.1-9',path='SS_SC84.dna.gz'}}\n",
-            g.join("Streptococcus_suis_SC84.fna.gz").display(),
-            g.join("Streptococcus_suis_SC84.pyrodigal_tt11.gff.gz").display()
-        ),
-    )
-    .unwrap();
+    let recipe = genome_recipe(
+        dir.path(),
+        "Streptococcus_suis_SC84.fna.gz",
+        "Streptococcus_suis_SC84.pyrodigal_tt11.gff.gz",
+        6,
+        "[300]",
+        1000,
+        500,
+    );
     let out = dir.path().join("ds");
     cdspred(&[
         "data",

@@ -4,32 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn shared() -> PathBuf {
-    std::env::var_os("CDSPRED_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared"))
-}
-
-fn cdspred(args: &[&str]) -> String {
-    let o = Command::new(env!("CARGO_BIN_EXE_cdspred"))
-        .current_dir(repo())
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "cdspred {args:?} failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
+mod common;
+use common::{cdspred, repo, shared};
 
 /// Builds the smoke dataset once per test binary.
 fn smoke_data() -> PathBuf {
