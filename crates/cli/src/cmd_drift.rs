@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use cdspred_core::fastx::FastxReader;
-use cdspred_drift::{collect, compare, genetic_code_check, Profile, CANDIDATE_TABLES};
+use cdspred_drift::{collect, Profile};
 use cdspred_model::Predictor;
 use clap::{Args, Subcommand};
 
@@ -209,20 +209,12 @@ pub fn run(a: DriftArgs) -> Result<()> {
     if reads.is_empty() {
         bail!("no reads to compare");
     }
-    let mut in_use = tables.clone();
-    in_use.sort_unstable();
-    let table_in_use = in_use[in_use.len() / 2];
     let pairs: Vec<(&[u8], u32)> = reads
         .iter()
         .map(|r| r.as_slice())
         .zip(tables.iter().copied())
         .collect();
-    let current = collect(&pred, &pairs, threads);
-    // The code check looks at up to 20,000 reads.
-    let step = (reads.len() / 20_000).max(1);
-    let sample: Vec<&[u8]> = reads.iter().step_by(step).map(|r| r.as_slice()).collect();
-    let codes = genetic_code_check(&pred, &sample, &CANDIDATE_TABLES, threads);
-    let report = compare(&reference, &current, table_in_use, codes);
+    let (report, current) = cdspred_drift::check(&pred, &reference, &pairs, threads);
     if let Some(p) = &c.html {
         let chosen = reference
             .sources

@@ -215,19 +215,7 @@ pub fn run(a: ServeArgs) -> Result<()> {
         let pred = Predictor::new(&files);
         let f: cdspred_serve::DriftFn = Arc::new(move |reads: Vec<(Vec<u8>, u32)>| {
             let pairs: Vec<(&[u8], u32)> = reads.iter().map(|(r, t)| (r.as_slice(), *t)).collect();
-            let mut tables: Vec<u32> = reads.iter().map(|r| r.1).collect();
-            tables.sort_unstable();
-            let in_use = tables[tables.len() / 2];
-            let current = cdspred_drift::collect(&pred, &pairs, threads);
-            let step = (reads.len() / 20_000).max(1);
-            let sample: Vec<&[u8]> = reads.iter().step_by(step).map(|r| r.0.as_slice()).collect();
-            let codes = cdspred_drift::genetic_code_check(
-                &pred,
-                &sample,
-                &cdspred_drift::CANDIDATE_TABLES,
-                threads,
-            );
-            serde_json::to_value(cdspred_drift::compare(&profile, &current, in_use, codes))
+            serde_json::to_value(cdspred_drift::check(&pred, &profile, &pairs, threads).0)
                 .unwrap_or_default()
         });
         f

@@ -27,6 +27,29 @@ pub fn default_profile() -> Result<Profile, serde_json::Error> {
 /// Candidate genetic codes checked by default.
 pub const CANDIDATE_TABLES: [u32; 4] = [11, 4, 25, 15];
 
+/// Reads the genetic-code check looks at, at most (evenly spaced).
+pub const CODE_CHECK_READS: usize = 20_000;
+
+/// The whole check for reads with their genetic codes: features, the genetic-code
+/// check and the comparison with the profile. The code in use is the median of the
+/// reads' codes. Returns the report and the current features (for the HTML report).
+/// `reads` must not be empty.
+pub fn check(
+    pred: &cdspred_model::Predictor,
+    profile: &Profile,
+    reads: &[(&[u8], u32)],
+    threads: usize,
+) -> (DriftReport, Collected) {
+    let mut tables: Vec<u32> = reads.iter().map(|r| r.1).collect();
+    tables.sort_unstable();
+    let in_use = tables[tables.len() / 2];
+    let current = collect(pred, reads, threads);
+    let step = (reads.len() / CODE_CHECK_READS).max(1);
+    let sample: Vec<&[u8]> = reads.iter().step_by(step).map(|r| r.0).collect();
+    let codes = genetic_code_check(pred, &sample, &CANDIDATE_TABLES, threads);
+    (compare(profile, &current, in_use, codes), current)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

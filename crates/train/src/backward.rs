@@ -43,17 +43,20 @@ fn allowed(label: ReadLabel) -> [bool; 7] {
     }
 }
 
-/// Loss `-weight * ln P(allowed classes)` for a forward pass.
-pub fn loss(fw: &Forward, label: ReadLabel, weight: f32) -> f32 {
-    let m = allowed(label);
-    let p: f32 = fw
-        .probs
+/// P(the classes a label allows), floored at 1e-12 so its log is finite.
+fn allowed_prob(fw: &Forward, m: [bool; 7]) -> f32 {
+    fw.probs
         .iter()
         .zip(m)
         .filter(|(_, a)| *a)
         .map(|(p, _)| *p)
-        .sum();
-    -weight * p.max(1e-12).ln()
+        .sum::<f32>()
+        .max(1e-12)
+}
+
+/// Loss `-weight * ln P(allowed classes)` for a forward pass.
+pub fn loss(fw: &Forward, label: ReadLabel, weight: f32) -> f32 {
+    -weight * allowed_prob(fw, allowed(label)).ln()
 }
 
 /// Adds the gradient of [`loss`] for one read to `g`; returns the loss.
@@ -66,14 +69,7 @@ pub fn backward(
     g: &mut Grads,
 ) -> f32 {
     let m = allowed(label);
-    let ps: f32 = fw
-        .probs
-        .iter()
-        .zip(m)
-        .filter(|(_, a)| *a)
-        .map(|(p, _)| *p)
-        .sum::<f32>()
-        .max(1e-12);
+    let ps = allowed_prob(fw, m);
     // d(-ln P(S))/dz_k = p_k - [k in S] p_k / P(S)
     let mut dz = [0f32; 7];
     for k in 0..7 {
