@@ -54,7 +54,7 @@ pub struct ServeArgs {
     /// …or after this many ms [default: 2].
     #[arg(long, env = "CDSPRED_MAX_WAIT_MS")]
     max_wait_ms: Option<u64>,
-    /// Answer 503 while this many reads wait [default: 200000].
+    /// Answer 429 while this many reads wait [default: 200000].
     #[arg(long, env = "CDSPRED_QUEUE_CAPACITY_READS")]
     queue_capacity_reads: Option<usize>,
     /// Write the input/output log [default: true].

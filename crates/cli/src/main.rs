@@ -7,6 +7,7 @@ mod cmd_eval;
 mod cmd_model;
 mod cmd_predict;
 mod cmd_serve;
+mod cmd_shard;
 mod cmd_train;
 mod config;
 mod output;
@@ -79,6 +80,10 @@ enum Command {
     /// Manage the model registry (promote a run, show a model's card).
     #[command(subcommand)]
     Model(cmd_model::ModelCommand),
+    /// Split large read files into shards and merge per-shard predictions (scale-out;
+    /// see workflow/Snakefile).
+    #[command(subcommand)]
+    Shard(cmd_shard::ShardCommand),
 }
 
 fn main() {
@@ -111,6 +116,7 @@ fn main() {
         Command::Serve(a) => cmd_serve::run(a),
         Command::Health { url } => cmd_serve::run_health(&url),
         Command::Logs(c) => cmd_serve::run_logs(c),
+        Command::Shard(c) => cmd_shard::run(c),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

@@ -486,7 +486,7 @@ fn bearer_token_guards_the_api_but_not_the_probes() {
 }
 
 #[test]
-fn full_queue_answers_503_with_retry_after() {
+fn full_queue_answers_429_with_retry_after() {
     // A long batching window holds the first request in the queue.
     let s = Server::start(&[
         "--queue-capacity-reads",
@@ -518,7 +518,7 @@ fn full_queue_answers_503_with_retry_after() {
         body.as_bytes(),
     );
     let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
-    assert_error(st, &v, 503, "overloaded");
+    assert_error(st, &v, 429, "overloaded");
     assert_eq!(header(&h, "retry-after"), Some("1"));
     assert_eq!(
         first.join().unwrap(),

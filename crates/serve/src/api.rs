@@ -383,7 +383,8 @@ fn round4(v: f32) -> f32 {
         (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
         (status = 413, description = "Body larger than the limit", body = ErrorBody),
         (status = 422, description = "Too many reads, a read too long, unknown genetic code or bad threshold", body = ErrorBody),
-        (status = 503, description = "Queue full or request timed out; retry after the Retry-After seconds", body = ErrorBody),
+        (status = 429, description = "Queue full; retry after the Retry-After seconds", body = ErrorBody),
+        (status = 503, description = "Request timed out or server shutting down; retry after the Retry-After seconds", body = ErrorBody),
     )
 )]
 pub async fn predict(
@@ -518,7 +519,7 @@ async fn predict_inner(
         Ok(Err(SubmitError::QueueFull)) => {
             st.metrics.rejected();
             return Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
+                StatusCode::TOO_MANY_REQUESTS,
                 "overloaded",
                 "the prediction queue is full; retry shortly",
                 serde_json::json!({"queue_capacity_reads": st.config.batch.queue_capacity_reads}),

@@ -5,7 +5,7 @@
 //! gathered or `max_wait` has passed since that request arrived, runs the batch on a
 //! blocking thread, and hands each request its own predictions. While a batch runs,
 //! new requests pile up and form the next batch. When the queue holds
-//! `queue_capacity_reads` reads, new requests are refused at once (the API answers 503
+//! `queue_capacity_reads` reads, new requests are refused at once (the API answers 429
 //! with `Retry-After`) instead of making everyone slower.
 
 use std::sync::atomic::{AtomicUsize, Ordering};

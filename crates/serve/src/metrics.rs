@@ -186,7 +186,7 @@ impl Metrics {
             }
             s += "# HELP cdspred_queue_depth_reads Reads waiting in the batching queue.\n# TYPE cdspred_queue_depth_reads gauge\n";
             let _ = writeln!(s, "cdspred_queue_depth_reads {queue_depth}");
-            s += "# HELP cdspred_queue_rejections_total Requests answered 503 because the queue was full.\n# TYPE cdspred_queue_rejections_total counter\n";
+            s += "# HELP cdspred_queue_rejections_total Requests answered 429 because the queue was full.\n# TYPE cdspred_queue_rejections_total counter\n";
             let _ = writeln!(s, "cdspred_queue_rejections_total {}", m.rejected);
             s += "# HELP cdspred_recent_coding_fraction Share of coding calls over about the last 1000 reads.\n# TYPE cdspred_recent_coding_fraction gauge\n";
             let _ = writeln!(s, "cdspred_recent_coding_fraction {}", m.recent_coding);
