@@ -21,9 +21,23 @@ need() {
 need promtool prometheus   # promtool for the rules, prometheus for the scrape test
 need chromium chromium     # the browser test
 
-cargo fmt --all --check
-cargo clippy --workspace --all-targets --locked -- -D warnings
+# Python tools, pinned, in a cached virtual environment.
+VENV=${CDSPRED_VENV:-$HOME/.cache/cdspred-venv}
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check -r scripts/ci-requirements.txt
+export PATH="$VENV/bin:$PATH"
+# mdbook for the documentation book.
+command -v mdbook >/dev/null 2>&1 || cargo install -q --locked mdbook --version 0.5.4
+
+# Formatting, lints and whitespace, through the contributors' pre-commit hooks.
+PRE_COMMIT_HOME=${PRE_COMMIT_HOME:-$HOME/.cache/pre-commit} pre-commit run --all-files --show-diff-on-failure
 cargo test --workspace --locked
+
+# Scale-out workflow: Snakemake's sharded run equals one cdspred predict run.
+scripts/test_workflow.sh "${CARGO_TARGET_DIR:-target}/debug/cdspred"
+
+# The documentation book (reference pages are checked current by crates/cli/tests/docs.rs).
+mdbook build docs
 
 # End-to-end browser test of the web page: Debian's chromium driven by playwright-core.
 (cd tests/browser && npm ci --no-audit --no-fund --silent && node --test)

@@ -2,6 +2,7 @@
 //! library crates and maps errors to exit codes — nothing else.
 
 mod cmd_data;
+mod cmd_docs;
 mod cmd_drift;
 mod cmd_eval;
 mod cmd_model;
@@ -12,7 +13,7 @@ mod cmd_train;
 mod config;
 mod output;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// Tell which short DNA reads from bacteria and archaea are protein-coding, on which
 /// strand and in which frame.
@@ -84,6 +85,9 @@ enum Command {
     /// see workflow/Snakefile).
     #[command(subcommand)]
     Shard(cmd_shard::ShardCommand),
+    /// Print reference pages generated from this binary (CLI, OpenAPI, HTTP API).
+    #[command(subcommand)]
+    Docs(cmd_docs::DocsCommand),
 }
 
 fn main() {
@@ -117,6 +121,7 @@ fn main() {
         Command::Health { url } => cmd_serve::run_health(&url),
         Command::Logs(c) => cmd_serve::run_logs(c),
         Command::Shard(c) => cmd_shard::run(c),
+        Command::Docs(c) => cmd_docs::run(c, Cli::command()),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

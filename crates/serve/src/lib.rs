@@ -180,10 +180,15 @@ pub fn build(
     (router, state)
 }
 
-async fn openapi() -> Response {
-    let json = ApiDoc::openapi()
+/// The OpenAPI document as pretty JSON (served at `/openapi.json`, written into the docs).
+pub fn openapi_json() -> String {
+    ApiDoc::openapi()
         .to_pretty_json()
-        .unwrap_or_else(|_| "{}".into());
+        .unwrap_or_else(|_| "{}".into())
+}
+
+async fn openapi() -> Response {
+    let json = openapi_json();
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],
         json,
