@@ -361,6 +361,23 @@ fn bad_requests_get_json_errors_never_500() {
     );
     let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
     assert_error(st, &v, 400, "bad_request");
+    // A query string that does not parse, and a wrong method, get JSON errors too
+    // (found by the api fuzz target: axum's own answers were plain text).
+    let (st, _, b) = s.request(
+        "POST",
+        "/v1/predict?table=abc",
+        &[("content-type", "text/plain")],
+        b">a\nACGT\n",
+    );
+    let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    assert_error(st, &v, 400, "bad_request");
+    assert_eq!(v["detail"]["source"], "query");
+    let (st, _, b) = s.get("/v1/drift?last=-3");
+    let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    assert_error(st, &v, 400, "bad_request");
+    let (st, _, b) = s.get("/v1/predict");
+    let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    assert_error(st, &v, 405, "method_not_allowed");
     let (_, _, m) = s.get("/metrics");
     let m = String::from_utf8(m).unwrap();
     assert!(!m.contains("status=\"500\""), "{m}");
@@ -863,4 +880,111 @@ fn prometheus_scrapes_the_server() {
         found.starts_with("default"),
         "Prometheus never read cdspred_model_info (got {found:?})"
     );
+}
+
+#[test]
+fn sigkill_under_load_leaves_a_sound_log_with_whole_requests() {
+    let s = Server::start(&[]);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut clients = Vec::new();
+    for c in 0..4 {
+        let addr = s.addr.clone();
+        let stop = stop.clone();
+        clients.push(std::thread::spawn(move || {
+            let mut ok = 0;
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                // Requests of 1..=50 reads, so a half-written one would show.
+                let n = 1 + (c * 13 + i * 7) % 50;
+                let reads: Vec<serde_json::Value> = (0..n)
+                    .map(|k| serde_json::json!({"id": format!("c{c}r{i}k{k}"), "sequence": "ATGGCTGCTAAAGAAGCTCTGGCTAAAGAAATTGCTGCTCTGGAAAAAGCTGGC"}))
+                    .collect();
+                let body = serde_json::json!({ "sequences": reads }).to_string();
+                // After the kill, connections fail: that ends the client.
+                let r = std::panic::catch_unwind(|| {
+                    http(
+                        &addr,
+                        "POST",
+                        "/v1/predict",
+                        &[("content-type", "application/json")],
+                        body.as_bytes(),
+                    )
+                    .0
+                });
+                match r {
+                    Ok(200) => ok += 1,
+                    _ => break,
+                }
+                i += 1;
+            }
+            ok
+        }));
+    }
+    // Let the log fill, then kill -9 in the middle of the load.
+    let db = s.db();
+    for _ in 0..200 {
+        let v: serde_json::Value = serde_json::from_slice(&s.get("/health/ready").2).unwrap();
+        if v["input_log"]["requests_written"].as_u64().unwrap_or(0) >= 200 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut s = s;
+    s.child.kill().unwrap(); // SIGKILL
+    s.child.wait().unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let answered: usize = clients.into_iter().map(|c| c.join().unwrap()).sum();
+    assert!(answered >= 200, "the load ran: {answered} answers");
+
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let check: String = c
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let requests: i64 = c
+        .query_row("SELECT COUNT(*) FROM requests", [], |r| r.get(0))
+        .unwrap();
+    assert!(requests >= 100, "{requests} requests logged");
+    // Every logged request holds exactly its reads, numbered 0..n, and no read is
+    // without its request.
+    let partial: i64 = c
+        .query_row(
+            "SELECT COUNT(*) FROM requests q WHERE q.n_reads != \
+             (SELECT COUNT(*) FROM reads r WHERE r.request_id = q.id) \
+             OR q.n_reads - 1 != (SELECT MAX(idx) FROM reads r WHERE r.request_id = q.id)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(partial, 0, "half-written requests in the log");
+    let orphans: i64 = c
+        .query_row(
+            "SELECT COUNT(*) FROM reads WHERE request_id NOT IN (SELECT id FROM requests)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(orphans, 0);
+    // A restarted server opens the same log and goes on writing it.
+    let s2 = Server::start(&["--data-dir", db.parent().unwrap().to_str().unwrap()]);
+    let (st, _) = s2.post_json(
+        "/v1/predict",
+        &serde_json::json!({"sequences": [{"id": "after", "sequence": "ATGGCTGCTAAAGAAGCTCTGGCTAAAGAA"}]}),
+    );
+    assert_eq!(st, 200);
+    let mut found = 0;
+    for _ in 0..100 {
+        found = c
+            .query_row(
+                "SELECT COUNT(*) FROM reads WHERE read_id = 'after'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .unwrap();
+        if found == 1 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(found, 1);
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, Multipart, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -225,6 +226,14 @@ fn parse_fastx(
     Ok((ids, reads))
 }
 
+/// A query string that does not parse (e.g. `?table=abc`): 400 with the reason.
+fn bad_query(e: QueryRejection) -> ApiError {
+    ApiError::bad(
+        format!("malformed query string: {}", e.body_text()),
+        serde_json::json!({"source": "query"}),
+    )
+}
+
 fn too_many(max: usize) -> ApiError {
     ApiError::invalid(
         format!("too many reads: at most {max} per request"),
@@ -379,7 +388,7 @@ fn round4(v: f32) -> f32 {
     request_body(content = PredictRequest, description = "JSON reads; FASTA/FASTQ (plain or gzip) and multipart uploads are accepted too"),
     responses(
         (status = 200, description = "Predictions in input order", body = PredictResponse),
-        (status = 400, description = "Malformed JSON, FASTA/FASTQ or multipart body", body = ErrorBody),
+        (status = 400, description = "Malformed JSON, FASTA/FASTQ or multipart body, or query string", body = ErrorBody),
         (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
         (status = 413, description = "Body larger than the limit", body = ErrorBody),
         (status = 422, description = "Too many reads, a read too long, unknown genetic code or bad threshold", body = ErrorBody),
@@ -389,7 +398,7 @@ fn round4(v: f32) -> f32 {
 )]
 pub async fn predict(
     State(st): State<Arc<AppState>>,
-    Query(q): Query<PredictQuery>,
+    q: Result<Query<PredictQuery>, QueryRejection>,
     req: Request,
 ) -> Response {
     let rid = req
@@ -397,6 +406,10 @@ pub async fn predict(
         .get::<RequestId>()
         .map(|r| r.0.clone())
         .unwrap_or_default();
+    let q = match q {
+        Ok(Query(q)) => q,
+        Err(e) => return bad_query(e).into_response_with(&rid),
+    };
     match predict_inner(st, q, req, &rid).await {
         Ok((resp, n)) => {
             let mut r = Json(resp).into_response();
@@ -829,7 +842,7 @@ pub async fn drift_over_log(
 )]
 pub async fn drift(
     State(st): State<Arc<AppState>>,
-    Query(q): Query<DriftQuery>,
+    q: Result<Query<DriftQuery>, QueryRejection>,
     req: Request,
 ) -> Response {
     let rid = req
@@ -837,6 +850,10 @@ pub async fn drift(
         .get::<RequestId>()
         .map(|r| r.0.clone())
         .unwrap_or_default();
+    let q = match q {
+        Ok(Query(q)) => q,
+        Err(e) => return bad_query(e).into_response_with(&rid),
+    };
     match drift_over_log(&st, q.last.unwrap_or(10_000).max(1), q.since.unwrap_or(0.0)).await {
         Ok(v) => {
             st.metrics.set_drift(&v);

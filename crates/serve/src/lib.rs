@@ -175,6 +175,7 @@ pub fn build(
         .route("/metrics", get(api::metrics))
         .merge(v1)
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state.clone());
     (router, state)
@@ -206,6 +207,21 @@ async fn not_found(req: Request) -> Response {
         StatusCode::NOT_FOUND,
         "not_found",
         format!("no route for {} {}", req.method(), req.uri().path()),
+        serde_json::Value::Null,
+    )
+    .into_response_with(&rid)
+}
+
+async fn method_not_allowed(req: Request) -> Response {
+    let rid = req
+        .extensions()
+        .get::<api::RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    api::ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{} is not allowed on {}", req.method(), req.uri().path()),
         serde_json::Value::Null,
     )
     .into_response_with(&rid)
