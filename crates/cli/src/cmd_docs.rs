@@ -127,7 +127,9 @@ fn api_markdown(doc: &serde_json::Value) -> String {
         return out;
     };
     for (path, item) in paths {
-        let Some(ops) = item.as_object() else { continue };
+        let Some(ops) = item.as_object() else {
+            continue;
+        };
         for (method, op) in ops {
             let _ = writeln!(out, "## `{} {path}`\n", method.to_uppercase());
             for key in ["summary", "description"] {
@@ -143,7 +145,11 @@ fn api_markdown(doc: &serde_json::Value) -> String {
                         "| `{}` | {} | {} | {} |",
                         p["name"].as_str().unwrap_or(""),
                         p["in"].as_str().unwrap_or(""),
-                        if p["required"].as_bool().unwrap_or(false) { "yes" } else { "no" },
+                        if p["required"].as_bool().unwrap_or(false) {
+                            "yes"
+                        } else {
+                            "no"
+                        },
                         escape(p["description"].as_str().unwrap_or(""))
                     );
                 }
@@ -159,7 +165,9 @@ fn api_markdown(doc: &serde_json::Value) -> String {
                     out,
                     "Request body ({}): {}\n",
                     types.join(", "),
-                    body.get("description").and_then(|d| d.as_str()).unwrap_or("")
+                    body.get("description")
+                        .and_then(|d| d.as_str())
+                        .unwrap_or("")
                 );
             }
             if let Some(resp) = op["responses"].as_object() {
@@ -192,15 +200,28 @@ fn api_markdown(doc: &serde_json::Value) -> String {
                     let ty = p["type"]
                         .as_str()
                         .map(str::to_string)
-                        .or_else(|| p["type"].as_array().map(|t| {
-                            t.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(" or ")
-                        }))
-                        .or_else(|| p["$ref"].as_str().map(|r| r.rsplit('/').next().unwrap_or(r).to_string()))
+                        .or_else(|| {
+                            p["type"].as_array().map(|t| {
+                                t.iter()
+                                    .filter_map(|v| v.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(" or ")
+                            })
+                        })
+                        .or_else(|| {
+                            p["$ref"]
+                                .as_str()
+                                .map(|r| r.rsplit('/').next().unwrap_or(r).to_string())
+                        })
                         .unwrap_or_else(|| "object".into());
                     let _ = writeln!(
                         out,
                         "| `{field}` | {ty} | {} | {} |",
-                        if required.contains(&field.as_str()) { "yes" } else { "no" },
+                        if required.contains(&field.as_str()) {
+                            "yes"
+                        } else {
+                            "no"
+                        },
                         escape(p["description"].as_str().unwrap_or(""))
                     );
                 }

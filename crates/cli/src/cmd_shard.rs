@@ -181,8 +181,8 @@ fn merge(a: MergeArgs) -> Result<()> {
     out.write_all(head.as_bytes())?;
     let mut line = String::new();
     for path in &a.inputs {
-        let f = std::fs::File::open(path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
+        let f =
+            std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
         let mut rd = std::io::BufReader::new(f);
         if !head.is_empty() {
             line.clear();

@@ -714,7 +714,7 @@ fn drift_endpoint_and_gauges_over_logged_reads() {
     let s = Server::start(&["--drift-interval-s", "1"]);
     let (st, _, b) = s.get("/v1/drift");
     let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
-    assert_error(st, &v, 422, "validation");
+    assert_error(st, &v, 409, "no_data");
     // The seed's code-4 reads, sent as if they used the bacterial code.
     let seed = std::env::var_os("CDSPRED_SHARED")
         .map(PathBuf::from)

@@ -165,7 +165,11 @@ fn build_bodies(reads: &[(String, String)], read_len: usize) -> Bodies {
         (0..cut.len().max(1))
             .step_by(k.min(cut.len()).max(1))
             .take(64)
-            .map(|start| (0..k).map(|j| cut[(start + j) % cut.len()].clone()).collect())
+            .map(|start| {
+                (0..k)
+                    .map(|j| cut[(start + j) % cut.len()].clone())
+                    .collect()
+            })
             .collect()
     };
     Bodies {

@@ -29,6 +29,7 @@ pub struct SequenceIn {
     /// Read identifier.
     pub id: String,
     /// Nucleotides (A, C, G, T/U, IUPAC codes read as N; any case).
+    #[schema(min_length = 1, pattern = "^[ACGTUNRYKMSWBDHVacgtunrykmswbdhv]+$")]
     pub sequence: String,
 }
 
@@ -37,21 +38,54 @@ pub struct SequenceIn {
 #[serde(deny_unknown_fields)]
 pub struct PredictRequest {
     /// The reads.
+    #[schema(min_items = 1)]
     pub sequences: Vec<SequenceIn>,
     /// NCBI genetic code (default 11).
     #[serde(default)]
+    #[schema(schema_with = nullable_genetic_code_schema)]
     pub table: Option<u32>,
     /// Coding call threshold on coding_prob (default 0.5).
     #[serde(default)]
+    #[schema(minimum = 0.0, maximum = 1.0)]
     pub threshold: Option<f32>,
 }
 
+/// The genetic codes the model knows, as an OpenAPI enum.
+fn genetic_code_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::new(Type::Integer))
+        .description(Some("NCBI genetic code (default 11)"))
+        .enum_values(Some(GeneticCode::known_ids()))
+        .build()
+}
+
+/// The same, or null (the JSON body's `table` may be null: the default).
+fn nullable_genetic_code_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    let values: Vec<serde_json::Value> = GeneticCode::known_ids()
+        .map(serde_json::Value::from)
+        .chain([serde_json::Value::Null])
+        .collect();
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Integer, Type::Null]))
+        .description(Some("NCBI genetic code (default 11)"))
+        .enum_values(Some(values))
+        .build()
+}
+
+/// Most logged reads one drift report may look at.
+pub const MAX_DRIFT_WINDOW: usize = 10_000_000;
+
 /// Query parameters for FASTA/FASTQ bodies.
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PredictQuery {
     /// NCBI genetic code (default 11).
+    #[param(schema_with = genetic_code_schema)]
     pub table: Option<u32>,
     /// Coding call threshold (default 0.5).
+    #[param(minimum = 0.0, maximum = 1.0)]
     pub threshold: Option<f32>,
 }
 
@@ -224,6 +258,23 @@ fn parse_fastx(
         reads.push(seq);
     }
     Ok((ids, reads))
+}
+
+/// Checks a genetic code and threshold (`which` prefixes the field names in errors).
+fn validate_settings(table: u32, threshold: f32, which: &str) -> Result<(), ApiError> {
+    GeneticCode::new(table).map_err(|e| {
+        ApiError::invalid(
+            e.to_string(),
+            serde_json::json!({"field": format!("{which}table"), "value": table}),
+        )
+    })?;
+    if !(0.0..=1.0).contains(&threshold) {
+        return Err(ApiError::invalid(
+            "threshold must be between 0 and 1",
+            serde_json::json!({"field": format!("{which}threshold"), "value": threshold}),
+        ));
+    }
+    Ok(())
 }
 
 /// A query string that does not parse (e.g. `?table=abc`): 400 with the reason.
@@ -475,6 +526,14 @@ async fn predict_inner(
             }
         }
     };
+    // The body's own settings and the query's are each validated, also when the query
+    // overrides the body.
+    validate_settings(parsed.table, parsed.threshold, "")?;
+    validate_settings(
+        q.table.unwrap_or(parsed.table),
+        q.threshold.unwrap_or(parsed.threshold),
+        "query ",
+    )?;
     if let Some(t) = q.table {
         parsed.table = t;
     }
@@ -487,12 +546,6 @@ async fn predict_inner(
             serde_json::json!({"field": "table", "value": parsed.table}),
         )
     })?;
-    if !(0.0..=1.0).contains(&parsed.threshold) {
-        return Err(ApiError::invalid(
-            "threshold must be between 0 and 1",
-            serde_json::json!({"field": "threshold", "value": parsed.threshold}),
-        ));
-    }
     if parsed.reads.is_empty() {
         return Err(ApiError::invalid(
             "no sequences in the request",
@@ -760,8 +813,10 @@ pub fn elapsed_ms(t0: Instant) -> f64 {
 
 /// Query of `/v1/drift`.
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DriftQuery {
     /// Use at most the last N logged reads (default 10000).
+    #[param(minimum = 1, maximum = 10_000_000)]
     pub last: Option<usize>,
     /// Only reads logged at or after this unix time.
     pub since: Option<f64>,
@@ -810,8 +865,10 @@ pub async fn drift_over_log(
             })
             .collect();
         if reads.is_empty() {
-            return Err(ApiError::invalid(
-                "no logged reads in the window",
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "no_data",
+                "no logged reads in the window yet",
                 serde_json::json!({"last": last, "since": since}),
             ));
         }
@@ -836,7 +893,9 @@ pub async fn drift_over_log(
     params(DriftQuery),
     responses(
         (status = 200, description = "Drift report", content_type = "application/json"),
-        (status = 422, description = "No logged reads in the window", body = ErrorBody),
+        (status = 400, description = "Malformed query string", body = ErrorBody),
+        (status = 409, description = "No logged reads in the window yet", body = ErrorBody),
+        (status = 422, description = "last out of range", body = ErrorBody),
         (status = 503, description = "Log off or unreadable", body = ErrorBody),
     )
 )]
@@ -854,7 +913,15 @@ pub async fn drift(
         Ok(Query(q)) => q,
         Err(e) => return bad_query(e).into_response_with(&rid),
     };
-    match drift_over_log(&st, q.last.unwrap_or(10_000).max(1), q.since.unwrap_or(0.0)).await {
+    let last = q.last.unwrap_or(10_000);
+    if !(1..=MAX_DRIFT_WINDOW).contains(&last) {
+        return ApiError::invalid(
+            format!("last must be between 1 and {MAX_DRIFT_WINDOW}"),
+            serde_json::json!({"field": "last", "value": last}),
+        )
+        .into_response_with(&rid);
+    }
+    match drift_over_log(&st, last, q.since.unwrap_or(0.0)).await {
         Ok(v) => {
             st.metrics.set_drift(&v);
             Json(v).into_response()
