@@ -102,3 +102,29 @@ fn short_reads_are_not_scored_and_long_ones_are_windowed() {
     assert_eq!(r.segments.first().unwrap().start, 0);
     assert_eq!(r.segments.iter().map(|s| s.end).max(), Some(1600));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    /// The dicodon ids of the six frames decode back to the read (code 11: no synonym
+    /// mapping): frame f < 3 holds consecutive codons from offset f; frames 3..5 the
+    /// same for the reverse complement.
+    #[test]
+    fn dicodon_ids_round_trip(s in "[ACGT]{8,300}") {
+        use cdspred_core::code::codon_index;
+        let d = DnaSeq::from_ascii(s.as_bytes()).unwrap();
+        let t = TableContext::new(GeneticCode::bacterial());
+        let mut fi = cdspred_model::features::FrameInputs::default();
+        fi.fill(d.codes(), &t);
+        let rc = d.reverse_complement();
+        for frame in 0..6 {
+            let seq = if frame < 3 { d.codes() } else { rc.codes() };
+            let codons: Vec<usize> = seq[frame % 3..].chunks_exact(3).map(codon_index).collect();
+            let decoded: Vec<(usize, usize)> = fi.ids[frame]
+                .iter()
+                .map(|&id| (id as usize / 65, id as usize % 65))
+                .collect();
+            let expect: Vec<(usize, usize)> = codons.windows(2).map(|w| (w[0], w[1])).collect();
+            prop_assert_eq!(decoded, expect, "frame {}", frame);
+        }
+    }
+}
