@@ -23,8 +23,7 @@ pub fn run(c: DocsCommand, cli: clap::Command) -> Result<()> {
         DocsCommand::Openapi => cdspred_serve::openapi_json() + "\n",
         DocsCommand::Api => api_markdown(&serde_json::from_str(&cdspred_serve::openapi_json())?),
     };
-    print!("{text}");
-    Ok(())
+    crate::output::print_stdout(&text)
 }
 
 /// Text for a Markdown table cell: pipes escaped, one line, no raw HTML.

@@ -76,6 +76,14 @@ pub fn run(a: TrainArgs) -> Result<()> {
         }
         std::fs::write(run_dir.join("git_commit.txt"), s)?;
     }
+    // The data version this run trained on: the sha256 of the dataset's manifest.
+    let manifest = std::path::Path::new(&cfg.train_data).with_file_name("manifest.json");
+    if let Ok(b) = std::fs::read(&manifest) {
+        std::fs::write(
+            run_dir.join("data_manifest_sha256.txt"),
+            cdspred_model::files::sha256_hex(&b),
+        )?;
+    }
     let bar = if std::io::stderr().is_terminal() {
         let b = indicatif::ProgressBar::new(0);
         b.set_style(

@@ -7,6 +7,7 @@ mod cmd_drift;
 mod cmd_eval;
 mod cmd_model;
 mod cmd_predict;
+mod cmd_runs;
 mod cmd_serve;
 mod cmd_shard;
 mod cmd_train;
@@ -81,6 +82,9 @@ enum Command {
     /// Manage the model registry (promote a run, show a model's card).
     #[command(subcommand)]
     Model(cmd_model::ModelCommand),
+    /// Tables over the run store: list runs, show one, compare several.
+    #[command(subcommand)]
+    Runs(cmd_runs::RunsCommand),
     /// Split large read files into shards and merge per-shard predictions (scale-out;
     /// see workflow/Snakefile).
     #[command(subcommand)]
@@ -121,6 +125,7 @@ fn main() {
         Command::Health { url } => cmd_serve::run_health(&url),
         Command::Logs(c) => cmd_serve::run_logs(c),
         Command::Shard(c) => cmd_shard::run(c),
+        Command::Runs(c) => cmd_runs::run(c),
         Command::Docs(c) => cmd_docs::run(c, Cli::command()),
     };
     if let Err(e) = result {

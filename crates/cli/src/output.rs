@@ -145,3 +145,15 @@ pub fn write_record(
 fn round4(v: f32) -> f64 {
     (v as f64 * 1e4).round() / 1e4
 }
+
+/// Writes text to standard output; a closed pipe (`| head`) is not an error.
+pub fn print_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    match o.write_all(text.as_bytes()).and_then(|_| o.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(e).context("writing <stdout>"))
+        }
+        _ => Ok(()),
+    }
+}

@@ -308,3 +308,51 @@ fn builder_reports_bad_input_with_file_and_line() {
     let err = String::from_utf8_lossy(&run().stderr).to_string();
     assert!(err.contains("g.fna: no sequence found"), "{err}");
 }
+
+#[test]
+fn run_store_lists_shows_and_compares_runs() {
+    let store = tempfile::tempdir().unwrap();
+    let (a, b) = (store.path().join("1-lr-a"), store.path().join("2-lr-b"));
+    train(&a, &["epochs=1", "max_train_reads=3000", "lr=0.004"]);
+    train(&b, &["epochs=1", "max_train_reads=3000", "lr=0.002"]);
+    // The run records the data version it trained on.
+    let manifest = std::fs::read(smoke_data().join("manifest.json")).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(a.join("data_manifest_sha256.txt")).unwrap(),
+        cdspred_model::files::sha256_hex(&manifest)
+    );
+    let list = cdspred(&["runs", "list", "--runs-dir", store.path().to_str().unwrap()]);
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 3, "{list}");
+    assert!(lines[0].starts_with("run") && lines[0].contains("gene_mcc"));
+    assert!(lines[1].starts_with("1-lr-a") && lines[2].starts_with("2-lr-b"));
+    let metrics: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(a.join("metrics.jsonl"))
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    let mcc = format!("{:.4}", metrics["val_gene_mcc"].as_f64().unwrap());
+    assert!(lines[1].contains(&mcc), "{list} lacks {mcc}");
+    let show = cdspred(&["runs", "show", a.to_str().unwrap()]);
+    assert!(show.contains("lr") && show.contains("0.004") && show.contains("best epoch 1"));
+    let cmp = cdspred(&["runs", "compare", a.to_str().unwrap(), b.to_str().unwrap()]);
+    let lr_row = cmp.lines().find(|l| l.starts_with("lr ")).unwrap();
+    assert!(
+        lr_row.contains("0.004") && lr_row.contains("0.002"),
+        "{cmp}"
+    );
+    assert!(
+        !cmp.lines().any(|l| l.starts_with("epochs ")),
+        "equal keys are not shown: {cmp}"
+    );
+    assert!(cmp.contains("val_gene_mcc"));
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_cdspred"))
+        .args(["runs", "show", store.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is not a run directory"));
+}

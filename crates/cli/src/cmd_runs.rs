@@ -1,0 +1,274 @@
+//! `cdspred runs list|show|compare`: tables over the run store (`runs/<time>-<name>/`).
+//!
+//! A run directory holds `config.json` (the resolved config), `command.txt`,
+//! `git_commit.txt`, `metrics.jsonl` (one JSON object per epoch), plots and `best/`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::Subcommand;
+
+#[derive(Subcommand)]
+pub enum RunsCommand {
+    /// One line per run: best epoch and its validation metrics.
+    ///
+    /// Example: cdspred runs list --runs-dir runs
+    List {
+        /// The run store.
+        #[arg(long, default_value = "runs")]
+        runs_dir: PathBuf,
+    },
+    /// A run's command, commit, config and per-epoch metrics.
+    ///
+    /// Example: cdspred runs show runs/1764230000-default
+    Show {
+        /// The run directory.
+        run: PathBuf,
+    },
+    /// Runs side by side: the config keys that differ and the best metrics.
+    ///
+    /// Example: cdspred runs compare runs/a runs/b
+    Compare {
+        /// Two or more run directories.
+        #[arg(required = true, num_args = 2..)]
+        runs: Vec<PathBuf>,
+    },
+}
+
+/// What the run store knows about one run.
+pub struct RunSummary {
+    pub dir: PathBuf,
+    pub config: serde_json::Map<String, serde_json::Value>,
+    pub epochs: Vec<serde_json::Value>,
+    pub commit: Option<String>,
+    pub command: Option<String>,
+}
+
+impl RunSummary {
+    pub fn load(dir: &Path) -> Result<RunSummary> {
+        let cfg_path = dir.join("config.json");
+        let text = std::fs::read_to_string(&cfg_path)
+            .with_context(|| format!("{} is not a run directory", dir.display()))?;
+        let config =
+            match serde_json::from_str(&text).with_context(|| format!("{}", cfg_path.display()))? {
+                serde_json::Value::Object(m) => m,
+                _ => bail!("{}: not a JSON object", cfg_path.display()),
+            };
+        let mut epochs = Vec::new();
+        if let Ok(t) = std::fs::read_to_string(dir.join("metrics.jsonl")) {
+            for (i, line) in t.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+                epochs.push(serde_json::from_str(line).with_context(|| {
+                    format!("{}: line {}", dir.join("metrics.jsonl").display(), i + 1)
+                })?);
+            }
+        }
+        let read = |f: &str| {
+            std::fs::read_to_string(dir.join(f))
+                .ok()
+                .map(|s| s.trim().to_string())
+        };
+        Ok(RunSummary {
+            dir: dir.to_path_buf(),
+            config,
+            epochs,
+            commit: read("git_commit.txt"),
+            command: read("command.txt"),
+        })
+    }
+
+    /// The epoch with the lowest validation loss (the one `best/` holds).
+    pub fn best(&self) -> Option<&serde_json::Value> {
+        self.epochs.iter().min_by(|a, b| {
+            let f = |v: &serde_json::Value| v["val_loss"].as_f64().unwrap_or(f64::INFINITY);
+            f(a).total_cmp(&f(b))
+        })
+    }
+
+    fn seconds(&self) -> f64 {
+        self.epochs
+            .iter()
+            .filter_map(|e| e["seconds"].as_f64())
+            .sum()
+    }
+
+    fn name(&self) -> String {
+        self.dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.dir.display().to_string())
+    }
+}
+
+fn num(v: &serde_json::Value, key: &str) -> String {
+    v[key]
+        .as_f64()
+        .map(|x| format!("{x:.4}"))
+        .unwrap_or_else(|| "-".into())
+}
+
+fn value(v: Option<&serde_json::Value>) -> String {
+    match v {
+        None => "-".into(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+    }
+}
+
+/// Formats rows as an aligned text table.
+fn table(rows: &[Vec<String>]) -> String {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| {
+            rows.iter()
+                .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for r in rows {
+        let line: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("{s:<w$}", w = widths[i]))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Appends a line to the output text.
+macro_rules! w {
+    ($o:expr, $($t:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($o, $($t)*);
+    }};
+}
+
+pub fn run(c: RunsCommand) -> Result<()> {
+    let mut out = String::new();
+    match c {
+        RunsCommand::List { runs_dir } => {
+            let mut dirs: Vec<PathBuf> = std::fs::read_dir(&runs_dir)
+                .with_context(|| format!("cannot read {}", runs_dir.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.join("config.json").is_file())
+                .collect();
+            dirs.sort();
+            let mut rows = vec![[
+                "run", "epochs", "best", "val_loss", "gene_mcc", "frame", "seconds", "commit",
+            ]
+            .map(String::from)
+            .to_vec()];
+            for d in dirs {
+                let r = RunSummary::load(&d)?;
+                let b = r.best().cloned().unwrap_or_default();
+                rows.push(vec![
+                    r.name(),
+                    r.epochs.len().to_string(),
+                    value(b.get("epoch")),
+                    num(&b, "val_loss"),
+                    num(&b, "val_gene_mcc"),
+                    num(&b, "val_frame"),
+                    format!("{:.0}", r.seconds()),
+                    r.commit
+                        .as_deref()
+                        .map(|c| c.chars().take(10).collect())
+                        .unwrap_or_else(|| "-".into()),
+                ]);
+            }
+            out.push_str(&table(&rows));
+        }
+        RunsCommand::Show { run } => {
+            let r = RunSummary::load(&run)?;
+            w!(out, "run      {}", r.dir.display());
+            w!(out, "command  {}", r.command.as_deref().unwrap_or("-"));
+            w!(out, "commit   {}", r.commit.as_deref().unwrap_or("-"));
+            if let Ok(m) = std::fs::read_to_string(run.join("data_manifest_sha256.txt")) {
+                w!(out, "data     manifest sha256 {}", m.trim());
+            }
+            w!(out, "\nconfig");
+            let rows: Vec<Vec<String>> = r
+                .config
+                .iter()
+                .map(|(k, v)| vec![format!("  {k}"), value(Some(v))])
+                .collect();
+            out.push_str(&table(&rows));
+            w!(out, "\nepochs");
+            let keys = [
+                "epoch",
+                "train_loss",
+                "val_loss",
+                "val_accuracy",
+                "val_gene_mcc",
+                "val_frame",
+                "lr",
+                "seconds",
+            ];
+            let mut rows = vec![keys.map(String::from).to_vec()];
+            for e in &r.epochs {
+                rows.push(
+                    keys.iter()
+                        .map(|k| match e[*k].as_f64() {
+                            Some(x) if *k == "epoch" => format!("{x}"),
+                            Some(x) if *k == "lr" => format!("{x:.2e}"),
+                            Some(x) => format!("{x:.4}"),
+                            None => "-".into(),
+                        })
+                        .collect(),
+                );
+            }
+            out.push_str(&table(&rows));
+            if let Some(b) = r.best() {
+                w!(
+                    out,
+                    "\nbest epoch {} -> {}",
+                    value(b.get("epoch")),
+                    run.join("best").display()
+                );
+            }
+        }
+        RunsCommand::Compare { runs } => {
+            let rs: Vec<RunSummary> = runs
+                .iter()
+                .map(|d| RunSummary::load(d))
+                .collect::<Result<_>>()?;
+            let keys: BTreeSet<&String> = rs.iter().flat_map(|r| r.config.keys()).collect();
+            let mut rows = vec![std::iter::once("".to_string())
+                .chain(rs.iter().map(RunSummary::name))
+                .collect::<Vec<_>>()];
+            for k in keys {
+                let vals: Vec<String> = rs.iter().map(|r| value(r.config.get(k))).collect();
+                if vals.iter().any(|v| v != &vals[0]) {
+                    rows.push(std::iter::once(k.clone()).chain(vals).collect());
+                }
+            }
+            for (label, key) in [
+                ("best epoch", "epoch"),
+                ("val_loss", "val_loss"),
+                ("val_accuracy", "val_accuracy"),
+                ("val_gene_mcc", "val_gene_mcc"),
+                ("val_frame", "val_frame"),
+            ] {
+                let vals = rs.iter().map(|r| {
+                    let b = r.best().cloned().unwrap_or_default();
+                    if key == "epoch" {
+                        value(b.get("epoch"))
+                    } else {
+                        num(&b, key)
+                    }
+                });
+                rows.push(std::iter::once(label.to_string()).chain(vals).collect());
+            }
+            rows.push(
+                std::iter::once("seconds".to_string())
+                    .chain(rs.iter().map(|r| format!("{:.0}", r.seconds())))
+                    .collect(),
+            );
+            out.push_str(&table(&rows));
+        }
+    }
+    crate::output::print_stdout(&out)
+}
