@@ -20,6 +20,44 @@ pub struct TrainArgs {
     /// Continue the run in --run-dir from its last checkpoint.
     #[arg(long, requires = "run_dir")]
     resume: bool,
+    /// Track the run on this MLflow server (params, per-epoch metrics, tags, artifacts).
+    #[arg(long, env = "MLFLOW_TRACKING_URI")]
+    mlflow: Option<String>,
+    /// MLflow experiment name (created when missing).
+    #[arg(long, default_value = "cdspred")]
+    mlflow_experiment: String,
+}
+
+/// An MLflow run being tracked, and how many epochs it has been sent.
+struct Tracking {
+    client: cdspred_track::Mlflow,
+    run: cdspred_track::Run,
+    epochs_sent: usize,
+}
+
+impl Tracking {
+    /// Sends the epochs of metrics.jsonl not sent yet.
+    fn send_epochs(&mut self, run_dir: &std::path::Path) -> Result<()> {
+        let text = std::fs::read_to_string(run_dir.join("metrics.jsonl")).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        let mut metrics = Vec::new();
+        for line in &lines[self.epochs_sent.min(lines.len())..] {
+            let v: serde_json::Value = serde_json::from_str(line)?;
+            let step = v["epoch"].as_i64().unwrap_or(0);
+            if let Some(obj) = v.as_object() {
+                for (k, x) in obj {
+                    if let (true, Some(x)) = (k != "epoch", x.as_f64()) {
+                        metrics.push((k.clone(), x, step));
+                    }
+                }
+            }
+        }
+        self.client
+            .log_batch(&self.run, &[], &metrics, &[])
+            .context("sending metrics to MLflow")?;
+        self.epochs_sent = lines.len();
+        Ok(())
+    }
 }
 
 pub fn default_config() -> TrainConfig {
@@ -84,6 +122,10 @@ pub fn run(a: TrainArgs) -> Result<()> {
             cdspred_model::files::sha256_hex(&b),
         )?;
     }
+    let mut tracking = match a.mlflow.as_deref().filter(|u| !u.is_empty()) {
+        Some(uri) => Some(start_tracking(uri, &a.mlflow_experiment, &cfg, &run_dir)?),
+        None => None,
+    };
     let bar = if std::io::stderr().is_terminal() {
         let b = indicatif::ProgressBar::new(0);
         b.set_style(
@@ -97,18 +139,35 @@ pub fn run(a: TrainArgs) -> Result<()> {
         None
     };
     let mut last_epoch = 0;
-    let report = cdspred_train::train(&cfg, &run_dir, a.resume, &mut |p| {
+    let result = cdspred_train::train(&cfg, &run_dir, a.resume, &mut |p| {
+        // A new epoch began: the previous one's metrics are on disk; send them.
+        if p.epoch != last_epoch {
+            if let Some(t) = tracking.as_mut() {
+                if let Err(e) = t.send_epochs(&run_dir) {
+                    tracing::warn!(error = %e, "MLflow tracking failed; training goes on");
+                }
+            }
+        }
         if let Some(b) = &bar {
             b.set_length(p.steps as u64);
             b.set_position(p.step as u64);
             b.set_prefix(format!("{}/{}", p.epoch, p.epochs));
             b.set_message(format!("loss {:.4}", p.loss));
         } else if p.epoch != last_epoch {
-            last_epoch = p.epoch;
             tracing::info!(epoch = p.epoch, "training");
         }
+        last_epoch = p.epoch;
     })
-    .with_context(|| format!("training run {}", run_dir.display()))?;
+    .with_context(|| format!("training run {}", run_dir.display()));
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            if let Some(t) = &tracking {
+                let _ = t.client.end_run(&t.run, false);
+            }
+            return Err(e);
+        }
+    };
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -137,10 +196,117 @@ pub fn run(a: TrainArgs) -> Result<()> {
         report.best_dir.join("profile.json"),
         serde_json::to_string(&profile)?,
     )?;
+    if let Some(t) = tracking.as_mut() {
+        finish_tracking(t, &run_dir, &report.best_dir, report.best_epoch)?;
+    }
     println!(
         "best epoch {} -> {}",
         report.best_epoch,
         report.best_dir.display()
     );
+    Ok(())
+}
+
+/// Finds or creates the experiment, starts the run, and logs the config as params and
+/// the provenance (commit, data manifest hash, run directory) as tags.
+fn start_tracking(
+    uri: &str,
+    experiment: &str,
+    cfg: &TrainConfig,
+    run_dir: &std::path::Path,
+) -> Result<Tracking> {
+    let client = cdspred_track::Mlflow::new(uri);
+    let exp = client
+        .experiment(experiment)
+        .with_context(|| format!("MLflow server {uri}"))?;
+    let read = |f: &str| {
+        std::fs::read_to_string(run_dir.join(f))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
+    };
+    let name = run_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| cfg.name.clone());
+    let (commit, data, dir) = (
+        read("git_commit.txt"),
+        read("data_manifest_sha256.txt"),
+        run_dir.display().to_string(),
+    );
+    let run = client.create_run(
+        &exp,
+        &name,
+        &[
+            ("git_commit", commit.as_str()),
+            ("data_manifest_sha256", data.as_str()),
+            ("run_dir", dir.as_str()),
+            ("mlflow.source.name", "cdspred train"),
+        ],
+    )?;
+    // Through text, so f32 values keep their short form (0.004, not 0.004000000189…).
+    let params: Vec<(String, String)> = match serde_json::from_str(&serde_json::to_string(cfg)?)? {
+        serde_json::Value::Object(m) => m
+            .into_iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                (k, v)
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    client.log_batch(&run, &params, &[], &[])?;
+    tracing::info!(run = %run.id, experiment = %exp, "tracking on MLflow");
+    Ok(Tracking {
+        client,
+        run,
+        epochs_sent: 0,
+    })
+}
+
+/// Sends the last metrics, the best epoch, the model directory, plots and run files,
+/// and ends the run.
+fn finish_tracking(
+    t: &mut Tracking,
+    run_dir: &std::path::Path,
+    best_dir: &std::path::Path,
+    best_epoch: usize,
+) -> Result<()> {
+    t.send_epochs(run_dir)?;
+    t.client.log_batch(
+        &t.run,
+        &[],
+        &[("best_epoch".into(), best_epoch as f64, 0)],
+        &[],
+    )?;
+    t.client.log_artifact_dir(&t.run, best_dir, "model")?;
+    let mut files: Vec<_> = std::fs::read_dir(run_dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .filter(|p| {
+            let n = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            n.ends_with(".svg") || n == "config.json" || n == "metrics.jsonl" || n == "command.txt"
+        })
+        .collect();
+    files.sort();
+    for f in files {
+        let n = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let dest = if n.ends_with(".svg") {
+            format!("plots/{n}")
+        } else {
+            n
+        };
+        t.client.log_artifact(&t.run, &f, &dest)?;
+    }
+    t.client.end_run(&t.run, true)?;
+    println!("MLflow run {}", t.run.id);
     Ok(())
 }
