@@ -68,7 +68,13 @@ pub fn read_genbank(path: &Path) -> Result<Genome, GenomeError> {
                     ""
                 };
             } else if section == "features" && line.len() > 21 {
-                let key = line[..21.min(line.len())].trim();
+                // Feature tables are ASCII: column 21 must fall between characters.
+                let key = line
+                    .get(..21)
+                    .ok_or_else(|| {
+                        parse_err(path, i + 1, "non-ASCII character in the feature key column")
+                    })?
+                    .trim();
                 let rest = line.get(21..).unwrap_or("").trim();
                 if !key.is_empty() {
                     features.push(Feature {
@@ -237,6 +243,21 @@ pub fn parse_location(loc: &str) -> Result<Option<Location>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the genbank fuzz target: a multi-byte character across column 21 of a
+    /// feature line made the reader panic; now it is an error naming the line.
+    #[test]
+    fn non_ascii_feature_column_is_an_error_not_a_panic() {
+        let p = std::env::temp_dir().join(format!("cdspred-gb-{}.gb", std::process::id()));
+        std::fs::write(
+            &p,
+            "LOCUS       X   10 bp    DNA\nFEATURES             Location/Qualifiers\n     CDS            \u{69c}1..9\nORIGIN\n        1 atggcttaa\n//\n",
+        )
+        .unwrap();
+        let e = read_genbank(&p).unwrap_err().to_string();
+        std::fs::remove_file(&p).unwrap();
+        assert!(e.contains("line 3") && e.contains("non-ASCII"), "{e}");
+    }
 
     #[test]
     fn locations() {
