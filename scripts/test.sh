@@ -36,6 +36,9 @@ cargo test --workspace --locked
 # Scale-out workflow: Snakemake's sharded run equals one cdspred predict run.
 scripts/test_workflow.sh "${CARGO_TARGET_DIR:-target}/debug/cdspred"
 
+# Data versioning: the DVC pipeline in a temporary project with a local remote.
+scripts/test_dvc.sh "${CARGO_TARGET_DIR:-target}/debug/cdspred"
+
 # API conformance: schemathesis against the server's /openapi.json.
 scripts/test_api_conformance.sh "${CARGO_TARGET_DIR:-target}/debug/cdspred"
 
