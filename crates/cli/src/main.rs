@@ -10,6 +10,7 @@ mod cmd_predict;
 mod cmd_runs;
 mod cmd_serve;
 mod cmd_shard;
+mod cmd_sweep;
 mod cmd_train;
 mod config;
 mod output;
@@ -82,6 +83,10 @@ enum Command {
     /// Manage the model registry (promote a run, show a model's card).
     #[command(subcommand)]
     Model(cmd_model::ModelCommand),
+    /// Hyper-parameter sweep: grid or random search with successive halving.
+    ///
+    /// Example: cdspred sweep configs/sweep.toml train_data=work/smoke/train.ds val_data=work/smoke/validation.ds
+    Sweep(cmd_sweep::SweepArgs),
     /// Tables over the run store: list runs, show one, compare several.
     #[command(subcommand)]
     Runs(cmd_runs::RunsCommand),
@@ -126,6 +131,7 @@ fn main() {
         Command::Logs(c) => cmd_serve::run_logs(c),
         Command::Shard(c) => cmd_shard::run(c),
         Command::Runs(c) => cmd_runs::run(c),
+        Command::Sweep(a) => cmd_sweep::run(a),
         Command::Docs(c) => cmd_docs::run(c, Cli::command()),
     };
     if let Err(e) = result {

@@ -356,3 +356,75 @@ fn run_store_lists_shows_and_compares_runs() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("is not a run directory"));
 }
+
+#[test]
+fn sweep_halves_trials_and_is_reproducible() {
+    let d = smoke_data();
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = dir.path().join("sweep.toml");
+    std::fs::write(
+        &sweep,
+        r#"
+name = "t"
+base_config = "configs/smoke.toml"
+method = "random"
+trials = 4
+seed = 7
+parallel = 2
+overrides = ["max_train_reads=2000", "patience=5"]
+halving = { min_epochs = 1, max_epochs = 2, eta = 2 }
+[space]
+lr = { log_uniform = [0.001, 0.02] }
+dim = { choice = [8, 16] }
+"#,
+    )
+    .unwrap();
+    let run = |out: &Path| -> serde_json::Value {
+        cdspred(&[
+            "sweep",
+            sweep.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            &format!("train_data={}", d.join("train.ds").display()),
+            &format!("val_data={}", d.join("validation.ds").display()),
+        ]);
+        assert!(out.join("summary.md").exists() && out.join("importance.svg").exists());
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap()
+    };
+    let a = run(&dir.path().join("a"));
+    let trials = a["trials"].as_array().unwrap();
+    assert_eq!(trials.len(), 4);
+    // Successive halving: two trials got 1 epoch, the better two went on to 2.
+    let mut epochs: Vec<u64> = trials
+        .iter()
+        .map(|t| t["epochs"].as_u64().unwrap())
+        .collect();
+    epochs.sort();
+    assert_eq!(epochs, [1, 1, 2, 2]);
+    let loss = |t: &serde_json::Value| t["best"]["val_loss"].as_f64().unwrap();
+    let first_epoch_loss = |t: &serde_json::Value| -> f64 {
+        let run = Path::new(t["run_dir"].as_str().unwrap());
+        let line = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+        let v: serde_json::Value = serde_json::from_str(line.lines().next().unwrap()).unwrap();
+        v["val_loss"].as_f64().unwrap()
+    };
+    let worst_kept = trials
+        .iter()
+        .filter(|t| t["epochs"] == 2)
+        .map(first_epoch_loss)
+        .fold(f64::MIN, f64::max);
+    let best_dropped = trials
+        .iter()
+        .filter(|t| t["epochs"] == 1)
+        .map(first_epoch_loss)
+        .fold(f64::MAX, f64::min);
+    assert!(worst_kept <= best_dropped, "the better half went on");
+    assert!(trials.iter().all(|t| loss(t).is_finite()));
+    // Same sweep file, same trials and results.
+    let b = run(&dir.path().join("b"));
+    for (x, y) in trials.iter().zip(b["trials"].as_array().unwrap()) {
+        assert_eq!(x["params"], y["params"]);
+        assert_eq!(x["best"]["val_loss"], y["best"]["val_loss"]);
+    }
+    assert_eq!(a["importance"].as_array().unwrap().len(), 2);
+}
