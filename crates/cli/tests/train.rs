@@ -97,6 +97,7 @@ fn smoke_training_reaches_stated_accuracy_on_a_held_out_genome() {
         "loss.svg",
         "accuracy.svg",
         "best/model.safetensors",
+        "roc.svg",
     ] {
         assert!(
             run.path().join(f).exists(),

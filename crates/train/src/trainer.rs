@@ -410,7 +410,7 @@ pub fn train(
             }
         }
         let model = Model::new(weights.clone());
-        let mut m = validate(&model, &val_ds, &ctx, threads);
+        let (mut m, truth, score) = validate_with_scores(&model, &val_ds, &ctx, threads);
         m.epoch = epoch;
         m.train_loss = loss_sum / weight_sum.max(1e-9);
         m.lr = opt.current_lr() as f64;
@@ -434,6 +434,24 @@ pub fn train(
                     path: run_dir.join("best"),
                     msg: e.to_string(),
                 })?;
+            // ROC of the best model on the validation reads (coding vs non-coding).
+            let roc = crate::plot::line_plot(
+                &format!(
+                    "Validation ROC, best epoch {epoch} (AUC {:.4})",
+                    m.val_gene_auc
+                ),
+                "false positive rate",
+                "true positive rate",
+                &[crate::plot::Series {
+                    name: "coding vs non-coding",
+                    points: crate::plot::roc_points(&truth, &score),
+                }],
+            );
+            let roc_path = run_dir.join("roc.svg");
+            std::fs::write(&roc_path, roc).map_err(|e| TrainError::Io {
+                path: roc_path.clone(),
+                msg: e.to_string(),
+            })?;
         } else {
             bad += 1;
         }
@@ -477,6 +495,17 @@ pub fn validate(
     ctx_tables: &impl TableLookup,
     threads: usize,
 ) -> EpochMetrics {
+    validate_with_scores(model, ds, ctx_tables, threads).0
+}
+
+/// As [`validate`], also returning each labelled read's truth (coding or not) and
+/// coding score, for the ROC curve.
+pub fn validate_with_scores(
+    model: &Model,
+    ds: &Dataset,
+    ctx_tables: &impl TableLookup,
+    threads: usize,
+) -> (EpochMetrics, Vec<bool>, Vec<f32>) {
     let n = ds.samples.len();
     let per = n.div_ceil(threads.max(1)).max(1);
     let idx: Vec<usize> = (0..n).collect();
@@ -524,7 +553,7 @@ pub fn validate(
         }
     }
     let b = binary(&y, &sc, 0.5);
-    EpochMetrics {
+    let m = EpochMetrics {
         epoch: 0,
         train_loss: 0.0,
         val_loss,
@@ -534,7 +563,8 @@ pub fn validate(
         val_frame: fr as f64 / coding.max(1) as f64,
         lr: 0.0,
         seconds: 0.0,
-    }
+    };
+    (m, y, sc)
 }
 
 /// Maps a table number to its lookups.
