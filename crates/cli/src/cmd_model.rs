@@ -32,6 +32,18 @@ pub enum ModelCommand {
         #[arg(long)]
         model: Option<PathBuf>,
     },
+    /// Export the network as ONNX (opset 13): inputs `ids`, `counts`, `dense` (see
+    /// docs/experiments.md), output `probs`. Feature extraction stays in cdspred.
+    ///
+    /// Example: cdspred model export --onnx model.onnx
+    Export {
+        /// Write the ONNX file here.
+        #[arg(long)]
+        onnx: PathBuf,
+        /// Model directory (default: the embedded model).
+        #[arg(long)]
+        model: Option<PathBuf>,
+    },
 }
 
 fn read_opt(p: &Path) -> String {
@@ -87,6 +99,19 @@ pub fn run(cmd: ModelCommand) -> Result<()> {
                 run.display(),
                 dest.display(),
                 files.card.weights_sha256
+            );
+            Ok(())
+        }
+        ModelCommand::Export { onnx, model } => {
+            let files = crate::cmd_predict::load_model(model.as_deref())?;
+            let bytes = cdspred_model::onnx::export(&files.weights, &files.card.version);
+            std::fs::write(&onnx, &bytes)
+                .with_context(|| format!("cannot write {}", onnx.display()))?;
+            println!(
+                "{} ({} bytes, model {})",
+                onnx.display(),
+                bytes.len(),
+                files.card.version
             );
             Ok(())
         }

@@ -18,6 +18,7 @@ pub mod embedded;
 pub mod features;
 pub mod files;
 pub mod net;
+pub mod onnx;
 pub mod predict;
 
 pub use features::TableContext;
