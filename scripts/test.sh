@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# The project's test command: formatting, lints, every Rust test (unit, property, CLI,
-# server, drift and training smoke tests against ../shared/data), the browser test of
-# the web page and the alert-rule tests. Installs the Debian packages it needs when
-# missing (chromium, prometheus) and playwright-core from npm.
+# The project's test command: formatting, lints and whitespace (through the pre-commit
+# hooks), every Rust test (unit, property, fuzz-corpus replay, CLI, server, drift,
+# training smoke, MLflow tracking, ONNX parity — against ../shared/data), the Snakemake
+# workflow, the DVC pipeline, schemathesis against the API, the documentation book, the
+# browser test of the web page and the alert-rule tests. Installs what it needs when
+# missing: Debian's chromium and prometheus, playwright-core from npm, mdbook from
+# crates.io, and the pinned Python tools of scripts/ci-requirements.txt (Snakemake,
+# pre-commit, schemathesis, MLflow, DVC, onnxruntime) in a virtual environment under
+# ~/.cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
