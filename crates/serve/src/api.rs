@@ -201,6 +201,14 @@ impl ApiError {
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
+/// The request id of a request (empty before the middleware ran).
+pub fn request_id(req: &Request) -> String {
+    req.extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default()
+}
+
 /// Number of reads a request carried (for the access log).
 #[derive(Debug, Clone, Copy)]
 pub struct ReadCount(pub usize);
@@ -452,11 +460,7 @@ pub async fn predict(
     q: Result<Query<PredictQuery>, QueryRejection>,
     req: Request,
 ) -> Response {
-    let rid = req
-        .extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
+    let rid = request_id(&req);
     let q = match q {
         Ok(Query(q)) => q,
         Err(e) => return bad_query(e).into_response_with(&rid),
@@ -904,11 +908,7 @@ pub async fn drift(
     q: Result<Query<DriftQuery>, QueryRejection>,
     req: Request,
 ) -> Response {
-    let rid = req
-        .extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
+    let rid = request_id(&req);
     let q = match q {
         Ok(Query(q)) => q,
         Err(e) => return bad_query(e).into_response_with(&rid),

@@ -197,45 +197,37 @@ async fn openapi() -> Response {
         .into_response()
 }
 
+/// A JSON error for a request no handler took.
+fn routing_error(
+    req: &Request,
+    status: StatusCode,
+    kind: &'static str,
+    message: String,
+) -> Response {
+    api::ApiError::new(status, kind, message, serde_json::Value::Null)
+        .into_response_with(&api::request_id(req))
+}
+
 async fn not_found(req: Request) -> Response {
-    let rid = req
-        .extensions()
-        .get::<api::RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
-    api::ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        format!("no route for {} {}", req.method(), req.uri().path()),
-        serde_json::Value::Null,
-    )
-    .into_response_with(&rid)
+    let message = format!("no route for {} {}", req.method(), req.uri().path());
+    routing_error(&req, StatusCode::NOT_FOUND, "not_found", message)
 }
 
 async fn method_not_allowed(req: Request) -> Response {
-    let rid = req
-        .extensions()
-        .get::<api::RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
-    api::ApiError::new(
+    let message = format!("{} is not allowed on {}", req.method(), req.uri().path());
+    routing_error(
+        &req,
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
-        format!("{} is not allowed on {}", req.method(), req.uri().path()),
-        serde_json::Value::Null,
+        message,
     )
-    .into_response_with(&rid)
 }
 
 async fn require_auth(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     if api::authorized(&st, req.headers()) {
         return next.run(req).await;
     }
-    let rid = req
-        .extensions()
-        .get::<api::RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
+    let rid = api::request_id(&req);
     let mut r = api::ApiError::new(
         StatusCode::UNAUTHORIZED,
         "unauthorized",

@@ -20,6 +20,13 @@ pub enum TrackError {
     Io { path: String, message: String },
 }
 
+/// `[{"key", "value"}]`, as MLflow's params and tags.
+fn key_values<K: AsRef<str>, V: AsRef<str>>(kv: &[(K, V)]) -> Vec<serde_json::Value> {
+    kv.iter()
+        .map(|(k, v)| serde_json::json!({"key": k.as_ref(), "value": v.as_ref()}))
+        .collect()
+}
+
 /// Milliseconds since the epoch, as MLflow wants them.
 pub fn now_ms() -> i64 {
     SystemTime::now()
@@ -153,10 +160,7 @@ impl Mlflow {
         name: &str,
         tags: &[(&str, &str)],
     ) -> Result<Run, TrackError> {
-        let tags: Vec<serde_json::Value> = tags
-            .iter()
-            .map(|(k, v)| serde_json::json!({"key": k, "value": v}))
-            .collect();
+        let tags = key_values(tags);
         let v = self.ok(
             "POST",
             "runs/create",
@@ -190,10 +194,7 @@ impl Mlflow {
         let ts = now_ms();
         // MLflow takes at most 100 params and 1000 metrics per batch.
         for chunk in params.chunks(100) {
-            let p: Vec<_> = chunk
-                .iter()
-                .map(|(k, v)| serde_json::json!({"key": k, "value": v}))
-                .collect();
+            let p = key_values(chunk);
             self.ok(
                 "POST",
                 "runs/log-batch",
@@ -213,10 +214,7 @@ impl Mlflow {
             )?;
         }
         if !tags.is_empty() {
-            let t: Vec<_> = tags
-                .iter()
-                .map(|(k, v)| serde_json::json!({"key": k, "value": v}))
-                .collect();
+            let t = key_values(tags);
             self.ok(
                 "POST",
                 "runs/log-batch",
@@ -238,14 +236,10 @@ impl Mlflow {
         let root = run
             .artifact_uri
             .strip_prefix("mlflow-artifacts:")
-            .map(|r| r.trim_start_matches('/'))
-            .map(|r| match r.split_once('/') {
+            .map(|r| match r.strip_prefix("//") {
                 // mlflow-artifacts://host:port/path carries a host first.
-                Some((host, rest)) if run.artifact_uri.starts_with("mlflow-artifacts://") => {
-                    let _ = host;
-                    rest.to_string()
-                }
-                _ => r.to_string(),
+                Some(hosted) => hosted.split_once('/').map_or("", |(_, p)| p),
+                None => r.trim_start_matches('/'),
             })
             .ok_or_else(|| TrackError::Protocol {
                 endpoint: "mlflow-artifacts".into(),
