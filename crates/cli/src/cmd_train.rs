@@ -81,6 +81,7 @@ pub fn default_config() -> TrainConfig {
         gc_augment: 0.0,
         gc_augment_strength: 0.5,
         gc_augment_up: 0.8,
+        gc_augment_first: 0.0,
         stop_after_epochs: 0,
     }
 }

@@ -78,6 +78,11 @@ pub struct Source {
     /// Drop near-identical loci.
     #[serde(default)]
     pub dedup: bool,
+    /// Non-coding reads never touch a stop-to-stop open reading frame at least this
+    /// long (nt, either strand) that no CDS explains: such an ORF is more likely a
+    /// gene the annotation missed than intergenic DNA (0 = no such mask).
+    #[serde(default)]
+    pub noncoding_max_orf: usize,
     /// Share of records held out for validation (split by record, never by read).
     #[serde(default)]
     pub val_fraction: f64,
@@ -338,6 +343,7 @@ pub fn build(recipe_path: &Path, out: &Path) -> Result<Manifest, RecipeError> {
                 coding: (s.coding_reads as f64 * frac).round() as usize,
                 noncoding: (s.noncoding_reads as f64 * frac).round() as usize,
                 dedup: s.dedup,
+                max_orf: s.noncoding_max_orf,
                 table: s.table,
                 source: si as u16,
             };

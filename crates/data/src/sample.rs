@@ -16,6 +16,7 @@
 
 use std::collections::HashSet;
 
+use cdspred_core::code::{codon_index, GeneticCode};
 use cdspred_core::dna::revcomp_codes;
 use cdspred_core::{Frame, ReadClass, Strand};
 
@@ -72,6 +73,8 @@ pub struct SampleSpec {
     pub noncoding: usize,
     /// Drop near-identical loci.
     pub dedup: bool,
+    /// Mask stop-to-stop ORFs of at least this many nt from non-coding reads (0 = off).
+    pub max_orf: usize,
     /// NCBI genetic code of the genome.
     pub table: u8,
     /// Source index written with each read.
@@ -87,6 +90,8 @@ pub struct SampleStats {
     pub cds_redundant: usize,
     /// Intergenic stretches dropped as redundant.
     pub intergenic_redundant: usize,
+    /// Intergenic nucleotides masked as lying in a long unannotated ORF.
+    pub orf_masked_nt: usize,
     /// Coding reads drawn.
     pub coding: usize,
     /// Non-coding reads drawn.
@@ -134,6 +139,40 @@ struct Region {
     strand: Strand,
 }
 
+/// Stop-to-stop open reading frames of at least `min_len` nt on either strand, as
+/// half-open intervals `[start, end)` of `codes` (an ORF reaching a contig end counts;
+/// codons with an N are not stops).
+pub fn long_orfs(codes: &[u8], code: &GeneticCode, min_len: usize) -> Vec<(usize, usize)> {
+    let n = codes.len();
+    let rc = revcomp_codes(codes);
+    let mut out = Vec::new();
+    for (strand, seq) in [(Strand::Plus, codes), (Strand::Minus, &rc[..])] {
+        for offset in 0..3 {
+            // `open` = start of the current stop-free stretch in `seq` coordinates.
+            let mut open = offset;
+            let mut i = offset;
+            let mut close = |a: usize, b: usize| {
+                if b > a && b - a >= min_len {
+                    out.push(match strand {
+                        Strand::Plus => (a, b),
+                        Strand::Minus => (n - b, n - a),
+                    });
+                }
+            };
+            while i + 3 <= n {
+                let c = &seq[i..i + 3];
+                if c.iter().all(|&b| b < 4) && code.is_stop(codon_index(c)) {
+                    close(open, i);
+                    open = i + 3;
+                }
+                i += 3;
+            }
+            close(open, n);
+        }
+    }
+    out
+}
+
 /// Draws reads from a genome into `out`.
 pub fn sample_genome(
     genome: &Genome,
@@ -153,6 +192,20 @@ pub fn sample_genome(
         }
         for &(s, e) in &c.blocked {
             occupied[s..e].iter_mut().for_each(|o| *o = true);
+        }
+        if spec.max_orf > 0 {
+            let code = GeneticCode::new(spec.table as u32).unwrap_or_else(|_| GeneticCode::bacterial());
+            for (s, e) in long_orfs(c.seq.codes(), &code, spec.max_orf) {
+                // Explained when CDSs cover all but a short part of it.
+                let uncovered = occupied[s..e].iter().filter(|o| !**o).count();
+                if uncovered < spec.max_orf {
+                    continue;
+                }
+                for o in &mut occupied[s..e] {
+                    stats.orf_masked_nt += usize::from(!*o);
+                    *o = true;
+                }
+            }
         }
         for g in c.cds.iter().filter(|g| g.complete) {
             stats.cds_complete += 1;
@@ -315,6 +368,7 @@ mod tests {
             coding: 200,
             noncoding: 0,
             dedup: false,
+            max_orf: 0,
             table: 11,
             source: 0,
         };
@@ -335,5 +389,76 @@ mod tests {
             let prot = translate(&sense, frame.offset() as usize, &code);
             assert!(!prot.trim_end_matches('*').contains('*'), "{prot}");
         }
+    }
+
+    /// ORFs are found on both strands, stop to stop, with contig ends as open ends.
+    #[test]
+    fn long_orfs_on_both_strands() {
+        let code = GeneticCode::bacterial();
+        // + frame 0: TAA at 0, then 10 open codons, then TAG at 33.
+        let mut text = String::from("TAA");
+        text += &"GCT".repeat(10);
+        text += "TAG";
+        let seq = DnaSeq::from_ascii(text.as_bytes()).unwrap();
+        let orfs = long_orfs(seq.codes(), &code, 30);
+        assert!(orfs.contains(&(3, 33)), "{orfs:?}");
+        // The reverse complement has the same ORF on the minus strand, same coordinates.
+        let rc = seq.reverse_complement();
+        let orfs_rc = long_orfs(rc.codes(), &code, 30);
+        assert!(orfs_rc.contains(&(3, 33)), "{orfs_rc:?}");
+        // Nothing reaches 31 codons.
+        assert!(long_orfs(seq.codes(), &code, 34).iter().all(|(s, e)| e - s >= 34));
+        assert!(!long_orfs(seq.codes(), &code, 34).contains(&(3, 33)));
+    }
+
+    /// With `max_orf`, non-coding reads avoid an unannotated long ORF; without, they
+    /// do not.
+    #[test]
+    fn noncoding_reads_avoid_unannotated_long_orfs() {
+        let mut rng = Rng::new(11);
+        let at_rich = |rng: &mut Rng, n: usize| -> String {
+            (0..n).map(|_| ['A', 'T', 'A', 'T', 'G', 'C'][rng.below(6) as usize]).collect()
+        };
+        let text = at_rich(&mut rng, 2000) + &"GCT".repeat(200) + &at_rich(&mut rng, 2000);
+        let genome = Genome {
+            contigs: vec![Contig {
+                id: "c".into(),
+                seq: DnaSeq::from_ascii(text.as_bytes()).unwrap(),
+                cds: vec![],
+                blocked: vec![],
+            }],
+            skipped: vec![],
+        };
+        let inside_orf = |max_orf: usize| {
+            let spec = SampleSpec {
+                lengths: vec![60],
+                coding: 0,
+                noncoding: 400,
+                dedup: false,
+                max_orf,
+                table: 11,
+                source: 0,
+            };
+            let mut ds = Dataset::default();
+            let st = sample_genome(&genome, &spec, &mut Rng::new(3), &mut ds);
+            assert_eq!(st.noncoding, 400);
+            let orf = "GCT".repeat(20);
+            let orf_rc = "AGC".repeat(20);
+            let hits = ds
+                .samples
+                .iter()
+                .filter(|s| {
+                    let r = DnaSeq::from_codes(ds.read(s).to_vec()).unwrap().to_ascii();
+                    r.contains(&orf[..30]) || r.contains(&orf_rc[..30])
+                })
+                .count();
+            (hits, st.orf_masked_nt)
+        };
+        let (hits, masked) = inside_orf(450);
+        assert_eq!(hits, 0);
+        assert!(masked >= 600, "{masked}");
+        let (hits, masked) = inside_orf(0);
+        assert!(hits > 0);
+        assert_eq!(masked, 0);
     }
 }

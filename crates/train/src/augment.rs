@@ -6,6 +6,9 @@
 //! - in a coding read, third codon positions of the sense frame are changed to a
 //!   *synonymous* G/C (or A/T) ending, so the protein — and the absence of stops in the
 //!   coding frame — is unchanged, while the other five frames shift as they would;
+//!   Optionally first codon positions move too (A→G, T→C or the reverse, never making
+//!   a stop): the amino-acid shift of real high-GC genomes (towards Ala, Gly, Pro, Arg,
+//!   Val), which changes the protein but keeps it stop-free;
 //! - in a non-coding read, A/T bases become G/C (A→G, T→C) or the reverse.
 
 use cdspred_core::code::{codon_index, GeneticCode};
@@ -13,17 +16,31 @@ use cdspred_core::{ReadClass, Strand};
 use cdspred_data::sample::Rng;
 use cdspred_data::ReadLabel;
 
-/// Writes an augmented copy of `read` into `out`: `up` moves towards GC, else AT;
-/// `strength` is the share of eligible positions changed.
+/// One GC shift.
+#[derive(Debug, Clone, Copy)]
+pub struct Shift {
+    /// Towards GC (else towards AT).
+    pub up: bool,
+    /// Share of eligible positions changed (third codon positions in coding reads).
+    pub strength: f64,
+    /// Share of eligible first codon positions changed in coding reads.
+    pub first: f64,
+}
+
+/// Writes an augmented copy of `read` into `out`.
 pub fn gc_shift(
     read: &[u8],
     label: ReadLabel,
     code: &GeneticCode,
-    up: bool,
-    strength: f64,
+    shift: Shift,
     rng: &mut Rng,
     out: &mut Vec<u8>,
 ) {
+    let Shift {
+        up,
+        strength,
+        first,
+    } = shift;
     out.clear();
     out.extend_from_slice(read);
     let ReadLabel::Class(class) = label else {
@@ -66,6 +83,24 @@ pub fn gc_shift(
                 } else {
                     c[2] == 1 || c[2] == 2
                 };
+                let first_ok = if up {
+                    c[0] == 0 || c[0] == 3
+                } else {
+                    c[0] == 1 || c[0] == 2
+                };
+                if first > 0.0
+                    && c.iter().all(|&b| b < 4)
+                    && first_ok
+                    && !code.is_stop(codon_index(&c))
+                    && rng.unit() < first
+                {
+                    // A↔G, T↔C: a transition, as in the non-coding shift.
+                    let nb = [2, 3, 0, 1][c[0] as usize];
+                    if !code.is_stop(codon_index(&[nb, c[1], c[2]])) {
+                        out[pos[0]] = sense(nb);
+                    }
+                }
+                let c = [sense(out[pos[0]]), c[1], c[2]];
                 if c.iter().all(|&b| b < 4) && third_ok && rng.unit() < strength {
                     let aa = code.amino_acid(codon_index(&c));
                     let choices: &[u8] = if up { &[1, 2] } else { &[0, 3] };
@@ -103,7 +138,12 @@ mod tests {
             };
             let label = ReadLabel::Class(ReadClass::Coding(strand, Frame::new(1).unwrap()));
             let mut out = Vec::new();
-            gc_shift(&read, label, &code, true, 1.0, &mut Rng::new(1), &mut out);
+            let shift = Shift {
+                up: true,
+                strength: 1.0,
+                first: 0.0,
+            };
+            gc_shift(&read, label, &code, shift, &mut Rng::new(1), &mut out);
             let back = if strand == Strand::Plus {
                 out.clone()
             } else {
@@ -115,6 +155,67 @@ mod tests {
             );
             let gc = cdspred_core::dna::gc_fraction(&out);
             assert!(gc > sense.gc() + 0.1, "{gc} vs {}", sense.gc());
+        }
+    }
+
+    /// First-position shifts raise GC at codon position 1, leave positions 2 untouched
+    /// and never make a stop in the coding frame, on either strand and both ways.
+    #[test]
+    fn first_position_shift_keeps_the_frame_open() {
+        let code = GeneticCode::bacterial();
+        let mut rng = Rng::new(5);
+        let bases = b"ACGT";
+        let mut sense = Vec::new();
+        while sense.len() < 600 {
+            let c = [0, 1, 2].map(|_| bases[rng.below(4) as usize]);
+            let idx = codon_index(&c.map(|b| match b {
+                b'A' => 0,
+                b'C' => 1,
+                b'G' => 2,
+                _ => 3,
+            }));
+            if !code.is_stop(idx) {
+                sense.extend_from_slice(&c);
+            }
+        }
+        let sense = DnaSeq::from_ascii(&sense).unwrap();
+        let pos_gc = |codes: &[u8], p: usize| {
+            codes.iter().skip(p).step_by(3).filter(|&&b| b == 1 || b == 2).count()
+        };
+        for (strand, up) in [
+            (Strand::Plus, true),
+            (Strand::Minus, true),
+            (Strand::Plus, false),
+            (Strand::Minus, false),
+        ] {
+            let read = if strand == Strand::Plus {
+                sense.codes().to_vec()
+            } else {
+                revcomp_codes(sense.codes())
+            };
+            let label = ReadLabel::Class(ReadClass::Coding(strand, Frame::new(0).unwrap()));
+            let shift = Shift {
+                up,
+                strength: 0.0,
+                first: 1.0,
+            };
+            let mut out = Vec::new();
+            gc_shift(&read, label, &code, shift, &mut Rng::new(9), &mut out);
+            let back = if strand == Strand::Plus {
+                out.clone()
+            } else {
+                revcomp_codes(&out)
+            };
+            let prot = translate(&back, 0, &code);
+            assert!(!prot.contains('*'), "{prot}");
+            let (before, after) = (pos_gc(sense.codes(), 0), pos_gc(&back, 0));
+            if up {
+                assert!(after > before + 50, "{before} -> {after}");
+            } else {
+                assert!(after + 50 < before, "{before} -> {after}");
+            }
+            assert_eq!(pos_gc(sense.codes(), 1), pos_gc(&back, 1));
+            assert_eq!(pos_gc(sense.codes(), 2), pos_gc(&back, 2));
         }
     }
 }

@@ -19,7 +19,7 @@ use cdspred_model::TableContext;
 use safetensors::{tensor::TensorView, Dtype, SafeTensors};
 use serde::{Deserialize, Serialize};
 
-use crate::augment::gc_shift;
+use crate::augment::{gc_shift, Shift};
 use crate::backward::{backward, loss, Grads};
 use crate::metrics::binary;
 use crate::optim::AdamW;
@@ -73,6 +73,10 @@ pub struct TrainConfig {
     /// Of the shifted reads, the share shifted towards GC (the rest towards AT).
     #[serde(default)]
     pub gc_augment_up: f64,
+    /// First-position changes in coding reads, relative to the third-position share
+    /// (0 = third positions only).
+    #[serde(default)]
+    pub gc_augment_first: f64,
     /// Stop this invocation after this many epochs (0 = run to the end); a later
     /// `--resume` continues. For planned interruptions and their tests.
     #[serde(default)]
@@ -357,12 +361,16 @@ pub fn train(
                                         if cfg.gc_augment > 0.0 && rng.unit() < cfg.gc_augment {
                                             let up = rng.unit() < cfg.gc_augment_up;
                                             let strength = cfg.gc_augment_strength * rng.unit();
+                                            let shift = Shift {
+                                                up,
+                                                strength,
+                                                first: strength * cfg.gc_augment_first,
+                                            };
                                             gc_shift(
                                                 train_ds.read(s),
                                                 s.label,
                                                 table.code(),
-                                                up,
-                                                strength,
+                                                shift,
                                                 &mut rng,
                                                 &mut aug,
                                             );
