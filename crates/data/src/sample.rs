@@ -194,7 +194,8 @@ pub fn sample_genome(
             occupied[s..e].iter_mut().for_each(|o| *o = true);
         }
         if spec.max_orf > 0 {
-            let code = GeneticCode::new(spec.table as u32).unwrap_or_else(|_| GeneticCode::bacterial());
+            let code =
+                GeneticCode::new(spec.table as u32).unwrap_or_else(|_| GeneticCode::bacterial());
             for (s, e) in long_orfs(c.seq.codes(), &code, spec.max_orf) {
                 // Explained when CDSs cover all but a short part of it.
                 let uncovered = occupied[s..e].iter().filter(|o| !**o).count();
@@ -407,7 +408,9 @@ mod tests {
         let orfs_rc = long_orfs(rc.codes(), &code, 30);
         assert!(orfs_rc.contains(&(3, 33)), "{orfs_rc:?}");
         // Nothing reaches 31 codons.
-        assert!(long_orfs(seq.codes(), &code, 34).iter().all(|(s, e)| e - s >= 34));
+        assert!(long_orfs(seq.codes(), &code, 34)
+            .iter()
+            .all(|(s, e)| e - s >= 34));
         assert!(!long_orfs(seq.codes(), &code, 34).contains(&(3, 33)));
     }
 
@@ -417,7 +420,9 @@ mod tests {
     fn noncoding_reads_avoid_unannotated_long_orfs() {
         let mut rng = Rng::new(11);
         let at_rich = |rng: &mut Rng, n: usize| -> String {
-            (0..n).map(|_| ['A', 'T', 'A', 'T', 'G', 'C'][rng.below(6) as usize]).collect()
+            (0..n)
+                .map(|_| ['A', 'T', 'A', 'T', 'G', 'C'][rng.below(6) as usize])
+                .collect()
         };
         let text = at_rich(&mut rng, 2000) + &"GCT".repeat(200) + &at_rich(&mut rng, 2000);
         let genome = Genome {

@@ -180,7 +180,12 @@ mod tests {
         }
         let sense = DnaSeq::from_ascii(&sense).unwrap();
         let pos_gc = |codes: &[u8], p: usize| {
-            codes.iter().skip(p).step_by(3).filter(|&&b| b == 1 || b == 2).count()
+            codes
+                .iter()
+                .skip(p)
+                .step_by(3)
+                .filter(|&&b| b == 1 || b == 2)
+                .count()
         };
         for (strand, up) in [
             (Strand::Plus, true),
