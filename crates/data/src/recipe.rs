@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dataset::{Dataset, ReadLabel};
 use crate::genbank::read_genbank;
-use crate::genome::{read_fasta_faa, read_gff, Genome, GenomeError};
+use crate::genome::{read_fasta_faa, read_gff, Cds, Contig, Genome, GenomeError};
 use crate::sample::{sample_genome, Rng, SampleSpec, SampleStats};
 use crate::seed::read_seed_csv;
 
@@ -42,6 +42,71 @@ pub enum Role {
     Train,
     /// Validation reads (early stopping, model selection).
     Validation,
+}
+
+/// How `val_fraction` holds out part of a genome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    /// Whole records (contigs), chosen by a hash of their id.
+    #[default]
+    Record,
+    /// The last `val_fraction` of every record (for one-record genomes): CDSs crossing
+    /// the cut are used on neither side, not even as non-coding DNA.
+    Region,
+}
+
+/// Cuts every contig at `(1 - frac)` of its length: (heads, tails).
+fn split_by_region(genome: Genome, frac: f64) -> (Genome, Genome) {
+    let (mut main, mut held) = (Genome::default(), Genome::default());
+    main.skipped = genome.skipped;
+    for c in genome.contigs {
+        let n = c.seq.len();
+        let cut = ((n as f64) * (1.0 - frac)).round() as usize;
+        let (mut head, mut tail) = (
+            Contig {
+                id: c.id.clone(),
+                seq: c.seq.slice(0, cut),
+                cds: vec![],
+                blocked: vec![],
+            },
+            Contig {
+                id: format!("{}:{}-{}", c.id, cut + 1, n),
+                seq: c.seq.slice(cut, n),
+                cds: vec![],
+                blocked: vec![],
+            },
+        );
+        let mut place = |s: usize, e: usize, cds: Option<&Cds>| {
+            if e <= cut {
+                match cds {
+                    Some(g) => head.cds.push(g.clone()),
+                    None => head.blocked.push((s, e)),
+                }
+            } else if s >= cut {
+                match cds {
+                    Some(g) => tail.cds.push(Cds {
+                        start: s - cut,
+                        end: e - cut,
+                        ..g.clone()
+                    }),
+                    None => tail.blocked.push((s - cut, e - cut)),
+                }
+            } else {
+                head.blocked.push((s, cut));
+                tail.blocked.push((0, e - cut));
+            }
+        };
+        for g in &c.cds {
+            place(g.start, g.end, Some(g));
+        }
+        for &(s, e) in &c.blocked {
+            place(s, e, None);
+        }
+        main.contigs.push(head);
+        held.contigs.push(tail);
+    }
+    (main, held)
 }
 
 /// One genome (or fragment set) in a recipe.
@@ -86,6 +151,9 @@ pub struct Source {
     /// Share of records held out for validation (split by record, never by read).
     #[serde(default)]
     pub val_fraction: f64,
+    /// How `val_fraction` splits: by `record` (default) or by `region`.
+    #[serde(default)]
+    pub val_split: Split,
     /// Read lengths for this source (default: the recipe's).
     #[serde(default)]
     pub lengths: Option<Vec<usize>>,
@@ -317,7 +385,9 @@ pub fn build(recipe_path: &Path, out: &Path) -> Result<Manifest, RecipeError> {
         let lengths = s.lengths.clone().unwrap_or_else(|| recipe.lengths.clone());
         // Split by record: a record's reads all go to one side.
         let (mut main, mut held) = (genome.clone(), Genome::default());
-        if s.val_fraction > 0.0 {
+        if s.val_fraction > 0.0 && s.val_split == Split::Region {
+            (main, held) = split_by_region(genome, s.val_fraction);
+        } else if s.val_fraction > 0.0 {
             let (m, h): (Vec<_>, Vec<_>) = genome
                 .contigs
                 .into_iter()
@@ -386,4 +456,40 @@ fn fnv(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cdspred_core::{DnaSeq, Strand};
+
+    /// A region split keeps CDSs on their side (tail coordinates shifted) and uses a CDS
+    /// crossing the cut on neither side.
+    #[test]
+    fn region_split_moves_features_and_blocks_the_crossing_gene() {
+        let cds = |start, end| Cds {
+            start,
+            end,
+            strand: Strand::Plus,
+            complete: true,
+        };
+        let genome = Genome {
+            contigs: vec![Contig {
+                id: "chr".into(),
+                seq: DnaSeq::from_ascii("ACGT".repeat(250).as_bytes()).unwrap(),
+                cds: vec![cds(10, 100), cds(780, 830), cds(850, 880)],
+                blocked: vec![(700, 760), (890, 900)],
+            }],
+            skipped: vec![],
+        };
+        let (head, tail) = split_by_region(genome, 0.2);
+        let (h, t) = (&head.contigs[0], &tail.contigs[0]);
+        assert_eq!((h.seq.len(), t.seq.len()), (800, 200));
+        assert_eq!(t.id, "chr:801-1000");
+        assert_eq!(h.cds, vec![cds(10, 100)]);
+        assert_eq!(t.cds, vec![cds(50, 80)]);
+        // The gene crossing the cut is blocked on both sides, other stretches move.
+        assert_eq!(h.blocked, vec![(780, 800), (700, 760)]);
+        assert_eq!(t.blocked, vec![(0, 30), (90, 100)]);
+    }
 }
