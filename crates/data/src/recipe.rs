@@ -246,6 +246,18 @@ impl Recipe {
                     s.name
                 ));
             }
+            if s.val_split == Split::Region && s.val_fraction == 0.0 {
+                return Err(format!(
+                    "source {:?}: val_split = \"region\" needs a val_fraction above 0",
+                    s.name
+                ));
+            }
+            if s.noncoding_max_orf != 0 && s.noncoding_max_orf < 60 {
+                return Err(format!(
+                    "source {:?}: noncoding_max_orf must be 0 (off) or at least 60 nt",
+                    s.name
+                ));
+            }
         }
         Ok(())
     }
@@ -491,5 +503,26 @@ mod tests {
         // The gene crossing the cut is blocked on both sides, other stretches move.
         assert_eq!(h.blocked, vec![(780, 800), (700, 760)]);
         assert_eq!(t.blocked, vec![(0, 30), (90, 100)]);
+    }
+
+    /// Settings that would silently do nothing or mask everything are refused.
+    #[test]
+    fn region_split_and_orf_mask_settings_are_checked() {
+        let recipe = |extra: &str| -> Recipe {
+            toml::from_str(&format!(
+                "name = \"r\"\nseed = 1\nlengths = [100]\n[[source]]\nname = \"g\"\n\
+                 role = \"train\"\ntable = 11\ngenbank = \"g.gbk\"\n{extra}\n\
+                 package = {{ registry = \"PyPI\", name = \"p\", version = \"1\", path = \"x\" }}\n"
+            ))
+            .unwrap()
+        };
+        assert!(recipe("val_fraction = 0.1\nval_split = \"region\"")
+            .check()
+            .is_ok());
+        let err = recipe("val_split = \"region\"").check().unwrap_err();
+        assert!(err.contains("needs a val_fraction"), "{err}");
+        assert!(recipe("noncoding_max_orf = 450").check().is_ok());
+        let err = recipe("noncoding_max_orf = 9").check().unwrap_err();
+        assert!(err.contains("at least 60 nt"), "{err}");
     }
 }
