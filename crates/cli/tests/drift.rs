@@ -3,7 +3,7 @@
 use std::path::Path;
 
 mod common;
-use common::{cdspred, genome_recipe, shared};
+use common::{build_data, cdspred, genome_recipe, shared};
 
 fn drift(args: &[&str]) -> serde_json::Value {
     let mut a = vec!["drift", "--format", "json"];
@@ -112,14 +112,7 @@ fn training_genome_samples_raise_no_alarm() {
         7000,
     );
     let out = dir.path().join("ds");
-    cdspred(&[
-        "data",
-        "build",
-        "--recipe",
-        recipe.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    build_data(&recipe, &out);
     let ds = cdspred_data::Dataset::load(&out.join("train.ds")).unwrap();
     let mut rng = cdspred_data::sample::Rng::new(11);
     let mut alarms = 0;
@@ -154,14 +147,7 @@ fn a_length_shift_flags_only_length_related_features() {
         500,
     );
     let out = dir.path().join("ds");
-    cdspred(&[
-        "data",
-        "build",
-        "--recipe",
-        recipe.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    build_data(&recipe, &out);
     let ds = cdspred_data::Dataset::load(&out.join("train.ds")).unwrap();
     let reads: Vec<Vec<u8>> = ds
         .samples

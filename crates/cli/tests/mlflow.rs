@@ -4,11 +4,10 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{cdspred, repo};
+use common::{cdspred, repo, smoke_data};
 
 struct MlflowServer {
     child: Child,
@@ -82,22 +81,10 @@ fn get(url: &str) -> Vec<u8> {
         .unwrap()
 }
 
-fn smoke_data(dir: &Path) {
-    cdspred(&[
-        "data",
-        "build",
-        "--recipe",
-        "data/recipes/smoke.toml",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
-}
-
 #[test]
 fn training_is_tracked_on_a_real_mlflow_server() {
     let work = tempfile::tempdir().unwrap();
-    let data = work.path().join("data");
-    smoke_data(&data);
+    let data = smoke_data();
     let server = start_mlflow();
     let run_dir = work.path().join("run");
     let out = cdspred(&[

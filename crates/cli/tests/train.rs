@@ -1,29 +1,11 @@
 //! Data building, training and evaluation through the real binary, on real genomes
 //! from `../shared/data` (fixed seeds, small sizes).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 mod common;
-use common::{cdspred, repo, shared};
-
-/// Builds the smoke dataset once per test binary.
-fn smoke_data() -> PathBuf {
-    static ONCE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    ONCE.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("cdspred-smoke-{}", std::process::id()));
-        cdspred(&[
-            "data",
-            "build",
-            "--recipe",
-            "data/recipes/smoke.toml",
-            "--out",
-            dir.to_str().unwrap(),
-        ]);
-        dir
-    })
-    .clone()
-}
+use common::{build_data, cdspred, repo, shared, smoke_data};
 
 fn train(run: &Path, extra: &[&str]) -> String {
     let d = smoke_data();
@@ -68,14 +50,7 @@ fn manifest_records_inputs_outputs_and_counts() {
     );
     // Same recipe, same seed: the same bytes.
     let again = std::env::temp_dir().join(format!("cdspred-smoke-again-{}", std::process::id()));
-    cdspred(&[
-        "data",
-        "build",
-        "--recipe",
-        "data/recipes/smoke.toml",
-        "--out",
-        again.to_str().unwrap(),
-    ]);
+    build_data(Path::new("data/recipes/smoke.toml"), &again);
     assert_eq!(
         std::fs::read(d.join("train.ds")).unwrap(),
         std::fs::read(again.join("train.ds")).unwrap()

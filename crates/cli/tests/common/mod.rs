@@ -34,6 +34,30 @@ pub fn cdspred(args: &[&str]) -> String {
     String::from_utf8(o.stdout).unwrap()
 }
 
+/// Builds the dataset of `recipe` (a path, absolute or relative to the repository)
+/// into `out`.
+pub fn build_data(recipe: &Path, out: &Path) {
+    cdspred(&[
+        "data",
+        "build",
+        "--recipe",
+        recipe.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+}
+
+/// The smoke dataset (`data/recipes/smoke.toml`), built once per test binary.
+pub fn smoke_data() -> PathBuf {
+    static ONCE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    ONCE.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("cdspred-smoke-{}", std::process::id()));
+        build_data(Path::new("data/recipes/smoke.toml"), &dir);
+        dir
+    })
+    .clone()
+}
+
 /// Writes a one-source recipe for a training genome (FASTA + GFF) into `dir`.
 pub fn genome_recipe(
     dir: &Path,
