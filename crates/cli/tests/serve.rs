@@ -20,20 +20,7 @@ impl Server {
         if !args.contains(&"--data-dir") {
             cmd.arg("--data-dir").arg(data.path().join("d"));
         }
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .unwrap_or_else(|| panic!("unexpected: {line}"))
-            .to_string();
+        let (child, addr) = spawn(cmd.stderr(Stdio::null()));
         let s = Server { child, addr, data };
         // Wait until ready (the warm-up batch has run).
         for _ in 0..100 {
@@ -76,6 +63,22 @@ impl Server {
                 .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&b))),
         )
     }
+}
+
+/// Spawns a `cdspred serve` command (stdout piped) and reads the address from its
+/// first line, `listening on http://ADDR`.
+fn spawn(cmd: &mut Command) -> (Child, String) {
+    let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("unexpected: {line}"))
+        .to_string();
+    (child, addr)
 }
 
 impl Drop for Server {
@@ -643,30 +646,20 @@ fn log_retention_by_rows_and_switching_the_log_off() {
 #[test]
 fn json_access_log_has_one_line_per_request() {
     let data = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cdspred"))
-        .args([
-            "serve",
-            "-v",
-            "--log-format",
-            "json",
-            "--addr",
-            "127.0.0.1:0",
-            "--data-dir",
-        ])
-        .arg(data.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap()
-        .to_string();
+    let (mut child, addr) = spawn(
+        Command::new(env!("CARGO_BIN_EXE_cdspred"))
+            .args([
+                "serve",
+                "-v",
+                "--log-format",
+                "json",
+                "--addr",
+                "127.0.0.1:0",
+                "--data-dir",
+            ])
+            .arg(data.path())
+            .stderr(Stdio::piped()),
+    );
     let (st, h, _) = http(
         &addr,
         "POST",
@@ -769,22 +762,12 @@ fn drift_endpoint_and_gauges_over_logged_reads() {
 #[test]
 fn runs_from_an_empty_directory_and_answers_the_health_command() {
     let empty = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cdspred"))
-        .current_dir(empty.path())
-        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir", "data"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap()
-        .to_string();
+    let (mut child, addr) = spawn(
+        Command::new(env!("CARGO_BIN_EXE_cdspred"))
+            .current_dir(empty.path())
+            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir", "data"])
+            .stderr(Stdio::null()),
+    );
     let url = format!("http://{addr}/health/ready");
     let mut ok = false;
     for _ in 0..100 {
