@@ -263,18 +263,23 @@ impl<R: BufRead> FastxReader<R> {
         }
     }
 
-    fn next_fasta(&mut self) -> Result<Option<Record>, FastxError> {
-        if !self.pending_header {
-            // Skip blank lines up to the next header.
-            loop {
-                if !self.next_line(None)? {
-                    self.done = true;
-                    return Ok(None);
-                }
-                if !self.line.is_empty() {
-                    break;
-                }
+    /// Reads lines up to the next non-blank one (the next header); false at the end of
+    /// the input (then the reader is done).
+    fn skip_blank_lines(&mut self) -> Result<bool, FastxError> {
+        loop {
+            if !self.next_line(None)? {
+                self.done = true;
+                return Ok(false);
             }
+            if !self.line.is_empty() {
+                return Ok(true);
+            }
+        }
+    }
+
+    fn next_fasta(&mut self) -> Result<Option<Record>, FastxError> {
+        if !self.pending_header && !self.skip_blank_lines()? {
+            return Ok(None);
         }
         self.record_no += 1;
         if self.line.first() != Some(&b'>') {
@@ -308,16 +313,8 @@ impl<R: BufRead> FastxReader<R> {
     }
 
     fn next_fastq(&mut self) -> Result<Option<Record>, FastxError> {
-        if !self.pending_header {
-            loop {
-                if !self.next_line(None)? {
-                    self.done = true;
-                    return Ok(None);
-                }
-                if !self.line.is_empty() {
-                    break;
-                }
-            }
+        if !self.pending_header && !self.skip_blank_lines()? {
+            return Ok(None);
         }
         self.pending_header = false;
         self.record_no += 1;
