@@ -283,23 +283,21 @@ fn finish_tracking(
         &[],
     )?;
     t.client.log_artifact_dir(&t.run, best_dir, "model")?;
+    // (path, file name) of the run's plots, config, metrics and command.
     let mut files: Vec<_> = std::fs::read_dir(run_dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file())
-        .filter(|p| {
-            let n = p
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            n.ends_with(".svg") || n == "config.json" || n == "metrics.jsonl" || n == "command.txt"
+        .filter_map(|p| {
+            let n = p.file_name()?.to_string_lossy().into_owned();
+            let keep = n.ends_with(".svg")
+                || n == "config.json"
+                || n == "metrics.jsonl"
+                || n == "command.txt";
+            keep.then_some((p, n))
         })
         .collect();
     files.sort();
-    for f in files {
-        let n = f
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+    for (f, n) in files {
         let dest = if n.ends_with(".svg") {
             format!("plots/{n}")
         } else {

@@ -395,18 +395,27 @@ pub fn build(recipe_path: &Path, out: &Path) -> Result<Manifest, RecipeError> {
             ),
         );
         let lengths = s.lengths.clone().unwrap_or_else(|| recipe.lengths.clone());
-        // Split by record: a record's reads all go to one side.
-        let (mut main, mut held) = (genome.clone(), Genome::default());
-        if s.val_fraction > 0.0 && s.val_split == Split::Region {
-            (main, held) = split_by_region(genome, s.val_fraction);
-        } else if s.val_fraction > 0.0 {
-            let (m, h): (Vec<_>, Vec<_>) = genome
-                .contigs
-                .into_iter()
-                .partition(|c| (fnv(&c.id) % 10_000) as f64 >= s.val_fraction * 10_000.0);
-            main.contigs = m;
-            held.contigs = h;
-        }
+        // Split by record or by region: no read draws on both sides.
+        let (main, held) = match s.val_split {
+            _ if s.val_fraction == 0.0 => (genome, Genome::default()),
+            Split::Region => split_by_region(genome, s.val_fraction),
+            Split::Record => {
+                let (m, h): (Vec<_>, Vec<_>) = genome
+                    .contigs
+                    .into_iter()
+                    .partition(|c| (fnv(&c.id) % 10_000) as f64 >= s.val_fraction * 10_000.0);
+                (
+                    Genome {
+                        contigs: m,
+                        skipped: genome.skipped,
+                    },
+                    Genome {
+                        contigs: h,
+                        skipped: vec![],
+                    },
+                )
+            }
+        };
         let other = if s.role == Role::Train {
             Role::Validation
         } else {

@@ -184,6 +184,8 @@ pub fn sample_genome(
     let mut seen = HashSet::new();
     let mut coding: Vec<Region> = Vec::new();
     let mut free: Vec<Region> = Vec::new();
+    // The recipe checks the table; tests may pass any.
+    let code = GeneticCode::new(spec.table as u32).unwrap_or_else(|_| GeneticCode::bacterial());
     for (ci, c) in genome.contigs.iter().enumerate() {
         let n = c.seq.len();
         let mut occupied = vec![false; n];
@@ -194,8 +196,6 @@ pub fn sample_genome(
             occupied[s..e].iter_mut().for_each(|o| *o = true);
         }
         if spec.max_orf > 0 {
-            let code =
-                GeneticCode::new(spec.table as u32).unwrap_or_else(|_| GeneticCode::bacterial());
             for (s, e) in long_orfs(c.seq.codes(), &code, spec.max_orf) {
                 // Explained when CDSs cover all but a short part of it.
                 let uncovered = occupied[s..e].iter().filter(|o| !**o).count();

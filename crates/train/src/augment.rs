@@ -16,6 +16,11 @@ use cdspred_core::{ReadClass, Strand};
 use cdspred_data::sample::Rng;
 use cdspred_data::ReadLabel;
 
+/// A↔G, C↔T: the transition of a called base (codes A=0, C=1, G=2, T=3).
+fn transition(b: u8) -> u8 {
+    [2, 3, 0, 1][b as usize]
+}
+
 /// One GC shift.
 #[derive(Debug, Clone, Copy)]
 pub struct Shift {
@@ -43,21 +48,22 @@ pub fn gc_shift(
     } = shift;
     out.clear();
     out.extend_from_slice(read);
+    // A base the shift may change: A/T going up, G/C going down (N never).
+    let movable = |b: u8| {
+        if up {
+            b == 0 || b == 3
+        } else {
+            b == 1 || b == 2
+        }
+    };
     let ReadLabel::Class(class) = label else {
         return;
     };
     match class {
         ReadClass::NonCoding => {
             for b in out.iter_mut() {
-                let nb = match (up, *b) {
-                    (true, 0) => 2,  // A→G
-                    (true, 3) => 1,  // T→C
-                    (false, 2) => 0, // G→A
-                    (false, 1) => 3, // C→T
-                    _ => continue,
-                };
-                if rng.unit() < strength {
-                    *b = nb;
+                if movable(*b) && rng.unit() < strength {
+                    *b = transition(*b);
                 }
             }
         }
@@ -78,24 +84,15 @@ pub fn gc_shift(
                     }
                 };
                 let c = [sense(out[pos[0]]), sense(out[pos[1]]), sense(out[pos[2]])];
-                let third_ok = if up {
-                    c[2] == 0 || c[2] == 3
-                } else {
-                    c[2] == 1 || c[2] == 2
-                };
-                let first_ok = if up {
-                    c[0] == 0 || c[0] == 3
-                } else {
-                    c[0] == 1 || c[0] == 2
-                };
+                let third_ok = movable(c[2]);
                 if first > 0.0
                     && c.iter().all(|&b| b < 4)
-                    && first_ok
+                    && movable(c[0])
                     && !code.is_stop(codon_index(&c))
                     && rng.unit() < first
                 {
-                    // A↔G, T↔C: a transition, as in the non-coding shift.
-                    let nb = [2, 3, 0, 1][c[0] as usize];
+                    // A transition, as in the non-coding shift.
+                    let nb = transition(c[0]);
                     if !code.is_stop(codon_index(&[nb, c[1], c[2]])) {
                         out[pos[0]] = sense(nb);
                     }
