@@ -30,6 +30,9 @@ pub struct EvalArgs {
     /// Threads.
     #[arg(long, default_value_t = 0)]
     threads: usize,
+    /// The reads' sequencing-error profile as a hint to the model (see `predict`).
+    #[arg(long, value_parser = crate::cmd_predict::parse_error_hint)]
+    errors: Option<crate::cmd_predict::ErrorHint>,
     /// Also write the full report as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -44,7 +47,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
         );
     }
     let files = crate::cmd_predict::load_model(a.model.as_deref())?;
-    let pred = cdspred_model::Predictor::new(&files);
+    let pred = cdspred_model::Predictor::new(&files).with_error_hint(a.errors.map(|h| h.0));
     let threads = crate::cmd_predict::thread_count(a.threads);
     let mut json = serde_json::Map::new();
     if !a.truth.is_empty() {

@@ -39,9 +39,25 @@ pub struct PredictArgs {
     /// Call a read coding when coding_prob ≥ this.
     #[arg(long, default_value_t = 0.5)]
     threshold: f32,
+    /// The reads' sequencing-error profile, when known: none, sub0.5, sub1, illumina,
+    /// adna, indel1, homopolymer1, mixed4, long6. Without it the model assumes the mix
+    /// it was trained on.
+    #[arg(long, value_parser = parse_error_hint)]
+    errors: Option<ErrorHint>,
     /// Output file (default: standard output).
     #[arg(short, long)]
     output: Option<PathBuf>,
+}
+
+/// A sequencing-error profile named on the command line, as the model's hint.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorHint(pub f32);
+
+/// Parses `--errors NAME` (an unknown name is a usage error).
+pub fn parse_error_hint(name: &str) -> Result<ErrorHint, String> {
+    cdspred_data::ErrorProfile::named(name)
+        .map(|p| ErrorHint(p.indels_per_100nt() as f32))
+        .map_err(|e| e.to_string())
 }
 
 /// Bad input data (exit code 2).
@@ -114,7 +130,7 @@ pub fn run(a: PredictArgs) -> Result<()> {
     let code = GeneticCode::new(a.table)?;
     let files = load_model(a.model.as_deref())?;
     tracing::info!(model = %files.card.version, table = a.table, "model loaded");
-    let predictor = Predictor::new(&files);
+    let predictor = Predictor::new(&files).with_error_hint(a.errors.map(|h| h.0));
     let table = TableContext::new(code.clone());
     let threads = thread_count(a.threads);
     let mut out: Box<dyn Write> = match &a.output {

@@ -82,6 +82,13 @@ pub fn default_config() -> TrainConfig {
         gc_augment_strength: 0.5,
         gc_augment_up: 0.8,
         gc_augment_first: 0.0,
+        error_profiles: Vec::new(),
+        error_fraction: 0.0,
+        error_hint: 0.0,
+        error_fraction_unhinted: 0.0,
+        shift_penalty: 4.0,
+        stop_penalty: 8.0,
+        path_llr_clamp: 4.0,
         stop_after_epochs: 0,
     }
 }

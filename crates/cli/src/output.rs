@@ -3,10 +3,9 @@
 
 use std::fmt::Write as _;
 
-use cdspred_core::code::translate;
-use cdspred_core::dna::{codes_to_ascii, revcomp_codes};
-use cdspred_core::{GeneticCode, Strand};
-use cdspred_model::predict::{Call, Prediction, Segment};
+use cdspred_core::dna::codes_to_ascii;
+use cdspred_core::GeneticCode;
+use cdspred_model::predict::{Call, Prediction};
 
 /// The output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -26,7 +25,7 @@ pub enum Format {
 /// Text written before the first record.
 pub fn preamble(f: Format) -> &'static str {
     match f {
-        Format::Tsv => "id\tlength\tcoding_prob\tsense_prob\tstrand\tframe\tcall\n",
+        Format::Tsv => "id\tlength\tcoding_prob\tsense_prob\tstrand\tframe\tcall\tframeshifts\n",
         Format::Gff3 => "##gff-version 3\n",
         _ => "",
     }
@@ -40,26 +39,22 @@ fn prob(p: f32, call: Call) -> String {
     }
 }
 
-/// Sense-oriented bases of a segment and the offset of its first full codon.
-fn segment_sense(codes: &[u8], seg: &Segment) -> Vec<u8> {
-    let part = &codes[seg.start..seg.end];
-    match seg.strand {
-        Strand::Plus => part.to_vec(),
-        Strand::Minus => revcomp_codes(part),
-    }
+/// The protein of a coding read (the best frame, along its frame path), for APIs and
+/// the faa format.
+pub fn protein(codes: &[u8], p: &Prediction, code: &GeneticCode) -> Option<String> {
+    p.protein(codes, code)
 }
 
-/// The protein of a coding read (the best frame), for APIs and the faa format.
-pub fn protein(codes: &[u8], p: &Prediction, code: &GeneticCode) -> Option<String> {
-    if p.call != Call::Coding {
-        return None;
+/// `pos:kind` list of a read's frame shifts (`.` when none).
+fn shift_list(p: &Prediction) -> String {
+    if p.frameshifts.is_empty() {
+        return ".".into();
     }
-    let (strand, frame) = p.best?;
-    let sense = match strand {
-        Strand::Plus => codes.to_vec(),
-        Strand::Minus => revcomp_codes(codes),
-    };
-    Some(translate(&sense, frame.offset() as usize, code))
+    p.frameshifts
+        .iter()
+        .map(|f| format!("{}:{}", f.pos, f.kind.as_str()))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Appends one record's output to `out`.
@@ -79,11 +74,16 @@ pub fn write_record(
         Format::Tsv => {
             let _ = writeln!(
                 out,
-                "{id}\t{}\t{}\t{}\t{strand}\t{frame}\t{}",
+                "{id}\t{}\t{}\t{}\t{strand}\t{frame}\t{}\t{}",
                 p.length,
                 prob(p.coding_prob, p.call),
                 prob(p.sense_prob, p.call),
-                p.call.as_str()
+                p.call.as_str(),
+                if p.call == Call::TooShort {
+                    ".".to_string()
+                } else {
+                    p.frameshifts.len().to_string()
+                }
             );
         }
         Format::Jsonl => {
@@ -95,6 +95,10 @@ pub fn write_record(
                 "strand": strand,
                 "frame": frame,
                 "call": p.call.as_str(),
+                "frameshifts": p.frameshifts.iter().map(|f| serde_json::json!({
+                    "pos": f.pos,
+                    "kind": f.kind.as_str(),
+                })).collect::<Vec<_>>(),
                 "protein": protein(codes, p, code),
             });
             out.push_str(&v.to_string());
@@ -104,33 +108,46 @@ pub fn write_record(
             for (k, s) in p.segments.iter().enumerate() {
                 let _ = writeln!(
                     out,
-                    "{id}\tcdspred\tCDS\t{}\t{}\t{:.4}\t{}\t{}\tID={id}_cds{};coding_prob={:.4}",
+                    "{id}\tcdspred\tCDS\t{}\t{}\t{:.4}\t{}\t{}\tID={id}_cds{};coding_prob={:.4}{}",
                     s.start + 1,
                     s.end,
                     s.coding_prob,
                     s.strand.symbol(),
                     s.frame,
                     k + 1,
-                    s.coding_prob
+                    s.coding_prob,
+                    if s.path.is_empty() || p.frameshifts.is_empty() {
+                        String::new()
+                    } else {
+                        format!(";frameshifts={}", shift_list(p))
+                    }
                 );
             }
         }
         Format::Faa | Format::Ffn => {
             for (k, s) in p.segments.iter().enumerate() {
-                let sense = segment_sense(codes, s);
                 let name = if p.segments.len() == 1 {
                     id.to_string()
                 } else {
                     format!("{id}_seg{}", k + 1)
                 };
+                // Along the frame path: the frameshift-corrected protein, and in ffn
+                // the bases of the path's codons (sense strand, from its first codon).
                 let body = if f == Format::Faa {
-                    translate(&sense, s.frame.offset() as usize, code)
+                    s.protein(codes, code)
+                } else if s.path.is_empty() || p.frameshifts.is_empty() {
+                    codes_to_ascii(&s.sense(codes))
                 } else {
-                    codes_to_ascii(&sense)
+                    codes_to_ascii(&s.codons(codes))
+                };
+                let shifts = if s.path.is_empty() || p.frameshifts.is_empty() {
+                    String::new()
+                } else {
+                    format!(" frameshifts={}", shift_list(p))
                 };
                 let _ = writeln!(
                     out,
-                    ">{name} strand={} frame={} start={} end={} coding_prob={:.4}\n{body}",
+                    ">{name} strand={} frame={} start={} end={} coding_prob={:.4}{shifts}\n{body}",
                     s.strand.symbol(),
                     s.frame,
                     s.start + 1,

@@ -31,12 +31,13 @@ fn onnx_export_matches_in_onnxruntime() {
     let files = cdspred_model::embedded::default_model().unwrap();
     let table = TableContext::new(GeneticCode::bacterial());
     let refs: Vec<&[u8]> = reads.iter().map(Vec::as_slice).collect();
-    let (ids, l, counts, dense) = cdspred_model::onnx::prepare(&refs, &table);
+    let (ids, l, counts, dense) =
+        cdspred_model::onnx::prepare(&refs, &table, &files.weights.path());
     let model = Model::new(files.weights.clone());
     let (mut fi, mut fw) = (FrameInputs::default(), Forward::default());
     let mut probs = Vec::new();
     for r in &refs {
-        fi.fill(r, &table);
+        fi.fill(r, &table, &files.weights.path());
         model.forward(&fi, &mut fw);
         probs.extend_from_slice(&fw.probs);
     }

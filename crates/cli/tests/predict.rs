@@ -50,7 +50,7 @@ fn tsv_contract_on_the_example() {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
         lines[0],
-        "id\tlength\tcoding_prob\tsense_prob\tstrand\tframe\tcall"
+        "id\tlength\tcoding_prob\tsense_prob\tstrand\tframe\tcall\tframeshifts"
     );
     assert_eq!(lines.len(), 401);
     let mut coding = 0;
@@ -113,7 +113,7 @@ fn iupac_codes_are_read_as_n_and_short_reads_are_too_short() {
     assert_ne!(rows[0][6], "too_short");
     assert_eq!(
         rows[1],
-        vec!["tiny", "8", "NaN", "NaN", ".", ".", "too_short"]
+        vec!["tiny", "8", "NaN", "NaN", ".", ".", "too_short", "."]
     );
 }
 

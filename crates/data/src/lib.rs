@@ -10,8 +10,12 @@
 //! - [`recipe`]: the TOML recipe that names every source (and the public package it
 //!   comes from), and [`recipe::build`], which writes the dataset and its manifest.
 //! - [`seed`]: the original project's CSV fragment sets.
+//! - [`errors`]: named, versioned sequencing-error profiles (substitutions, indels,
+//!   homopolymer indels, ancient-DNA deamination) that mutate labelled reads and keep
+//!   their strand and frame labels true.
 
 pub mod dataset;
+pub mod errors;
 pub mod genbank;
 pub mod genome;
 pub mod recipe;
@@ -19,4 +23,5 @@ pub mod sample;
 pub mod seed;
 
 pub use dataset::{Dataset, ReadLabel, Sample};
+pub use errors::{ErrorProfile, ProfileError};
 pub use genome::{Cds, Contig, Genome, GenomeError};

@@ -58,7 +58,8 @@ mod tests {
     fn the_default_profile_loads_with_every_feature() {
         let p = default_profile().unwrap();
         assert_eq!(p.mixture.n_reads, 20_000);
-        assert_eq!(p.sources.len(), 13);
+        // The 15 training sources of data/recipes/default.toml.
+        assert_eq!(p.sources.len(), 15);
         for n in profile::NUMERIC {
             assert!(!p.mixture.numeric[n].is_empty(), "{n}");
         }

@@ -14,9 +14,9 @@ use sha2::{Digest, Sha256};
 use crate::net::Weights;
 
 /// The architecture name written into configs.
-pub const ARCH: &str = "codonbag";
+pub const ARCH: &str = "framepath";
 /// The config format version this build reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The shape and inference settings of a model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -3,7 +3,8 @@
 //! Shapes (D = embedding width, H = hidden width, IN = D + [`DENSE`]):
 //!
 //! ```text
-//! per frame f (6):  e_f = mean_i emb[id_i]                      [D]
+//! per frame f (6):  ids_i = dicodons along f's frame path (features.rs)
+//!                   e_f = mean_i emb[id_i]                      [D]
 //!                   x_f = concat(e_f, dense_f)                  [IN]
 //!                   a_f = w1 · x_f + b1,  h_f = relu(a_f)       [H]
 //!                   s_f = w2 · h_f + b2                         frame logit
@@ -13,7 +14,7 @@
 //!
 //! About 6·(n·D + IN·H) multiply-adds per read: ≈ 0.04 MFLOP for 300 nt at D=16, H=32.
 
-use crate::features::{FrameInputs, DENSE, FRAMES, VOCAB};
+use crate::features::{FrameInputs, PathScorer, DENSE, FRAMES, VOCAB};
 
 /// All trainable parameters.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +39,11 @@ pub struct Weights {
     pub u_max: Vec<f32>,
     /// Non-coding bias `[1]`.
     pub c0: Vec<f32>,
+    /// Frame-path dicodon log-odds `[VOCAB]`; counted from the training data, not
+    /// trained by gradient (see [`crate::features`]).
+    pub path_llr: Vec<f32>,
+    /// Frame-path costs `[2]`: one shift, one stop.
+    pub path_pen: Vec<f32>,
 }
 
 impl Weights {
@@ -55,6 +61,8 @@ impl Weights {
             u_mean: vec![0.0; hidden],
             u_max: vec![0.0; hidden],
             c0: vec![0.0; 1],
+            path_llr: vec![0.0; VOCAB],
+            path_pen: vec![0.0; 2],
         }
     }
 
@@ -75,11 +83,13 @@ impl Weights {
             ("u_mean", vec![h], &self.u_mean),
             ("u_max", vec![h], &self.u_max),
             ("c0", vec![1], &self.c0),
+            ("path_llr", vec![VOCAB], &self.path_llr),
+            ("path_pen", vec![2], &self.path_pen),
         ]
     }
 
     /// Mutable views in the same order as [`Weights::tensors`].
-    pub fn tensors_mut(&mut self) -> [&mut Vec<f32>; 8] {
+    pub fn tensors_mut(&mut self) -> [&mut Vec<f32>; 10] {
         [
             &mut self.emb,
             &mut self.w1,
@@ -89,7 +99,19 @@ impl Weights {
             &mut self.u_mean,
             &mut self.u_max,
             &mut self.c0,
+            &mut self.path_llr,
+            &mut self.path_pen,
         ]
+    }
+
+    /// The frame-path decoder's scores.
+    pub fn path(&self) -> PathScorer<'_> {
+        PathScorer {
+            llr: &self.path_llr,
+            shift: self.path_pen[0],
+            stop: self.path_pen[1],
+            hint: None,
+        }
     }
 
     /// Number of parameters.

@@ -11,7 +11,7 @@
 //! extraction (k-mer ids, stop counts, composition) and windowing stay in Rust:
 //! [`prepare`] builds these inputs from reads.
 
-use crate::features::{FrameInputs, TableContext, DENSE, FRAMES, VOCAB};
+use crate::features::{FrameInputs, PathScorer, TableContext, DENSE, FRAMES, VOCAB};
 use crate::net::Weights;
 
 // --- protobuf wire format -------------------------------------------------------------
@@ -253,12 +253,18 @@ pub fn export(w: &Weights, producer_version: &str) -> Vec<u8> {
 }
 
 /// Inputs of the exported graph for reads of at most one window (the batch is padded
-/// to its longest frame): `(ids [N·6·L], L, counts [N·6], dense [N·6·19])`.
-pub fn prepare(reads: &[&[u8]], table: &TableContext) -> (Vec<i64>, usize, Vec<f32>, Vec<f32>) {
+/// to its longest frame): `(ids [N·6·L], L, counts [N·6], dense [N·6·DENSE])`. The
+/// frame paths are decoded here, with `path` (the model's [`Weights::path`]); the
+/// graph holds the network.
+pub fn prepare(
+    reads: &[&[u8]],
+    table: &TableContext,
+    path: &PathScorer<'_>,
+) -> (Vec<i64>, usize, Vec<f32>, Vec<f32>) {
     let mut fi = FrameInputs::default();
     let mut all: Vec<FrameInputs> = Vec::with_capacity(reads.len());
     for r in reads {
-        fi.fill(r, table);
+        fi.fill(r, table, path);
         all.push(fi.clone());
     }
     let l = all

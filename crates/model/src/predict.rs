@@ -5,10 +5,11 @@
 //! reports the most confidently coding window, and [`Prediction::segments`] lists the
 //! runs of coding windows with their strand and frame in the whole sequence's terms.
 
-use cdspred_core::dna::Base;
-use cdspred_core::{Frame, ReadClass, Strand};
+use cdspred_core::code::translate;
+use cdspred_core::dna::{revcomp_codes, Base};
+use cdspred_core::{Frame, GeneticCode, ReadClass, Strand};
 
-use crate::features::{FrameInputs, TableContext};
+use crate::features::{FrameInputs, PathScorer, TableContext};
 use crate::files::{ModelConfig, ModelFiles};
 use crate::net::{Forward, Model};
 
@@ -35,7 +36,7 @@ impl Call {
 }
 
 /// A coding stretch of a long sequence (0-based, end exclusive).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Segment {
     /// First base.
     pub start: usize,
@@ -47,6 +48,85 @@ pub struct Segment {
     pub frame: Frame,
     /// Highest window `coding_prob` in the segment.
     pub coding_prob: f32,
+    /// Codon starts of the frame path in the segment's sense orientation (relative to
+    /// its first base in that orientation); empty when the segment joins several
+    /// windows, which are read in their fixed frame.
+    pub path: Vec<u32>,
+}
+
+impl Segment {
+    /// The segment's bases on its coding strand (sense orientation).
+    pub fn sense(&self, codes: &[Base]) -> Vec<Base> {
+        let part = &codes[self.start..self.end];
+        match self.strand {
+            Strand::Plus => part.to_vec(),
+            Strand::Minus => revcomp_codes(part),
+        }
+    }
+
+    /// The bases of its codons, in order: along the frame path (so frameshift-
+    /// corrected), or in its fixed frame when it has no path.
+    pub fn codons(&self, codes: &[Base]) -> Vec<Base> {
+        let sense = self.sense(codes);
+        if self.path.is_empty() {
+            let off = (self.frame.offset() as usize).min(sense.len());
+            let n = (sense.len() - off) / 3 * 3;
+            return sense[off..off + n].to_vec();
+        }
+        self.path
+            .iter()
+            .filter_map(|&p| sense.get(p as usize..p as usize + 3))
+            .flatten()
+            .copied()
+            .collect()
+    }
+
+    /// Its translation along the codons of [`Segment::codons`].
+    pub fn protein(&self, codes: &[Base], code: &GeneticCode) -> String {
+        translate(&self.codons(codes), 0, code)
+    }
+}
+
+impl Prediction {
+    /// The frameshift-corrected protein of the most coding segment (coding calls).
+    pub fn protein(&self, codes: &[Base], code: &GeneticCode) -> Option<String> {
+        if self.call != Call::Coding {
+            return None;
+        }
+        let seg = self
+            .segments
+            .iter()
+            .max_by(|a, b| a.coding_prob.total_cmp(&b.coding_prob))?;
+        Some(seg.protein(codes, code))
+    }
+}
+
+/// A frame shift on the reported frame path of a read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Frameshift {
+    /// Bases of the read (as given) before the shift point.
+    pub pos: usize,
+    /// What the read holds at the shift point relative to the coding sequence.
+    pub kind: ShiftKind,
+}
+
+/// Insertion or deletion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShiftKind {
+    /// The read has an extra base (the path skips one).
+    Insertion,
+    /// The read lacks a base (the path re-reads one).
+    Deletion,
+}
+
+impl ShiftKind {
+    /// `ins` or `del`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShiftKind::Insertion => "ins",
+            ShiftKind::Deletion => "del",
+        }
+    }
 }
 
 /// What the model says about one read.
@@ -66,6 +146,9 @@ pub struct Prediction {
     pub call: Call,
     /// Coding stretches (one per coding read; several for long sequences).
     pub segments: Vec<Segment>,
+    /// Frame shifts on the path of the reported strand and frame, in read order
+    /// (reads scored whole; empty for long sequences and too-short reads).
+    pub frameshifts: Vec<Frameshift>,
 }
 
 /// Reusable buffers for one thread.
@@ -80,6 +163,7 @@ pub struct Scratch {
 pub struct Predictor {
     model: Model,
     config: ModelConfig,
+    hint: Option<f32>,
 }
 
 impl Predictor {
@@ -88,7 +172,15 @@ impl Predictor {
         Predictor {
             model: Model::new(files.weights.clone()),
             config: files.config.clone(),
+            hint: None,
         }
+    }
+
+    /// Tells the model the expected indels per 100 nt of the reads (`--errors`); `None`
+    /// (the default) lets it assume the mix it was trained on.
+    pub fn with_error_hint(mut self, indels_per_100nt: Option<f32>) -> Predictor {
+        self.hint = indels_per_100nt;
+        self
     }
 
     /// The config.
@@ -103,7 +195,11 @@ impl Predictor {
 
     /// Class probabilities of one window (length ≥ 8).
     pub fn window_probs(&self, codes: &[Base], table: &TableContext, s: &mut Scratch) -> [f32; 7] {
-        s.inputs.fill(codes, table);
+        let path = PathScorer {
+            hint: self.hint,
+            ..self.model.weights().path()
+        };
+        s.inputs.fill(codes, table, &path);
         self.model.forward(&s.inputs, &mut s.fw);
         s.fw.probs
     }
@@ -143,6 +239,7 @@ impl Predictor {
                 best: None,
                 call: Call::TooShort,
                 segments: Vec::new(),
+                frameshifts: Vec::new(),
             };
         }
         let starts = window_starts(len, &self.config);
@@ -176,6 +273,7 @@ impl Predictor {
                         strand,
                         frame: frame_in_segment(strand, frame, w, w + wlen, len),
                         coding_prob: cp,
+                        path: Vec::new(),
                     }),
                 }
             }
@@ -190,6 +288,34 @@ impl Predictor {
             self.config.window
         };
         let best_frame = global_frame(&probs, w, wlen, len);
+        let mut frameshifts = Vec::new();
+        if starts.len() == 1 {
+            // Scored whole: the inputs still hold this read's paths.
+            let k = best_class(&probs) - 1;
+            frameshifts = s
+                .inputs
+                .shifts(k)
+                .into_iter()
+                .map(|sh| Frameshift {
+                    pos: if k < 3 {
+                        sh.pos as usize
+                    } else {
+                        len - sh.pos as usize
+                    },
+                    kind: if sh.delta > 0 {
+                        ShiftKind::Insertion
+                    } else {
+                        ShiftKind::Deletion
+                    },
+                })
+                .collect();
+            if k >= 3 {
+                frameshifts.reverse();
+            }
+            if let Some(seg) = segments.first_mut() {
+                seg.path = s.inputs.paths[k].clone();
+            }
+        }
         Prediction {
             length: len,
             probs,
@@ -202,6 +328,7 @@ impl Predictor {
                 Call::NonCoding
             },
             segments,
+            frameshifts,
         }
     }
 
@@ -260,12 +387,7 @@ pub fn window_starts(len: usize, cfg: &ModelConfig) -> Vec<usize> {
 /// For the minus strand the frame is the offset in the reverse complement of the
 /// whole sequence; a window `[w, w+wlen)` starts at `len - w - wlen` there.
 fn global_frame(probs: &[f32; 7], w: usize, wlen: usize, len: usize) -> (Strand, Frame) {
-    let mut k = 1;
-    for i in 2..7 {
-        if probs[i] > probs[k] {
-            k = i;
-        }
-    }
+    let k = best_class(probs);
     let ReadClass::Coding(strand, f) = ReadClass::from_index(k).expect("1..=6") else {
         unreachable!("indices 1..=6 are coding classes")
     };
@@ -277,6 +399,17 @@ fn global_frame(probs: &[f32; 7], w: usize, wlen: usize, len: usize) -> (Strand,
         strand,
         Frame::new(((start + f.offset() as usize) % 3) as u8).expect("mod 3"),
     )
+}
+
+/// The most likely coding class (1..=6; the first on ties).
+fn best_class(probs: &[f32; 7]) -> usize {
+    let mut k = 1;
+    for i in 2..7 {
+        if probs[i] > probs[k] {
+            k = i;
+        }
+    }
+    k
 }
 
 fn frame_matches(seg: &Segment, frame: Frame, len: usize) -> bool {

@@ -10,10 +10,9 @@ use axum::extract::{FromRequest, Multipart, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use cdspred_core::code::translate;
-use cdspred_core::dna::{codes_to_ascii, revcomp_codes};
+use cdspred_core::dna::codes_to_ascii;
 use cdspred_core::fastx::FastxReader;
-use cdspred_core::{DnaSeq, GeneticCode, Strand};
+use cdspred_core::{DnaSeq, GeneticCode};
 use cdspred_model::{Call, Prediction};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -106,8 +105,20 @@ pub struct ReadResult {
     pub frame: String,
     /// `coding`, `noncoding` or `too_short`.
     pub call: String,
-    /// Translation of the coding frame (coding reads only).
+    /// Translation along the coding frame path, frameshift-corrected (coding reads
+    /// only).
     pub protein: Option<String>,
+    /// Frame shifts on the path of the reported strand and frame (reads scored whole).
+    pub frameshifts: Vec<FrameshiftResult>,
+}
+
+/// One frame shift on a read's frame path.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FrameshiftResult {
+    /// Bases of the read (as given) before the shift point.
+    pub pos: usize,
+    /// `ins` (the read has an extra base) or `del` (it lacks one).
+    pub kind: String,
 }
 
 /// The answer to a prediction request.
@@ -404,15 +415,7 @@ async fn parse_multipart(req: Request, st: &AppState) -> Result<Parsed, ApiError
 
 fn result_of(id: String, codes: &[u8], p: &Prediction, code: &GeneticCode) -> ReadResult {
     let scored = p.call != Call::TooShort;
-    let protein = (p.call == Call::Coding).then(|| {
-        let (s, f) = p.best.expect("coding reads have a frame");
-        let sense = if s == Strand::Plus {
-            codes.to_vec()
-        } else {
-            revcomp_codes(codes)
-        };
-        translate(&sense, f.offset() as usize, code)
-    });
+    let protein = p.protein(codes, code);
     ReadResult {
         id,
         length: p.length,
@@ -428,6 +431,14 @@ fn result_of(id: String, codes: &[u8], p: &Prediction, code: &GeneticCode) -> Re
             .unwrap_or_else(|| ".".into()),
         call: p.call.as_str().into(),
         protein,
+        frameshifts: p
+            .frameshifts
+            .iter()
+            .map(|f| FrameshiftResult {
+                pos: f.pos,
+                kind: f.kind.as_str().into(),
+            })
+            .collect(),
     }
 }
 

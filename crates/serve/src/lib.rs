@@ -114,7 +114,7 @@ pub struct ModelInfo {
 #[openapi(
     info(title = "cds-predictor", description = "Which short DNA reads are protein-coding, on which strand and in which frame."),
     paths(api::predict, api::live, api::ready, api::info, api::config, api::drift, api::metrics),
-    components(schemas(api::PredictRequest, api::SequenceIn, api::PredictResponse, api::ReadResult, api::ErrorBody, api::Health, api::Info, api::Limits, api::CodeInfo, logstore::LogState)),
+    components(schemas(api::PredictRequest, api::SequenceIn, api::PredictResponse, api::ReadResult, api::FrameshiftResult, api::ErrorBody, api::Health, api::Info, api::Limits, api::CodeInfo, logstore::LogState)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

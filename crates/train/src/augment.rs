@@ -14,7 +14,7 @@
 use cdspred_core::code::{codon_index, GeneticCode};
 use cdspred_core::{ReadClass, Strand};
 use cdspred_data::sample::Rng;
-use cdspred_data::ReadLabel;
+use cdspred_data::{Dataset, ErrorProfile, ReadLabel};
 
 /// A↔G, C↔T: the transition of a called base (codes A=0, C=1, G=2, T=3).
 fn transition(b: u8) -> u8 {
@@ -114,6 +114,37 @@ pub fn gc_shift(
             }
         }
     }
+}
+
+/// A copy of `ds` in which each read, with probability `fraction`, carries one of
+/// `profiles` (drawn uniformly), with its label kept true. Deterministic in `seed`.
+pub fn with_errors(ds: &Dataset, profiles: &[ErrorProfile], fraction: f64, seed: u64) -> Dataset {
+    let mut out = Dataset::default();
+    let mut buf = Vec::new();
+    for (i, s) in ds.samples.iter().enumerate() {
+        let mut rng = Rng::new(seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let read = ds.read(s);
+        match pick(profiles, fraction, &mut rng) {
+            Some(p) => {
+                let label = p.apply(read, s.label, &mut rng, &mut buf);
+                out.push(&buf, label, s.table, s.source);
+            }
+            None => out.push(read, s.label, s.table, s.source),
+        }
+    }
+    out
+}
+
+/// With probability `fraction`, one of `profiles` drawn uniformly.
+pub fn pick<'a>(
+    profiles: &'a [ErrorProfile],
+    fraction: f64,
+    rng: &mut Rng,
+) -> Option<&'a ErrorProfile> {
+    if profiles.is_empty() || fraction <= 0.0 || rng.unit() >= fraction {
+        return None;
+    }
+    Some(&profiles[rng.below(profiles.len() as u64) as usize])
 }
 
 #[cfg(test)]

@@ -146,7 +146,16 @@ mod tests {
             DnaSeq::from_ascii(b"ATGGCTAAACGTTGACCCGGGTTTAAAGACGTAGCTTAGCAGGCATCGATCGG").unwrap();
         let table = TableContext::new(GeneticCode::bacterial());
         let mut inp = FrameInputs::default();
-        inp.fill(seq.codes(), &table);
+        let llr: Vec<f32> = (0..cdspred_model::features::VOCAB)
+            .map(|i| (i % 7) as f32 * 0.3 - 1.0)
+            .collect();
+        let path = cdspred_model::features::PathScorer {
+            llr: &llr,
+            shift: 3.0,
+            stop: 8.0,
+            hint: Some(0.8),
+        };
+        inp.fill(seq.codes(), &table, &path);
         for label in [
             ReadLabel::Class(ReadClass::from_index(2).unwrap()),
             ReadLabel::Class(ReadClass::NonCoding),

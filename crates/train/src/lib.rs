@@ -15,6 +15,7 @@ pub mod backward;
 pub mod evaluate;
 pub mod metrics;
 pub mod optim;
+pub mod pathtable;
 pub mod plot;
 pub mod trainer;
 

@@ -58,6 +58,10 @@ impl AdamW {
             .zip(self.v.0.tensors_mut())
             .zip(gt)
         {
+            // The frame-path tables are counted, not trained.
+            if name.starts_with("path_") {
+                continue;
+            }
             // No decay on biases.
             let decay = if name.starts_with('b') || name == "c0" {
                 0.0

@@ -11,18 +11,19 @@ use std::path::{Path, PathBuf};
 
 use cdspred_core::GeneticCode;
 use cdspred_data::sample::Rng;
-use cdspred_data::{Dataset, ReadLabel};
-use cdspred_model::features::{FrameInputs, DENSE};
+use cdspred_data::{Dataset, ErrorProfile, ReadLabel};
+use cdspred_model::features::{FrameInputs, PathScorer, DENSE};
 use cdspred_model::files::{ModelCard, ModelConfig, ModelFiles};
 use cdspred_model::net::{Forward, Model, Weights};
 use cdspred_model::TableContext;
 use safetensors::{tensor::TensorView, Dtype, SafeTensors};
 use serde::{Deserialize, Serialize};
 
-use crate::augment::{gc_shift, Shift};
+use crate::augment::{gc_shift, pick, with_errors, Shift};
 use crate::backward::{backward, loss, Grads};
 use crate::metrics::binary;
 use crate::optim::AdamW;
+use crate::pathtable::count_llr;
 use crate::plot::{line_plot, Series};
 
 /// Parts per batch; fixed so results do not depend on the thread count.
@@ -77,10 +78,67 @@ pub struct TrainConfig {
     /// (0 = third positions only).
     #[serde(default)]
     pub gc_augment_first: f64,
+    /// Sequencing-error profiles shown in training (built-in names, see
+    /// [`cdspred_data::errors`]); each mutated read gets one, drawn uniformly.
+    #[serde(default)]
+    pub error_profiles: Vec<String>,
+    /// Share of training (and validation) reads given a sequencing-error profile.
+    #[serde(default)]
+    pub error_fraction: f64,
+    /// Share of training reads shown their true indel rate as the error hint (the
+    /// rest get none); see `cdspred_model::features`.
+    #[serde(default)]
+    pub error_hint: f64,
+    /// Share of the reads shown no hint that carry errors (the prior the model assumes
+    /// when `predict` gets no `--errors`); used when `error_hint > 0`.
+    #[serde(default)]
+    pub error_fraction_unhinted: f64,
+    /// Frame-path cost of one shift (see `cdspred_model::features`).
+    #[serde(default = "default_shift_penalty")]
+    pub shift_penalty: f32,
+    /// Frame-path cost of one stop codon.
+    #[serde(default = "default_stop_penalty")]
+    pub stop_penalty: f32,
+    /// Largest |dicodon log-odds| the frame-path decoder uses.
+    #[serde(default = "default_llr_clamp")]
+    pub path_llr_clamp: f32,
     /// Stop this invocation after this many epochs (0 = run to the end); a later
     /// `--resume` continues. For planned interruptions and their tests.
     #[serde(default)]
     pub stop_after_epochs: usize,
+}
+
+fn default_shift_penalty() -> f32 {
+    4.0
+}
+
+fn default_stop_penalty() -> f32 {
+    8.0
+}
+
+fn default_llr_clamp() -> f32 {
+    4.0
+}
+
+impl TrainConfig {
+    /// The error profiles this config names, checked.
+    pub fn profiles(&self) -> Result<Vec<ErrorProfile>, TrainError> {
+        if !(0.0..=1.0).contains(&self.error_fraction) {
+            return Err(TrainError::Config(format!(
+                "error_fraction = {} is outside [0, 1]",
+                self.error_fraction
+            )));
+        }
+        if self.error_fraction > 0.0 && self.error_profiles.is_empty() {
+            return Err(TrainError::Config(
+                "error_fraction > 0 needs error_profiles".into(),
+            ));
+        }
+        self.error_profiles
+            .iter()
+            .map(|n| ErrorProfile::named(n).map_err(|e| TrainError::Config(e.to_string())))
+            .collect()
+    }
 }
 
 /// Per-epoch metrics.
@@ -232,6 +290,7 @@ pub fn train(
             "batch_size must be ≥ {CHUNKS}; dim, hidden and epochs > 0"
         )));
     }
+    let profiles = cfg.profiles()?;
     std::fs::create_dir_all(run_dir).map_err(io(run_dir))?;
     let train_ds = subsample(
         Dataset::load(&cfg.train_data)?,
@@ -249,6 +308,17 @@ pub fn train(
         ));
     }
     let ctx = Ctx::new(&[&train_ds, &val_ds]);
+    // Validation reads carry the same error mix as training, fixed across epochs.
+    let val_ds = if profiles.is_empty() {
+        val_ds
+    } else {
+        with_errors(
+            &val_ds,
+            &profiles,
+            cfg.error_fraction,
+            cfg.seed ^ 0x5EED_E770,
+        )
+    };
     let cfg_path = run_dir.join("config.json");
     std::fs::write(
         &cfg_path,
@@ -277,6 +347,8 @@ pub fn train(
 
     let steps_per_epoch = train_ds.samples.len().div_ceil(cfg.batch_size);
     let mut weights = init_weights(cfg.dim, cfg.hidden, cfg.seed);
+    weights.path_llr = count_llr(&train_ds, &ctx.tables, cfg.path_llr_clamp);
+    weights.path_pen = vec![cfg.shift_penalty, cfg.stop_penalty];
     let mut opt = AdamW::new(
         &weights,
         cfg.lr,
@@ -337,12 +409,14 @@ pub fn train(
                     .chunks_mut(per)
                     .zip(parts.chunks(per))
                     .map(|(grads, parts)| {
-                        let (model, train_ds, ctx, weight_of) =
-                            (&model, &train_ds, &ctx, &weight_of);
+                        let (model, train_ds, ctx, weight_of, profiles) =
+                            (&model, &train_ds, &ctx, &weight_of, &profiles);
                         sc.spawn(move || {
                             let mut inp = FrameInputs::default();
                             let mut fw = Forward::default();
                             let mut aug = Vec::new();
+                            let mut noisy = Vec::new();
+                            let path = model.weights().path();
                             grads
                                 .iter_mut()
                                 .zip(parts)
@@ -358,6 +432,7 @@ pub fn train(
                                                 ^ ((epoch as u64) << 40)
                                                 ^ (i as u64).wrapping_mul(0x9E37_79B9),
                                         );
+                                        let mut read: &[u8] = train_ds.read(s);
                                         if cfg.gc_augment > 0.0 && rng.unit() < cfg.gc_augment {
                                             let up = rng.unit() < cfg.gc_augment_up;
                                             let strength = cfg.gc_augment_strength * rng.unit();
@@ -367,20 +442,35 @@ pub fn train(
                                                 first: strength * cfg.gc_augment_first,
                                             };
                                             gc_shift(
-                                                train_ds.read(s),
+                                                read,
                                                 s.label,
                                                 table.code(),
                                                 shift,
                                                 &mut rng,
                                                 &mut aug,
                                             );
-                                            inp.fill(&aug, table);
-                                        } else {
-                                            inp.fill(train_ds.read(s), table);
+                                            read = &aug;
                                         }
+                                        // Reads told their error rate, and the rest.
+                                        let hinted =
+                                            cfg.error_hint > 0.0 && rng.unit() < cfg.error_hint;
+                                        let fraction = if hinted || cfg.error_hint == 0.0 {
+                                            cfg.error_fraction
+                                        } else {
+                                            cfg.error_fraction_unhinted
+                                        };
+                                        let mut label = s.label;
+                                        let mut indels = 0.0;
+                                        if let Some(p) = pick(profiles, fraction, &mut rng) {
+                                            label = p.apply(read, label, &mut rng, &mut noisy);
+                                            read = &noisy;
+                                            indels = p.indels_per_100nt();
+                                        }
+                                        let hint = hinted.then_some(indels as f32);
+                                        inp.fill(read, table, &PathScorer { hint, ..path });
                                         model.forward(&inp, &mut fw);
-                                        let w = weight_of(s.label);
-                                        l += backward(model.weights(), &inp, &fw, s.label, w, g)
+                                        let w = weight_of(label);
+                                        l += backward(model.weights(), &inp, &fw, label, w, g)
                                             as f64;
                                         wsum += w as f64;
                                     }
@@ -524,10 +614,11 @@ pub fn validate_with_scores(
                 sc.spawn(move || {
                     let mut inp = FrameInputs::default();
                     let mut fw = Forward::default();
+                    let path = model.weights().path();
                     part.iter()
                         .map(|&i| {
                             let s = &ds.samples[i];
-                            inp.fill(ds.read(s), ctx_tables.table(s.table));
+                            inp.fill(ds.read(s), ctx_tables.table(s.table), &path);
                             model.forward(&inp, &mut fw);
                             (loss(&fw, s.label, 1.0) as f64, fw.probs)
                         })

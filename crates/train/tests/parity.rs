@@ -35,7 +35,7 @@ fn predictor_matches_the_training_forward_pass() {
         );
         for r in &reads {
             let p = pred.predict(r.codes(), &ctx, 0.5, &mut s);
-            inp.fill(r.codes(), &ctx);
+            inp.fill(r.codes(), &ctx, &model.weights().path());
             model.forward(&inp, &mut fw);
             for k in 0..7 {
                 assert!(

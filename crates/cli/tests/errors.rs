@@ -1,0 +1,232 @@
+//! Reads with sequencing errors, through the real binary and the embedded model:
+//! frameshift reporting, the `--errors` hint, and `cdspred data mutate`.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{cdspred, shared};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_cdspred"))
+}
+
+fn example() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/reads.fasta")
+        .display()
+        .to_string()
+}
+
+/// (id, sequence) of the example reads.
+fn example_reads() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(example()).unwrap();
+    let mut out = Vec::new();
+    for rec in text.split('>').skip(1) {
+        let mut lines = rec.lines();
+        let id = lines.next().unwrap().split_whitespace().next().unwrap();
+        out.push((id.to_string(), lines.collect::<String>()));
+    }
+    out
+}
+
+fn jsonl(fasta: &str, extra: &[&str]) -> Vec<serde_json::Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("r.fa");
+    std::fs::write(&p, fasta).unwrap();
+    let mut args = vec!["predict", "--format", "jsonl", p.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    cdspred(&args)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn an_inserted_base_is_reported_as_a_frameshift_near_where_it_is() {
+    // Clean 300-nt reads the model calls coding without shifts.
+    let reads = example_reads();
+    let fasta: String = reads.iter().map(|(i, s)| format!(">{i}\n{s}\n")).collect();
+    let clean = jsonl(&fasta, &[]);
+    let (picked, picked_clean): (Vec<&(String, String)>, Vec<&serde_json::Value>) = reads
+        .iter()
+        .zip(&clean)
+        .filter(|(r, p)| {
+            r.1.len() == 300
+                && p["call"] == "coding"
+                && p["frameshifts"].as_array().unwrap().is_empty()
+        })
+        .take(60)
+        .unzip();
+    assert!(picked.len() >= 30, "{} clean coding reads", picked.len());
+    // One extra base in the middle of each.
+    let mutated: String = picked
+        .iter()
+        .map(|(i, s)| format!(">{i}\n{}A{}\n", &s[..150], &s[150..]))
+        .collect();
+    let out = jsonl(&mutated, &["--errors", "indel1"]);
+    let mut near = 0;
+    for p in &out {
+        let shifts = p["frameshifts"].as_array().unwrap();
+        if shifts
+            .iter()
+            .any(|s| s["kind"] == "ins" && (s["pos"].as_u64().unwrap() as i64 - 150).abs() <= 45)
+        {
+            near += 1;
+        }
+    }
+    // The decoder finds most of them (measured: see the model card); a frame path
+    // that ignored indels would find none.
+    assert!(
+        near * 10 >= out.len() * 6,
+        "{near} of {} insertions found",
+        out.len()
+    );
+    // The TSV counts them, and the protein in faa is read along the corrected path:
+    // as long as the clean read's protein, give or take one residue.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("m.fa");
+    std::fs::write(&p, &mutated).unwrap();
+    let tsv = cdspred(&["predict", "--errors", "indel1", p.to_str().unwrap()]);
+    let counted = tsv
+        .lines()
+        .skip(1)
+        .filter(|l| l.split('\t').nth(7).unwrap() != "0")
+        .count();
+    assert!(
+        counted >= near,
+        "{counted} rows with frameshifts, {near} found"
+    );
+    for (p, c) in out.iter().zip(&picked_clean) {
+        if let (Some(a), Some(b)) = (p["protein"].as_str(), c["protein"].as_str()) {
+            if !p["frameshifts"].as_array().unwrap().is_empty() {
+                assert!(a.len().abs_diff(b.len()) <= 1, "{a} vs {b}");
+            }
+        }
+    }
+}
+
+#[test]
+fn strand_symmetry_holds_for_frameshifted_reads() {
+    let reads = example_reads();
+    let (id, s) = reads.iter().find(|r| r.1.len() == 300).unwrap();
+    let m = format!("{}T{}", &s[..100], &s[100..]);
+    let rc: String = m
+        .chars()
+        .rev()
+        .map(|c| match c {
+            'A' => 'T',
+            'C' => 'G',
+            'G' => 'C',
+            'T' => 'A',
+            o => o,
+        })
+        .collect();
+    let out = jsonl(&format!(">{id}\n{m}\n>{id}_rc\n{rc}\n"), &[]);
+    assert_eq!(out[0]["coding_prob"], out[1]["coding_prob"]);
+    let a = out[0]["frameshifts"].as_array().unwrap();
+    let b = out[1]["frameshifts"].as_array().unwrap();
+    assert_eq!(a.len(), b.len());
+    // Positions mirror: pos in the read ↔ len − pos in its reverse complement.
+    for (x, y) in a.iter().zip(b.iter().rev()) {
+        assert_eq!(
+            x["pos"].as_u64().unwrap() + y["pos"].as_u64().unwrap(),
+            m.len() as u64
+        );
+        assert_eq!(x["kind"], y["kind"]);
+    }
+}
+
+#[test]
+fn unknown_error_profiles_are_usage_errors() {
+    let o = bin()
+        .args(["predict", "--errors", "nanopore9", &example()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("unknown error profile") && e.contains("indel1"),
+        "{e}"
+    );
+    // A training config naming an unknown profile fails before any data is read.
+    let dir = tempfile::tempdir().unwrap();
+    let run_dir = dir.path().join("run");
+    let o = bin()
+        .args([
+            "train",
+            "--config",
+            "/dev/null",
+            "--run-dir",
+            run_dir.to_str().unwrap(),
+            "error_profiles=[\"bogus\"]",
+            "error_fraction=0.5",
+        ])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("unknown error profile \"bogus\""), "{e}");
+}
+
+#[test]
+fn mutate_keeps_truth_and_is_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let eval = shared().join("data/eval");
+    let run = |out: &Path| {
+        cdspred(&[
+            "data",
+            "mutate",
+            "--profile",
+            "mixed4",
+            "--seed",
+            "7",
+            "--reads",
+            eval.join("kutzneria.fasta.gz").to_str().unwrap(),
+            "--truth",
+            eval.join("kutzneria.tsv.gz").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    run(&a);
+    run(&b);
+    let fa = std::fs::read_to_string(dir.path().join("a.fasta")).unwrap();
+    assert_eq!(
+        fa,
+        std::fs::read_to_string(dir.path().join("b.fasta")).unwrap()
+    );
+    let tsv = std::fs::read_to_string(dir.path().join("a.tsv")).unwrap();
+    let rows: Vec<Vec<&str>> = tsv.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(
+        rows[0],
+        ["id", "genome", "table", "length", "sense", "gene", "strand", "frame", "gc"]
+    );
+    // Lengths change with indels; the nominal length column does not.
+    let seqs: Vec<&str> = fa.lines().filter(|l| !l.starts_with('>')).collect();
+    assert_eq!(seqs.len(), rows.len() - 1);
+    let changed = rows[1..]
+        .iter()
+        .zip(&seqs)
+        .filter(|(r, s)| r[3].parse::<usize>().unwrap() != s.len())
+        .count();
+    assert!(changed > seqs.len() / 4, "{changed} of {}", seqs.len());
+    // The scorer reads the result.
+    let pred = dir.path().join("pred.tsv");
+    cdspred(&[
+        "predict",
+        dir.path().join("a.fasta").to_str().unwrap(),
+        "-o",
+        pred.to_str().unwrap(),
+    ]);
+    let o = Command::new("python3")
+        .arg(shared().join("eval/score.py"))
+        .args(["--pred", pred.to_str().unwrap()])
+        .arg(dir.path().join("a.tsv"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("kutzneria"));
+}
