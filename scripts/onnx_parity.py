@@ -13,7 +13,7 @@ d = json.load(open(data))
 n, l = d["n"], d["l"]
 ids = np.array(d["ids"], dtype=np.int64).reshape(n, 6, l)
 counts = np.array(d["counts"], dtype=np.float32).reshape(n, 6)
-dense = np.array(d["dense"], dtype=np.float32).reshape(n, 6, 19)
+dense = np.array(d["dense"], dtype=np.float32).reshape(n, 6, -1)  # DENSE inputs per frame
 want = np.array(d["probs"], dtype=np.float32).reshape(n, 7)
 sess = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
 got = sess.run(["probs"], {"ids": ids, "counts": counts, "dense": dense})[0]
