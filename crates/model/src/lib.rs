@@ -1,13 +1,16 @@
-//! The cds-predictor network ("CodonBag"): definition, weight files and fast inference.
+//! The cds-predictor network ("FramePath"): definition, weight files and fast inference.
 //!
-//! - [`features`]: turns a read into the inputs of its six reading frames (dicodon ids at
-//!   codon-aligned positions, stop-codon and codon-position composition features).
+//! - [`features`]: decodes, for each of the six strand × start-frame hypotheses, the
+//!   best frame path through the read (codons that may step 2 or 4 nt where the read has
+//!   an indel) and turns it into the network's inputs (dicodon ids along the path, stop,
+//!   shift, path-score and codon-position composition features).
 //! - [`net`]: the weights and the forward pass, with the intermediate values training
 //!   needs for its backward pass ([`net::Forward`]).
 //! - [`files`]: loading and saving a model directory (safetensors + `config.json` +
 //!   `card.json`), with checks that name the wrong file.
-//! - [`predict`]: per-read outputs (`coding_prob`, `sense_prob`, strand, frame), windows
-//!   for long sequences, batches over threads.
+//! - [`predict`]: per-read outputs (`coding_prob`, `sense_prob`, strand, frame, frame
+//!   shifts, the protein along the path), windows for long sequences, batches over
+//!   threads; an optional error hint (`--errors`).
 //! - [`embedded`]: the default model compiled into the binary.
 //!
 //! The network scores each of the six frames with one shared scorer and the non-coding
