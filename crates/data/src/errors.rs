@@ -19,7 +19,7 @@
 //!
 //! Rates are per base and must lie in [0, 0.3].
 
-use cdspred_core::dna::Base;
+use cdspred_core::dna::{revcomp_codes as revcomp, Base};
 use cdspred_core::{Frame, ReadClass, Strand};
 use serde::{Deserialize, Serialize};
 
@@ -270,13 +270,6 @@ impl ErrorProfile {
         w.iter_mut().for_each(|x| *x /= mean);
         Some(w)
     }
-}
-
-fn revcomp(s: &[Base]) -> Vec<Base> {
-    s.iter()
-        .rev()
-        .map(|&b| if b < 4 { 3 - b } else { 4 })
-        .collect()
 }
 
 #[cfg(test)]
