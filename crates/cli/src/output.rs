@@ -39,12 +39,6 @@ fn prob(p: f32, call: Call) -> String {
     }
 }
 
-/// The protein of a coding read (the best frame, along its frame path), for APIs and
-/// the faa format.
-pub fn protein(codes: &[u8], p: &Prediction, code: &GeneticCode) -> Option<String> {
-    p.protein(codes, code)
-}
-
 /// `pos:kind` list of a read's frame shifts (`.` when none).
 fn shift_list(p: &Prediction) -> String {
     if p.frameshifts.is_empty() {
@@ -99,13 +93,14 @@ pub fn write_record(
                     "pos": f.pos,
                     "kind": f.kind.as_str(),
                 })).collect::<Vec<_>>(),
-                "protein": protein(codes, p, code),
+                "protein": p.protein(codes, code),
             });
             out.push_str(&v.to_string());
             out.push('\n');
         }
         Format::Gff3 => {
             for (k, s) in p.segments.iter().enumerate() {
+                let shifted = !s.path.is_empty() && !p.frameshifts.is_empty();
                 let _ = writeln!(
                     out,
                     "{id}\tcdspred\tCDS\t{}\t{}\t{:.4}\t{}\t{}\tID={id}_cds{};coding_prob={:.4}{}",
@@ -116,16 +111,17 @@ pub fn write_record(
                     s.frame,
                     k + 1,
                     s.coding_prob,
-                    if s.path.is_empty() || p.frameshifts.is_empty() {
-                        String::new()
-                    } else {
+                    if shifted {
                         format!(";frameshifts={}", shift_list(p))
+                    } else {
+                        String::new()
                     }
                 );
             }
         }
         Format::Faa | Format::Ffn => {
             for (k, s) in p.segments.iter().enumerate() {
+                let shifted = !s.path.is_empty() && !p.frameshifts.is_empty();
                 let name = if p.segments.len() == 1 {
                     id.to_string()
                 } else {
@@ -135,15 +131,15 @@ pub fn write_record(
                 // the bases of the path's codons (sense strand, from its first codon).
                 let body = if f == Format::Faa {
                     s.protein(codes, code)
-                } else if s.path.is_empty() || p.frameshifts.is_empty() {
-                    codes_to_ascii(&s.sense(codes))
-                } else {
+                } else if shifted {
                     codes_to_ascii(&s.codons(codes))
-                };
-                let shifts = if s.path.is_empty() || p.frameshifts.is_empty() {
-                    String::new()
                 } else {
+                    codes_to_ascii(&s.sense(codes))
+                };
+                let shifts = if shifted {
                     format!(" frameshifts={}", shift_list(p))
+                } else {
+                    String::new()
                 };
                 let _ = writeln!(
                     out,

@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 
 use cdspred_core::code::{codon_index, N_CODON};
+use cdspred_core::dna::revcomp_codes;
 use cdspred_core::{ReadClass, Strand};
 use cdspred_data::{Dataset, ReadLabel};
 use cdspred_model::features::VOCAB;
@@ -20,8 +21,6 @@ use cdspred_model::TableContext;
 pub fn count_llr(ds: &Dataset, tables: &HashMap<u8, TableContext>, clamp: f32) -> Vec<f32> {
     let mut coding = vec![0f64; VOCAB];
     let mut other = vec![0f64; VOCAB];
-    let mut rc = Vec::new();
-    let frames_only = std::env::var("CDSPRED_LLR_BG").as_deref() == Ok("frames");
     for s in &ds.samples {
         let ReadLabel::Class(class) = s.label else {
             continue;
@@ -30,16 +29,11 @@ pub fn count_llr(ds: &Dataset, tables: &HashMap<u8, TableContext>, clamp: f32) -
             continue;
         };
         let read = ds.read(s);
-        rc.clear();
-        rc.extend(read.iter().rev().map(|&b| if b < 4 { 3 - b } else { 4 }));
+        let rc = revcomp_codes(read);
         for (strand, seq) in [(Strand::Plus, read), (Strand::Minus, &rc[..])] {
             for off in 0..3 {
                 let in_frame = matches!(class, ReadClass::Coding(st, f)
                     if st == strand && f.offset() as usize == off);
-                let same_strand = matches!(class, ReadClass::Coding(st, _) if st == strand);
-                if frames_only && !same_strand {
-                    continue;
-                }
                 let dst = if in_frame { &mut coding } else { &mut other };
                 let mut prev: Option<u8> = None;
                 for c in seq.get(off..).unwrap_or(&[]).chunks_exact(3) {
