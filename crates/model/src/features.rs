@@ -304,7 +304,7 @@ impl FrameInputs {
         ids.clear();
         let pth = &self.paths[f];
         let k = pth.len();
-        let mut comp = [[0f32; 4]; 3];
+        let mut comp = [[0u32; 4]; 3];
         let (mut internal, mut last_stop) = (0u32, false);
         let (mut shifts, mut first_shift) = (0u32, n);
         let mut prev: Option<(u8, u32)> = None;
@@ -318,13 +318,13 @@ impl FrameInputs {
                 }
             }
             if c < N_CODON {
-                comp[0][c >> 4] += 1.0;
-                comp[1][(c >> 2) & 3] += 1.0;
-                comp[2][c & 3] += 1.0;
+                comp[0][c >> 4] += 1;
+                comp[1][(c >> 2) & 3] += 1;
+                comp[2][c & 3] += 1;
             } else {
                 for (j, &b) in seq[p as usize..p as usize + 3].iter().enumerate() {
                     if b < 4 {
-                        comp[j][b as usize] += 1.0;
+                        comp[j][b as usize] += 1;
                     }
                 }
             }
@@ -346,7 +346,7 @@ impl FrameInputs {
         let kf = k.max(1) as f32;
         for j in 0..3 {
             for b in 0..4 {
-                d[3 + 4 * j + b] = comp[j][b] / kf - freq[b];
+                d[3 + 4 * j + b] = comp[j][b] as f32 / kf - freq[b];
             }
         }
         d[15] = common.gc - 0.5;

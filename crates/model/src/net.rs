@@ -171,10 +171,16 @@ impl Model {
             x.clear();
             x.resize(iw, 0.0);
             let ids = &inp.ids[f];
-            for &id in ids {
-                let row = &w.emb[id as usize * d..id as usize * d + d];
-                for (xe, r) in x[..d].iter_mut().zip(row) {
-                    *xe += r;
+            match d {
+                16 => sum_rows::<16>(&w.emb, ids, &mut x[..d]),
+                32 => sum_rows::<32>(&w.emb, ids, &mut x[..d]),
+                _ => {
+                    for &id in ids {
+                        let row = &w.emb[id as usize * d..id as usize * d + d];
+                        for (xe, r) in x[..d].iter_mut().zip(row) {
+                            *xe += r;
+                        }
+                    }
                 }
             }
             if !ids.is_empty() {
@@ -207,19 +213,37 @@ impl Model {
     }
 }
 
+/// Adds the embedding rows `ids` of width `D` into `out`, in order, in registers.
+#[inline]
+fn sum_rows<const D: usize>(emb: &[f32], ids: &[u16], out: &mut [f32]) {
+    let mut acc = [0f32; D];
+    for &id in ids {
+        let i = id as usize * D;
+        let row: &[f32; D] = emb[i..i + D].try_into().expect("row of width D");
+        for k in 0..D {
+            acc[k] += row[k];
+        }
+    }
+    for (o, a) in out.iter_mut().zip(acc) {
+        *o += a;
+    }
+}
+
 #[inline]
 fn dot(a: &[f32], b: &[f32]) -> f32 {
-    // Four accumulators let the compiler vectorise without reassociating freely.
+    // Four lanes, each summing every fourth product in order: the compiler maps the
+    // lanes onto one SIMD register, and the result does not depend on whether it does.
     let mut acc = [0f32; 4];
-    let chunks = a.len() / 4;
-    for i in 0..chunks {
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (ta, tb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
         for k in 0..4 {
-            acc[k] += a[4 * i + k] * b[4 * i + k];
+            acc[k] += x[k] * y[k];
         }
     }
     let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    for i in 4 * chunks..a.len() {
-        s += a[i] * b[i];
+    for (x, y) in ta.iter().zip(tb) {
+        s += x * y;
     }
     s
 }
