@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use cdspred_core::fastx::FastxReader;
-use cdspred_core::GeneticCode;
+use cdspred_core::TableId;
 use cdspred_model::{Prediction, Predictor, TableContext};
 
 /// Reads every record; checks each is well-formed.
@@ -73,21 +73,17 @@ pub fn gff(data: &[u8]) {
 
 struct ModelBackend {
     predictor: Predictor,
-    tables: Mutex<std::collections::HashMap<u32, Arc<TableContext>>>,
+    tables: Mutex<std::collections::HashMap<TableId, Arc<TableContext>>>,
 }
 
 impl cdspred_serve::Backend for ModelBackend {
-    fn predict(&self, reads: &[&[u8]], table: u32, threshold: f32) -> Vec<Prediction> {
+    fn predict(&self, reads: &[&[u8]], table: TableId, threshold: f32) -> Vec<Prediction> {
         let ctx = self
             .tables
             .lock()
             .expect("not poisoned")
             .entry(table)
-            .or_insert_with(|| {
-                Arc::new(TableContext::new(
-                    GeneticCode::new(table).expect("the API validates the table"),
-                ))
-            })
+            .or_insert_with(|| Arc::new(TableContext::new(table.code())))
             .clone();
         self.predictor.predict_batch(reads, &ctx, threshold, 1)
     }

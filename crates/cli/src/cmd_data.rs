@@ -84,7 +84,7 @@ pub fn run(cmd: DataCommand) -> Result<()> {
             out,
         } => mutate(&profile, seed, &reads, &truth, &out),
         DataCommand::ImportSeed { csv, output } => {
-            let ds = cdspred_data::seed::read_seed_csv(&csv, 11, 0)?;
+            let ds = cdspred_data::seed::read_seed_csv(&csv, cdspred_core::TableId::BACTERIAL, 0)?;
             let mut text = String::new();
             for (i, s) in ds.samples.iter().enumerate() {
                 let lab = matches!(s.label, cdspred_data::ReadLabel::Sense(true)) as u8;

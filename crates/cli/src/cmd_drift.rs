@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use cdspred_core::fastx::FastxReader;
+use cdspred_core::TableId;
 use cdspred_drift::{collect, Profile};
 use cdspred_model::Predictor;
 use clap::{Args, Subcommand};
@@ -54,8 +55,8 @@ struct CheckArgs {
     #[arg(long, default_value_t = 100_000)]
     last: usize,
     /// Genetic code the reads are scored with (read files; logs carry their own).
-    #[arg(long, default_value_t = 11)]
-    table: u32,
+    #[arg(long, default_value_t = TableId::BACTERIAL)]
+    table: TableId,
     /// Reference profile (default: the model's).
     #[arg(long)]
     reference: Option<PathBuf>,
@@ -84,9 +85,9 @@ pub fn profile_from_dataset(
     // A fixed-seed random sample: datasets are ordered by source and length, so a
     // stride would pick one length only.
     let mut rng = cdspred_data::sample::Rng::new(0x5eed);
-    let reads_of = |idx: Vec<usize>| -> Vec<(&[u8], u32)> {
+    let reads_of = |idx: Vec<usize>| -> Vec<(&[u8], TableId)> {
         idx.iter()
-            .map(|&i| (ds.read(&ds.samples[i]), ds.samples[i].table as u32))
+            .map(|&i| (ds.read(&ds.samples[i]), ds.samples[i].table))
             .collect()
     };
     let reads = reads_of(rng.choose((0..ds.samples.len()).collect(), sample));
@@ -164,8 +165,7 @@ pub fn run(a: DriftArgs) -> Result<()> {
     if reference.mixture.n_reads == 0 {
         bail!("the reference profile is empty");
     }
-    cdspred_core::GeneticCode::new(c.table)?;
-    let (reads, tables): (Vec<Vec<u8>>, Vec<u32>) = if let Some(dir) = &c.logs {
+    let (reads, tables): (Vec<Vec<u8>>, Vec<TableId>) = if let Some(dir) = &c.logs {
         let db = dir.join("input_log.sqlite");
         let since = c
             .since
@@ -176,18 +176,20 @@ pub fn run(a: DriftArgs) -> Result<()> {
         let rows = cdspred_serve::logstore::export(&db, since, f64::MAX, usize::MAX)
             .with_context(|| db.display().to_string())?;
         let skip = rows.len().saturating_sub(c.last);
-        rows.into_iter()
-            .skip(skip)
-            .map(|r| {
-                (
-                    cdspred_core::DnaSeq::from_ascii(r.read.sequence.as_bytes())
-                        .map(|s| s.codes().to_vec())
-                        .unwrap_or_default(),
-                    r.table,
-                )
-            })
-            .filter(|r| !r.0.is_empty())
-            .unzip()
+        let mut kept = (Vec::new(), Vec::new());
+        for r in rows.into_iter().skip(skip) {
+            let table = TableId::new(r.table).with_context(|| {
+                format!("{}: request {}: logged table", db.display(), r.request_id)
+            })?;
+            let seq = cdspred_core::DnaSeq::from_ascii(r.read.sequence.as_bytes())
+                .map(|s| s.codes().to_vec())
+                .unwrap_or_default();
+            if !seq.is_empty() {
+                kept.0.push(seq);
+                kept.1.push(table);
+            }
+        }
+        kept
     } else {
         if c.current.is_empty() {
             bail!("give --current FILE... or --logs DATA_DIR");
@@ -209,7 +211,7 @@ pub fn run(a: DriftArgs) -> Result<()> {
     if reads.is_empty() {
         bail!("no reads to compare");
     }
-    let pairs: Vec<(&[u8], u32)> = reads
+    let pairs: Vec<(&[u8], TableId)> = reads
         .iter()
         .map(|r| r.as_slice())
         .zip(tables.iter().copied())

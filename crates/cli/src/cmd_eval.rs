@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
+use cdspred_core::TableId;
 use cdspred_train::evaluate::{evaluate_sense, evaluate_sets, read_reads, read_truth, render};
 use clap::Args;
 
@@ -22,8 +23,8 @@ pub struct EvalArgs {
     #[arg(long)]
     seed_csv: Vec<PathBuf>,
     /// Genetic code for --seed-csv.
-    #[arg(long, default_value_t = 11)]
-    table: u32,
+    #[arg(long, default_value_t = TableId::BACTERIAL)]
+    table: TableId,
     /// Decision threshold.
     #[arg(long, default_value_t = 0.5)]
     threshold: f32,
@@ -63,7 +64,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
         json.insert("read_sets".into(), serde_json::to_value(&rep)?);
     }
     for csv in &a.seed_csv {
-        let ds = cdspred_data::seed::read_seed_csv(csv, a.table as u8, 0)?;
+        let ds = cdspred_data::seed::read_seed_csv(csv, a.table, 0)?;
         let b = evaluate_sense(&pred, &ds, a.table, a.threshold, threads);
         println!(
             "{} (table {}): n={} sense accuracy={:.4} mcc={:.4} auc={:.4}",

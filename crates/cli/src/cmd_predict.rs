@@ -12,7 +12,7 @@ use std::sync::mpsc;
 
 use anyhow::{bail, Context, Result};
 use cdspred_core::fastx::{FastxError, FastxReader, Record};
-use cdspred_core::GeneticCode;
+use cdspred_core::TableId;
 use cdspred_model::files::ModelFiles;
 use cdspred_model::{Predictor, TableContext};
 use clap::Args;
@@ -25,8 +25,8 @@ pub struct PredictArgs {
     #[arg(default_value = "-")]
     inputs: Vec<String>,
     /// NCBI genetic code (11 bacteria/archaea, 4 Mycoplasma, 25 SR1, 15 …).
-    #[arg(long, default_value_t = 11)]
-    table: u32,
+    #[arg(long, default_value_t = TableId::BACTERIAL)]
+    table: TableId,
     /// Worker threads (0 = all cores). Output is the same for any number.
     #[arg(long, default_value_t = 0)]
     threads: usize,
@@ -127,9 +127,9 @@ pub fn run(a: PredictArgs) -> Result<()> {
     if !(0.0..=1.0).contains(&a.threshold) {
         bail!("--threshold must be between 0 and 1, got {}", a.threshold);
     }
-    let code = GeneticCode::new(a.table)?;
+    let code = a.table.code();
     let files = load_model(a.model.as_deref())?;
-    tracing::info!(model = %files.card.version, table = a.table, "model loaded");
+    tracing::info!(model = %files.card.version, table = a.table.get(), "model loaded");
     let predictor = Predictor::new(&files).with_error_hint(a.errors.map(|h| h.0));
     let table = TableContext::new(code.clone());
     let threads = thread_count(a.threads);

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
-use cdspred_core::GeneticCode;
+use cdspred_core::TableId;
 use cdspred_model::{Prediction, Predictor, TableContext};
 use cdspred_serve::logstore::LogConfig;
 use cdspred_serve::{Backend, BatchConfig, ModelInfo, ServeConfig};
@@ -102,20 +102,16 @@ struct ServeFile {
 
 struct ModelBackend {
     predictor: Predictor,
-    tables: Mutex<std::collections::HashMap<u32, Arc<TableContext>>>,
+    tables: Mutex<std::collections::HashMap<TableId, Arc<TableContext>>>,
     threads: usize,
 }
 
 impl Backend for ModelBackend {
-    fn predict(&self, reads: &[&[u8]], table: u32, threshold: f32) -> Vec<Prediction> {
+    fn predict(&self, reads: &[&[u8]], table: TableId, threshold: f32) -> Vec<Prediction> {
         let ctx = {
             let mut t = self.tables.lock().unwrap_or_else(|p| p.into_inner());
             t.entry(table)
-                .or_insert_with(|| {
-                    Arc::new(TableContext::new(
-                        GeneticCode::new(table).unwrap_or_else(|_| GeneticCode::bacterial()),
-                    ))
-                })
+                .or_insert_with(|| Arc::new(TableContext::new(table.code())))
                 .clone()
         };
         self.predictor
@@ -204,19 +200,31 @@ pub fn run(a: ServeArgs) -> Result<()> {
         tables: Default::default(),
         threads,
     });
-    // Drift against the model's profile: the embedded one, or profile.json in --model.
+    // Drift against the model's profile: the embedded one, or profile.json in --model
+    // (a model without one serves without drift reports; a malformed one is an error).
     let profile = match &model_dir {
-        Some(d) => std::fs::read_to_string(d.join("profile.json"))
-            .ok()
-            .and_then(|t| serde_json::from_str::<cdspred_drift::Profile>(&t).ok()),
-        None => cdspred_drift::default_profile().ok(),
+        Some(d) => {
+            let p = d.join("profile.json");
+            match std::fs::read_to_string(&p) {
+                Ok(t) => Some(
+                    serde_json::from_str::<cdspred_drift::Profile>(&t)
+                        .with_context(|| format!("{}: not a drift profile", p.display()))?,
+                ),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    tracing::warn!(file = %p.display(), "no drift profile: /v1/drift is off");
+                    None
+                }
+                Err(e) => return Err(e).with_context(|| format!("cannot read {}", p.display())),
+            }
+        }
+        None => Some(cdspred_drift::default_profile()?),
     };
     let drift: Option<cdspred_serve::DriftFn> = profile.map(|profile| {
         let pred = Predictor::new(&files);
-        let f: cdspred_serve::DriftFn = Arc::new(move |reads: Vec<(Vec<u8>, u32)>| {
-            let pairs: Vec<(&[u8], u32)> = reads.iter().map(|(r, t)| (r.as_slice(), *t)).collect();
-            serde_json::to_value(cdspred_drift::check(&pred, &profile, &pairs, threads).0)
-                .unwrap_or_default()
+        let f: cdspred_serve::DriftFn = Arc::new(move |reads: Vec<(Vec<u8>, TableId)>| {
+            let pairs: Vec<(&[u8], TableId)> =
+                reads.iter().map(|(r, t)| (r.as_slice(), *t)).collect();
+            cdspred_drift::check(&pred, &profile, &pairs, threads).0
         });
         f
     });

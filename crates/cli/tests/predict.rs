@@ -241,9 +241,20 @@ fn other_formats() {
 
 #[test]
 fn genetic_code_is_validated_and_changes_translation() {
-    let o = run(&["predict", "--table", "7", example().to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown genetic code 7"));
+    // An unknown code is a usage error at the edge (exit 2), never table 11, in every
+    // command that takes one.
+    let ex = example();
+    let ex = ex.to_str().unwrap();
+    for args in [
+        &["predict", "--table", "7", ex][..],
+        &["eval", "--table", "7", "--seed-csv", ex],
+        &["drift", "--table", "7", "--current", ex],
+    ] {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("unknown genetic code 7"), "{args:?}: {err}");
+    }
     // TGA read through as Trp under table 4.
     let read =
         b">r\nATGGCTTGAAAAGCTGAAGCTCTGGCTTGAGAAATTGCTGCTCTGGAAAAAGCTGGCGCTAAAGTTATTTGAGCTAAAGCT\n";

@@ -346,6 +346,18 @@ fn bad_requests_get_json_errors_never_500() {
     assert_eq!(v["detail"]["id"], "big");
     let (st, v) = s.post_json("/v1/predict", &serde_json::json!({"sequences": [{"id": "a", "sequence": "ACGTACGTACGTACGTACGTACGTACGTACGTACGTACGTACGT"}], "table": 7}));
     assert_error(st, &v, 422, "validation");
+    assert_eq!(v["detail"]["field"], "table");
+    // In the query string too, also when the body's own table is fine.
+    let (st, v) = s.post_json("/v1/predict?table=7", &serde_json::json!({"sequences": [{"id": "a", "sequence": "ACGTACGTACGTACGTACGTACGTACGTACGTACGTACGTACGT"}], "table": 4}));
+    assert_error(st, &v, 422, "validation");
+    assert_eq!(v["detail"]["field"], "query table");
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("unknown genetic code 7"),
+        "{v}"
+    );
     let (st, v) = s.post_json("/v1/predict", &serde_json::json!({"sequences": []}));
     assert_error(st, &v, 422, "validation");
     let (st, _, b) = s.request(
@@ -385,7 +397,7 @@ fn bad_requests_get_json_errors_never_500() {
     let m = String::from_utf8(m).unwrap();
     assert!(!m.contains("status=\"500\""), "{m}");
     assert!(
-        m.contains("cdspred_requests_total{route=\"/v1/predict\",status=\"422\"} 4"),
+        m.contains("cdspred_requests_total{route=\"/v1/predict\",status=\"422\"} 5"),
         "{m}"
     );
 }
@@ -713,7 +725,7 @@ fn drift_endpoint_and_gauges_over_logged_reads() {
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
         .join("data/seed/tt4.csv.gz");
-    let ds = cdspred_data::seed::read_seed_csv(&seed, 11, 0).unwrap();
+    let ds = cdspred_data::seed::read_seed_csv(&seed, cdspred_core::TableId::BACTERIAL, 0).unwrap();
     let reads: Vec<serde_json::Value> = ds
         .samples
         .iter()
@@ -732,6 +744,17 @@ fn drift_endpoint_and_gauges_over_logged_reads() {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+    // The periodic check (every second here) sets the gauges with nobody asking.
+    let mut m = String::new();
+    for _ in 0..200 {
+        m = String::from_utf8(s.get("/metrics").2).unwrap();
+        if m.contains("cdspred_drift_detected 1") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(m.contains("cdspred_drift_detected 1"), "{m}");
+    assert!(m.contains("cdspred_genetic_code_suggested 4"), "{m}");
     let (st, _, b) = s.get("/v1/drift?last=3000");
     assert_eq!(st, 200, "{}", String::from_utf8_lossy(&b));
     let r: serde_json::Value = serde_json::from_slice(&b).unwrap();
@@ -744,7 +767,6 @@ fn drift_endpoint_and_gauges_over_logged_reads() {
         (Some(true), Some(4), Some(11))
     );
     assert_eq!(r["n_current"], 3000);
-    let mut m = String::new();
     for _ in 0..100 {
         m = String::from_utf8(s.get("/metrics").2).unwrap();
         if m.contains("cdspred_drift_detected 1") {

@@ -161,6 +161,83 @@ fn known_list() -> String {
         .join(", ")
 }
 
+/// The number of an NCBI translation table that is known to exist: parsed once where a
+/// table enters the program (command line, request, recipe, dataset file) and passed
+/// as this value everywhere after, so an unknown number cannot reach the model.
+/// Serialised as the plain number; deserialising an unknown number is an error.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(try_from = "u32", into = "u32")]
+pub struct TableId(u8);
+
+impl TableId {
+    /// Table 11, bacteria, archaea and plant plastids.
+    pub const BACTERIAL: TableId = TableId::known(11);
+
+    /// A table number checked when the program is compiled (use in constants:
+    /// an unknown number fails the build).
+    pub const fn known(id: u8) -> TableId {
+        let mut i = 0;
+        while i < TABLES.len() {
+            if TABLES[i].0 == id {
+                return TableId(id);
+            }
+            i += 1;
+        }
+        panic!("not an NCBI genetic code")
+    }
+
+    /// Validates a table number.
+    pub fn new(id: u32) -> Result<TableId, UnknownTable> {
+        TABLES
+            .iter()
+            .find(|t| t.0 as u32 == id)
+            .map(|t| TableId(t.0))
+            .ok_or(UnknownTable(id))
+    }
+
+    /// The table number.
+    pub fn get(self) -> u32 {
+        self.0 as u32
+    }
+
+    /// The genetic code of this table.
+    pub fn code(self) -> GeneticCode {
+        GeneticCode::new(self.get()).expect("a TableId is a known table")
+    }
+}
+
+impl std::fmt::Display for TableId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::str::FromStr for TableId {
+    type Err = String;
+    fn from_str(s: &str) -> Result<TableId, String> {
+        let n: u32 = s
+            .trim()
+            .parse()
+            .map_err(|_| format!("not a genetic code number: {s:?}"))?;
+        TableId::new(n).map_err(|e| e.to_string())
+    }
+}
+
+impl TryFrom<u32> for TableId {
+    type Error = UnknownTable;
+    fn try_from(id: u32) -> Result<TableId, UnknownTable> {
+        TableId::new(id)
+    }
+}
+
+impl From<TableId> for u32 {
+    fn from(t: TableId) -> u32 {
+        t.get()
+    }
+}
+
 /// A genetic code: which amino acid each of the 64 codons encodes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GeneticCode {
@@ -202,6 +279,11 @@ impl GeneticCode {
     /// NCBI table number.
     pub fn id(&self) -> u32 {
         self.id as u32
+    }
+
+    /// The validated table number.
+    pub fn table(&self) -> TableId {
+        TableId(self.id)
     }
 
     /// NCBI name.
@@ -271,6 +353,24 @@ mod tests {
 
     fn idx(s: &str) -> usize {
         codon_index(DnaSeq::from_ascii(s.as_bytes()).unwrap().codes())
+    }
+
+    #[test]
+    fn table_ids_are_checked_once() {
+        assert_eq!(TableId::new(11), Ok(TableId::BACTERIAL));
+        assert_eq!(TableId::new(4).unwrap().code().id(), 4);
+        for bad in [0, 7, 8, 17, 20, 34, 255, 256, u32::MAX] {
+            assert_eq!(TableId::new(bad), Err(UnknownTable(bad)), "{bad}");
+        }
+        assert_eq!("25".parse::<TableId>(), Ok(TableId::known(25)));
+        assert!("7"
+            .parse::<TableId>()
+            .unwrap_err()
+            .contains("unknown genetic code 7"));
+        assert!("x".parse::<TableId>().is_err());
+        assert_eq!(GeneticCode::new(15).unwrap().table().get(), 15);
+        let all: Vec<u32> = GeneticCode::known_ids().collect();
+        assert!(all.iter().all(|&t| TableId::new(t).unwrap().get() == t));
     }
 
     #[test]

@@ -14,6 +14,6 @@ pub mod dna;
 pub mod fastx;
 pub mod label;
 
-pub use code::{GeneticCode, UnknownTable};
+pub use code::{GeneticCode, TableId, UnknownTable};
 pub use dna::{Base, DnaSeq};
 pub use label::{Frame, ReadClass, Strand};

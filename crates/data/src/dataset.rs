@@ -9,7 +9,7 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
 use cdspred_core::dna::Base;
-use cdspred_core::ReadClass;
+use cdspred_core::{ReadClass, TableId};
 
 const MAGIC: &[u8] = b"CDSPRED-DATASET 1\n";
 
@@ -60,7 +60,7 @@ pub struct Sample {
     /// The label.
     pub label: ReadLabel,
     /// NCBI genetic code.
-    pub table: u8,
+    pub table: TableId,
     /// Index of the source (recipe order).
     pub source: u16,
 }
@@ -86,7 +86,7 @@ pub struct DatasetError {
 
 impl Dataset {
     /// Adds a read.
-    pub fn push(&mut self, codes: &[Base], label: ReadLabel, table: u8, source: u16) {
+    pub fn push(&mut self, codes: &[Base], label: ReadLabel, table: TableId, source: u16) {
         let offset = self.codes.len() as u64;
         self.codes.extend_from_slice(codes);
         self.samples.push(Sample {
@@ -116,7 +116,7 @@ impl Dataset {
         f.write_all(MAGIC)?;
         let mut gz = flate2::write::GzEncoder::new(f, flate2::Compression::new(6));
         for s in &self.samples {
-            gz.write_all(&[s.label.to_byte(), s.table])?;
+            gz.write_all(&[s.label.to_byte(), s.table.get() as u8])?;
             gz.write_all(&s.source.to_le_bytes())?;
             gz.write_all(&s.len.to_le_bytes())?;
             gz.write_all(self.read(s))?;
@@ -152,7 +152,8 @@ impl Dataset {
             }
             let label = ReadLabel::from_byte(raw[p])
                 .ok_or_else(|| err(format!("record {n}: bad label {}", raw[p])))?;
-            let table = raw[p + 1];
+            let table =
+                TableId::new(raw[p + 1] as u32).map_err(|e| err(format!("record {n}: {e}")))?;
             let source = u16::from_le_bytes([raw[p + 2], raw[p + 3]]);
             let len = u16::from_le_bytes([raw[p + 4], raw[p + 5]]) as usize;
             p += 6;
@@ -166,5 +167,36 @@ impl Dataset {
             p += len;
         }
         Ok(ds)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_with(record: &[u8], name: &str) -> std::path::PathBuf {
+        let p = std::env::temp_dir().join(format!("cdspred-ds-{}-{name}", std::process::id()));
+        let mut f = std::fs::File::create(&p).unwrap();
+        f.write_all(MAGIC).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+        gz.write_all(record).unwrap();
+        gz.finish().unwrap();
+        p
+    }
+
+    #[test]
+    fn tables_round_trip_and_an_unknown_one_is_an_error() {
+        let mut ds = Dataset::default();
+        ds.push(&[0, 1, 2, 3], ReadLabel::Sense(true), TableId::known(4), 3);
+        let p = std::env::temp_dir().join(format!("cdspred-ds-{}-ok", std::process::id()));
+        ds.write(&p).unwrap();
+        assert_eq!(Dataset::load(&p).unwrap().samples, ds.samples);
+        std::fs::remove_file(&p).unwrap();
+        // The same record with table 7, which NCBI does not define.
+        let label = ReadLabel::Sense(true).to_byte();
+        let p = file_with(&[label, 7, 3, 0, 4, 0, 0, 1, 2, 3], "bad");
+        let e = Dataset::load(&p).unwrap_err().to_string();
+        std::fs::remove_file(&p).unwrap();
+        assert!(e.contains("record 1: unknown genetic code 7"), "{e}");
     }
 }

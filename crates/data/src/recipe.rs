@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use cdspred_core::TableId;
 use serde::{Deserialize, Serialize};
 
 use crate::dataset::{Dataset, ReadLabel};
@@ -117,8 +118,8 @@ pub struct Source {
     pub name: String,
     /// Role of the whole source (with `split = "record"`, of most of its records).
     pub role: Role,
-    /// NCBI genetic code.
-    pub table: u8,
+    /// NCBI genetic code (an unknown number is an error when the recipe is read).
+    pub table: TableId,
     /// A GenBank file.
     #[serde(default)]
     pub genbank: Option<PathBuf>,
@@ -223,8 +224,6 @@ impl Recipe {
             return Err("lengths must be a non-empty list of 8..=10000".into());
         }
         for s in &self.sources {
-            cdspred_core::GeneticCode::new(s.table as u32)
-                .map_err(|e| format!("source {:?}: {e}", s.name))?;
             let kinds = [
                 s.genbank.is_some(),
                 s.gff.is_some() && s.fasta.is_none(),

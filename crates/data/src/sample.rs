@@ -18,7 +18,7 @@ use std::collections::HashSet;
 
 use cdspred_core::code::{codon_index, GeneticCode};
 use cdspred_core::dna::revcomp_codes;
-use cdspred_core::{Frame, ReadClass, Strand};
+use cdspred_core::{Frame, ReadClass, Strand, TableId};
 
 use crate::dataset::{Dataset, ReadLabel};
 use crate::genome::Genome;
@@ -76,7 +76,7 @@ pub struct SampleSpec {
     /// Mask stop-to-stop ORFs of at least this many nt from non-coding reads (0 = off).
     pub max_orf: usize,
     /// NCBI genetic code of the genome.
-    pub table: u8,
+    pub table: TableId,
     /// Source index written with each read.
     pub source: u16,
 }
@@ -184,8 +184,7 @@ pub fn sample_genome(
     let mut seen = HashSet::new();
     let mut coding: Vec<Region> = Vec::new();
     let mut free: Vec<Region> = Vec::new();
-    // The recipe checks the table; tests may pass any.
-    let code = GeneticCode::new(spec.table as u32).unwrap_or_else(|_| GeneticCode::bacterial());
+    let code = spec.table.code();
     for (ci, c) in genome.contigs.iter().enumerate() {
         let n = c.seq.len();
         let mut occupied = vec![false; n];
@@ -370,7 +369,7 @@ mod tests {
             noncoding: 0,
             dedup: false,
             max_orf: 0,
-            table: 11,
+            table: TableId::BACTERIAL,
             source: 0,
         };
         let mut ds = Dataset::default();
@@ -441,7 +440,7 @@ mod tests {
                 noncoding: 400,
                 dedup: false,
                 max_orf,
-                table: 11,
+                table: TableId::BACTERIAL,
                 source: 0,
             };
             let mut ds = Dataset::default();

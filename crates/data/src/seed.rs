@@ -7,13 +7,13 @@
 use std::io::BufRead;
 use std::path::Path;
 
-use cdspred_core::DnaSeq;
+use cdspred_core::{DnaSeq, TableId};
 
 use crate::dataset::{Dataset, ReadLabel};
 use crate::genome::{open_text, GenomeError};
 
 /// Reads a seed CSV (plain or gzip) into a dataset with sense-only labels.
-pub fn read_seed_csv(path: &Path, table: u8, source: u16) -> Result<Dataset, GenomeError> {
+pub fn read_seed_csv(path: &Path, table: TableId, source: u16) -> Result<Dataset, GenomeError> {
     let file = path.display().to_string();
     let perr = |line: usize, msg: String| GenomeError::Parse {
         file: file.clone(),

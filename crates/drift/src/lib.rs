@@ -10,6 +10,8 @@
 //!
 //! [`default_profile`] is the reference profile of the embedded default model.
 
+use cdspred_core::TableId;
+
 pub mod profile;
 pub mod report;
 pub mod stats;
@@ -25,7 +27,12 @@ pub fn default_profile() -> Result<Profile, serde_json::Error> {
 }
 
 /// Candidate genetic codes checked by default.
-pub const CANDIDATE_TABLES: [u32; 4] = [11, 4, 25, 15];
+pub const CANDIDATE_TABLES: [TableId; 4] = [
+    TableId::BACTERIAL,
+    TableId::known(4),
+    TableId::known(25),
+    TableId::known(15),
+];
 
 /// Reads the genetic-code check looks at, at most (evenly spaced).
 pub const CODE_CHECK_READS: usize = 20_000;
@@ -37,17 +44,17 @@ pub const CODE_CHECK_READS: usize = 20_000;
 pub fn check(
     pred: &cdspred_model::Predictor,
     profile: &Profile,
-    reads: &[(&[u8], u32)],
+    reads: &[(&[u8], TableId)],
     threads: usize,
 ) -> (DriftReport, Collected) {
-    let mut tables: Vec<u32> = reads.iter().map(|r| r.1).collect();
+    let mut tables: Vec<TableId> = reads.iter().map(|r| r.1).collect();
     tables.sort_unstable();
     let in_use = tables[tables.len() / 2];
     let current = collect(pred, reads, threads);
     let step = (reads.len() / CODE_CHECK_READS).max(1);
     let sample: Vec<&[u8]> = reads.iter().step_by(step).map(|r| r.0).collect();
     let codes = genetic_code_check(pred, &sample, &CANDIDATE_TABLES, threads);
-    (compare(profile, &current, in_use, codes), current)
+    (compare(profile, &current, in_use.get(), codes), current)
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use cdspred_core::code::codon_index;
 use cdspred_core::dna::revcomp_codes;
-use cdspred_core::{GeneticCode, ReadClass, Strand};
+use cdspred_core::{ReadClass, Strand, TableId};
 use cdspred_model::predict::Scratch;
 use cdspred_model::{Call, Predictor, TableContext};
 use serde::{Deserialize, Serialize};
@@ -178,12 +178,12 @@ fn one(pred: &Predictor, codes: &[u8], table: &TableContext, s: &mut Scratch, ou
 
 /// Features of reads, each with its genetic code, on `threads` threads (the result
 /// does not depend on the thread count).
-pub fn collect(pred: &Predictor, reads: &[(&[u8], u32)], threads: usize) -> Collected {
-    let mut tables: BTreeMap<u32, TableContext> = BTreeMap::new();
+pub fn collect(pred: &Predictor, reads: &[(&[u8], TableId)], threads: usize) -> Collected {
+    let mut tables: BTreeMap<TableId, TableContext> = BTreeMap::new();
     for &(_, t) in reads {
-        tables.entry(t).or_insert_with(|| {
-            TableContext::new(GeneticCode::new(t).unwrap_or_else(|_| GeneticCode::bacterial()))
-        });
+        tables
+            .entry(t)
+            .or_insert_with(|| TableContext::new(t.code()));
     }
     let chunk = reads.len().div_ceil(threads.max(1)).max(1);
     let parts: Vec<Collected> = std::thread::scope(|sc| {

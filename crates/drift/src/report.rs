@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use cdspred_core::code::codon_index;
 use cdspred_core::dna::revcomp_codes;
-use cdspred_core::{GeneticCode, Strand};
+use cdspred_core::{GeneticCode, Strand, TableId};
 use cdspred_model::{Call, Predictor, TableContext};
 use serde::Serialize;
 
@@ -256,17 +256,15 @@ fn summarise(r: &DriftReport) -> Vec<String> {
 pub fn genetic_code_check(
     pred: &Predictor,
     reads: &[&[u8]],
-    candidates: &[u32],
+    candidates: &[TableId],
     threads: usize,
 ) -> Vec<CodeSupport> {
     let base = TableContext::new(GeneticCode::bacterial());
     let p11 = pred.predict_batch(reads, &base, 0.5, threads);
     let std = GeneticCode::bacterial();
     let mut out = Vec::new();
-    for &t in candidates.iter().filter(|&&t| t != 11) {
-        let Ok(code) = GeneticCode::new(t) else {
-            continue;
-        };
+    for &t in candidates.iter().filter(|&&t| t != TableId::BACTERIAL) {
+        let code = t.code();
         let reassigned: Vec<bool> = (0..64)
             .map(|c| std.amino_acid(c) != code.amino_acid(c))
             .collect();
@@ -299,7 +297,7 @@ pub fn genetic_code_check(
             }
         }
         out.push(CodeSupport {
-            table: t,
+            table: t.get(),
             support: n as f64 / reads.len().max(1) as f64,
             mean_coding_prob: if n > 0 { cp / n as f64 } else { 0.0 },
         });

@@ -2,7 +2,6 @@
 
 use std::io::Read;
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
@@ -12,7 +11,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use cdspred_core::dna::codes_to_ascii;
 use cdspred_core::fastx::FastxReader;
-use cdspred_core::{DnaSeq, GeneticCode};
+use cdspred_core::{DnaSeq, GeneticCode, TableId};
+use cdspred_drift::DriftReport;
 use cdspred_model::{Call, Prediction};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -279,9 +279,10 @@ fn parse_fastx(
     Ok((ids, reads))
 }
 
-/// Checks a genetic code and threshold (`which` prefixes the field names in errors).
-fn validate_settings(table: u32, threshold: f32, which: &str) -> Result<(), ApiError> {
-    GeneticCode::new(table).map_err(|e| {
+/// Checks a genetic code and threshold (`which` prefixes the field names in errors);
+/// the request's one parse of its table number.
+fn validate_settings(table: u32, threshold: f32, which: &str) -> Result<TableId, ApiError> {
+    let id = TableId::new(table).map_err(|e| {
         ApiError::invalid(
             e.to_string(),
             serde_json::json!({"field": format!("{which}table"), "value": table}),
@@ -293,7 +294,7 @@ fn validate_settings(table: u32, threshold: f32, which: &str) -> Result<(), ApiE
             serde_json::json!({"field": format!("{which}threshold"), "value": threshold}),
         ));
     }
-    Ok(())
+    Ok(id)
 }
 
 /// A query string that does not parse (e.g. `?table=abc`): 400 with the reason.
@@ -544,23 +545,15 @@ async fn predict_inner(
     // The body's own settings and the query's are each validated, also when the query
     // overrides the body.
     validate_settings(parsed.table, parsed.threshold, "")?;
-    validate_settings(
+    let table = validate_settings(
         q.table.unwrap_or(parsed.table),
         q.threshold.unwrap_or(parsed.threshold),
         "query ",
     )?;
-    if let Some(t) = q.table {
-        parsed.table = t;
-    }
     if let Some(t) = q.threshold {
         parsed.threshold = t;
     }
-    let code = GeneticCode::new(parsed.table).map_err(|e| {
-        ApiError::invalid(
-            e.to_string(),
-            serde_json::json!({"field": "table", "value": parsed.table}),
-        )
-    })?;
+    let code = table.code();
     if parsed.reads.is_empty() {
         return Err(ApiError::invalid(
             "no sequences in the request",
@@ -591,7 +584,7 @@ async fn predict_inner(
     let Parsed {
         ids,
         reads,
-        table,
+        table: _,
         threshold,
     } = parsed;
     let submitted = st.batcher.submit(reads.clone(), table, threshold);
@@ -632,7 +625,7 @@ async fn predict_inner(
         request_id: rid.to_string(),
         time: now(),
         model_version: st.model_version.clone(),
-        table,
+        table: table.get(),
         reads: results
             .iter()
             .zip(&reads)
@@ -651,7 +644,7 @@ async fn predict_inner(
         PredictResponse {
             request_id: rid.to_string(),
             model_version: st.model_version.clone(),
-            table,
+            table: table.get(),
             threshold,
             results,
         },
@@ -821,11 +814,6 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Time since the request started, for the access log.
-pub fn elapsed_ms(t0: Instant) -> f64 {
-    t0.elapsed().as_secs_f64() * 1000.0
-}
-
 /// Query of `/v1/drift`.
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -842,7 +830,7 @@ pub async fn drift_over_log(
     st: &Arc<AppState>,
     last: usize,
     since: f64,
-) -> Result<serde_json::Value, ApiError> {
+) -> Result<DriftReport, ApiError> {
     let Some(f) = st.drift.clone() else {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -870,15 +858,21 @@ pub async fn drift_over_log(
             )
         })?;
         let skip = rows.len().saturating_sub(last);
-        let reads: Vec<(Vec<u8>, u32)> = rows
-            .into_iter()
-            .skip(skip)
-            .filter_map(|r| {
-                DnaSeq::from_ascii(r.read.sequence.as_bytes())
-                    .ok()
-                    .map(|s| (s.codes().to_vec(), r.table))
-            })
-            .collect();
+        let mut reads: Vec<(Vec<u8>, TableId)> = Vec::with_capacity(rows.len() - skip);
+        for r in rows.into_iter().skip(skip) {
+            // The log is read back from disk: its table numbers are checked again.
+            let table = TableId::new(r.table).map_err(|e| {
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    format!("the input log holds request {} with {e}", r.request_id),
+                    serde_json::Value::Null,
+                )
+            })?;
+            if let Ok(s) = DnaSeq::from_ascii(r.read.sequence.as_bytes()) {
+                reads.push((s.codes().to_vec(), table));
+            }
+        }
         if reads.is_empty() {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,

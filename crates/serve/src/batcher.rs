@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cdspred_core::DnaSeq;
+use cdspred_core::{DnaSeq, TableId};
 use cdspred_model::Prediction;
 use tokio::sync::{mpsc, oneshot};
 
@@ -21,7 +21,7 @@ use crate::metrics::Metrics;
 /// The model behind the service.
 pub trait Backend: Send + Sync + 'static {
     /// Predicts reads under one genetic code and threshold (results in input order).
-    fn predict(&self, reads: &[&[u8]], table: u32, threshold: f32) -> Vec<Prediction>;
+    fn predict(&self, reads: &[&[u8]], table: TableId, threshold: f32) -> Vec<Prediction>;
 }
 
 /// Batching settings.
@@ -48,7 +48,7 @@ pub enum SubmitError {
 
 struct Job {
     reads: Vec<DnaSeq>,
-    table: u32,
+    table: TableId,
     threshold: f32,
     enqueued: Instant,
     done: oneshot::Sender<Vec<Prediction>>,
@@ -80,7 +80,7 @@ impl Batcher {
     pub async fn submit(
         &self,
         reads: Vec<DnaSeq>,
-        table: u32,
+        table: TableId,
         threshold: f32,
     ) -> Result<Vec<Prediction>, SubmitError> {
         let n = reads.len();
@@ -145,7 +145,7 @@ fn run_batch(backend: &dyn Backend, jobs: Vec<Job>, metrics: &Metrics) {
         .collect();
     let total: usize = jobs.iter().map(|j| j.reads.len()).sum();
     // Requests with the same code and threshold share one call.
-    let mut groups: Vec<((u32, u32), Vec<usize>)> = Vec::new();
+    let mut groups: Vec<((TableId, u32), Vec<usize>)> = Vec::new();
     for (i, j) in jobs.iter().enumerate() {
         let key = (j.table, j.threshold.to_bits());
         match groups.iter_mut().find(|g| g.0 == key) {

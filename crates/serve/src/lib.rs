@@ -32,7 +32,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use cdspred_core::DnaSeq;
+use cdspred_core::{DnaSeq, TableId};
+use cdspred_drift::DriftReport;
 use utoipa::OpenApi;
 
 use batcher::Batcher;
@@ -67,9 +68,8 @@ pub struct ServeConfig {
     pub drift_window_reads: usize,
 }
 
-/// Computes a drift report (JSON with `drift_detected`, `suggested_table`, `table_in_use`
-/// and `features`) for reads with their genetic codes.
-pub type DriftFn = Arc<dyn Fn(Vec<(Vec<u8>, u32)>) -> serde_json::Value + Send + Sync>;
+/// Computes a drift report for reads with their genetic codes.
+pub type DriftFn = Arc<dyn Fn(Vec<(Vec<u8>, TableId)>) -> DriftReport + Send + Sync>;
 
 /// Shared state of the handlers.
 pub struct AppState {
@@ -290,7 +290,10 @@ pub async fn warm_up(state: &AppState) {
         b"ATGGCTGCTAAAGAAGCTCTGGCTAAAGAAATTGCTGCTCTGGAAAAAGCTGGCGCTAAAGTTATTGAAGCTAAA",
     )
     .expect("valid DNA");
-    let _ = state.batcher.submit(vec![read], 11, 0.5).await;
+    let _ = state
+        .batcher
+        .submit(vec![read], cdspred_core::TableId::BACTERIAL, 0.5)
+        .await;
     state.warmed_up.store(true, Ordering::Release);
 }
 
@@ -301,10 +304,32 @@ pub async fn serve(
     state: Arc<AppState>,
 ) -> std::io::Result<()> {
     warm_up(&state).await;
+    tokio::spawn(periodic_drift(state.clone()));
     tracing::info!(addr = %listener.local_addr()?, "serving");
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await
+}
+
+/// Every `drift_interval` (unless zero, or drift or the log is off) recomputes drift
+/// over the last `drift_window_reads` logged reads for the gauges; a window with no
+/// reads yet is skipped quietly, other failures are logged.
+async fn periodic_drift(state: Arc<AppState>) {
+    let every = state.config.drift_interval;
+    if every.is_zero() || state.drift.is_none() || !state.config.log.enabled {
+        return;
+    }
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        match api::drift_over_log(&state, state.config.drift_window_reads, 0.0).await {
+            Ok(report) => state.metrics.set_drift(&report),
+            Err(e) if e.status == StatusCode::CONFLICT => {}
+            Err(e) => tracing::warn!(error = %e.message, "periodic drift check failed"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

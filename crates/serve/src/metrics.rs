@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
 
+use cdspred_drift::DriftReport;
+
 /// Buckets for request and stage latencies (seconds).
 pub const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -123,26 +125,16 @@ impl Metrics {
     }
 
     /// Stores the latest drift report's numbers for the gauges.
-    pub fn set_drift(&self, report: &serde_json::Value) {
-        let features = report["features"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|f| {
-                        (
-                            f["name"].as_str().unwrap_or("").to_string(),
-                            f["statistic"].as_f64().unwrap_or(f64::NAN),
-                            f["drift"].as_bool().unwrap_or(false),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+    pub fn set_drift(&self, report: &DriftReport) {
         let g = DriftGauges {
-            detected: report["drift_detected"].as_bool().unwrap_or(false),
-            suggested_table: report["suggested_table"].as_u64().unwrap_or(11),
-            table_in_use: report["table_in_use"].as_u64().unwrap_or(11),
-            features,
+            detected: report.drift_detected,
+            suggested_table: report.suggested_table as u64,
+            table_in_use: report.table_in_use as u64,
+            features: report
+                .features
+                .iter()
+                .map(|f| (f.name.clone(), f.statistic, f.drift))
+                .collect(),
         };
         self.with(|m| m.drift = Some(g));
     }

@@ -8,7 +8,7 @@ use std::io::BufRead;
 use std::path::Path;
 
 use cdspred_core::fastx::FastxReader;
-use cdspred_core::{DnaSeq, Frame, GeneticCode, ReadClass, Strand};
+use cdspred_core::{DnaSeq, Frame, ReadClass, Strand, TableId};
 use cdspred_data::genome::open_text;
 use cdspred_data::{Dataset, ReadLabel};
 use cdspred_model::{Prediction, Predictor, TableContext};
@@ -34,7 +34,7 @@ pub struct Truth {
     /// Genome name.
     pub genome: String,
     /// Genetic code.
-    pub table: u32,
+    pub table: TableId,
     /// Nominal read length.
     pub length: usize,
     /// The read as given is the coding strand.
@@ -102,7 +102,7 @@ pub fn read_truth(path: &Path) -> Result<Vec<Truth>, EvalError> {
         out.push(Truth {
             id: get("id")?.to_string(),
             genome: get("genome")?.to_string(),
-            table: num("table")? as u32,
+            table: TableId::new(num("table")? as u32).map_err(|e| err(i + 1, e.to_string()))?,
             length: num("length")?,
             sense: get("sense")? == "1",
             gene,
@@ -159,17 +159,16 @@ pub struct Report {
 /// Predicts reads, each with the genetic code of its truth row.
 pub fn predict_with_tables(
     pred: &Predictor,
-    reads: &[(&[u8], u32)],
+    reads: &[(&[u8], TableId)],
     threshold: f32,
     threads: usize,
 ) -> Vec<Prediction> {
     let mut out: Vec<Option<Prediction>> = vec![None; reads.len()];
-    let mut tables: Vec<u32> = reads.iter().map(|r| r.1).collect();
+    let mut tables: Vec<TableId> = reads.iter().map(|r| r.1).collect();
     tables.sort_unstable();
     tables.dedup();
     for t in tables {
-        let ctx =
-            TableContext::new(GeneticCode::new(t).unwrap_or_else(|_| GeneticCode::bacterial()));
+        let ctx = TableContext::new(t.code());
         let idx: Vec<usize> = (0..reads.len()).filter(|&i| reads[i].1 == t).collect();
         let batch: Vec<&[u8]> = idx.iter().map(|&i| reads[i].0).collect();
         for (i, p) in idx
@@ -203,7 +202,8 @@ pub fn evaluate_sets(
             .filter_map(|t| by_id.get(t.id.as_str()).map(|s| (t, *s)))
             .collect();
         missing += truth.len() - paired.len();
-        let inputs: Vec<(&[u8], u32)> = paired.iter().map(|(t, s)| (s.codes(), t.table)).collect();
+        let inputs: Vec<(&[u8], TableId)> =
+            paired.iter().map(|(t, s)| (s.codes(), t.table)).collect();
         let preds = predict_with_tables(pred, &inputs, threshold, threads);
         rows.extend(paired.into_iter().map(|p| p.0).zip(preds));
     }
@@ -289,12 +289,11 @@ fn report(rows: &[(&Truth, Prediction)], threshold: f32, missing: usize) -> Repo
 pub fn evaluate_sense(
     pred: &Predictor,
     ds: &Dataset,
-    table: u32,
+    table: TableId,
     threshold: f32,
     threads: usize,
 ) -> Binary {
-    let ctx =
-        TableContext::new(GeneticCode::new(table).unwrap_or_else(|_| GeneticCode::bacterial()));
+    let ctx = TableContext::new(table.code());
     let reads: Vec<&[u8]> = ds.samples.iter().map(|s| ds.read(s)).collect();
     let preds = pred.predict_batch(&reads, &ctx, threshold, threads);
     let y: Vec<bool> = ds
@@ -343,4 +342,26 @@ pub fn render(report: &Report) -> String {
         );
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_truth_file_with_an_unknown_table_is_an_error() {
+        let p = std::env::temp_dir().join(format!("cdspred-truth-{}.tsv", std::process::id()));
+        let head = "id\tgenome\ttable\tlength\tsense\tgene\tstrand\tframe\tgc\n";
+        std::fs::write(&p, format!("{head}r1\tg\t4\t60\t1\t1\t+\t0\t0.5\n")).unwrap();
+        let t = read_truth(&p).unwrap();
+        assert_eq!(t[0].table, TableId::known(4));
+        std::fs::write(
+            &p,
+            format!("{head}r1\tg\t4\t60\t1\t1\t+\t0\t0.5\nr2\tg\t99\t60\t0\t0\t.\t.\t0.5\n"),
+        )
+        .unwrap();
+        let e = read_truth(&p).unwrap_err().to_string();
+        std::fs::remove_file(&p).unwrap();
+        assert!(e.contains("line 3: unknown genetic code 99"), "{e}");
+    }
 }

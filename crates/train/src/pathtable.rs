@@ -11,14 +11,14 @@ use std::collections::HashMap;
 
 use cdspred_core::code::{codon_index, N_CODON};
 use cdspred_core::dna::revcomp_codes;
-use cdspred_core::{ReadClass, Strand};
+use cdspred_core::{ReadClass, Strand, TableId};
 use cdspred_data::{Dataset, ReadLabel};
 use cdspred_model::features::VOCAB;
 use cdspred_model::TableContext;
 
 /// Counts the table over a dataset's labelled reads; log-odds are clamped to
 /// `[-clamp, clamp]` so that no single dicodon outweighs a frame shift.
-pub fn count_llr(ds: &Dataset, tables: &HashMap<u8, TableContext>, clamp: f32) -> Vec<f32> {
+pub fn count_llr(ds: &Dataset, tables: &HashMap<TableId, TableContext>, clamp: f32) -> Vec<f32> {
     let mut coding = vec![0f64; VOCAB];
     let mut other = vec![0f64; VOCAB];
     for s in &ds.samples {

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use cdspred_core::GeneticCode;
+use cdspred_core::TableId;
 use cdspred_data::sample::Rng;
 use cdspred_data::{Dataset, ErrorProfile, ReadLabel};
 use cdspred_model::features::{FrameInputs, PathScorer, DENSE};
@@ -234,7 +234,7 @@ pub fn init_weights(dim: usize, hidden: usize, seed: u64) -> Weights {
 }
 
 struct Ctx {
-    tables: HashMap<u8, TableContext>,
+    tables: HashMap<TableId, TableContext>,
 }
 
 impl Ctx {
@@ -242,12 +242,9 @@ impl Ctx {
         let mut tables = HashMap::new();
         for d in ds {
             for s in &d.samples {
-                tables.entry(s.table).or_insert_with(|| {
-                    TableContext::new(
-                        GeneticCode::new(s.table as u32)
-                            .unwrap_or_else(|_| GeneticCode::bacterial()),
-                    )
-                });
+                tables
+                    .entry(s.table)
+                    .or_insert_with(|| TableContext::new(s.table.code()));
             }
         }
         Ctx { tables }
@@ -586,18 +583,8 @@ fn append(path: &Path, text: &str) -> Result<(), TrainError> {
     f.write_all(text.as_bytes()).map_err(io(path))
 }
 
-/// Loss, accuracy and gene metrics on a dataset.
-pub fn validate(
-    model: &Model,
-    ds: &Dataset,
-    ctx_tables: &impl TableLookup,
-    threads: usize,
-) -> EpochMetrics {
-    validate_with_scores(model, ds, ctx_tables, threads).0
-}
-
-/// As [`validate`], also returning each labelled read's truth (coding or not) and
-/// coding score, for the ROC curve.
+/// Loss, accuracy and gene metrics on a dataset, with each labelled read's truth
+/// (coding or not) and coding score, for the ROC curve.
 pub fn validate_with_scores(
     model: &Model,
     ds: &Dataset,
@@ -669,11 +656,11 @@ pub fn validate_with_scores(
 /// Maps a table number to its lookups.
 pub trait TableLookup: Sync {
     /// The context of a table.
-    fn table(&self, t: u8) -> &TableContext;
+    fn table(&self, t: TableId) -> &TableContext;
 }
 
 impl TableLookup for Ctx {
-    fn table(&self, t: u8) -> &TableContext {
+    fn table(&self, t: TableId) -> &TableContext {
         &self.tables[&t]
     }
 }
