@@ -6,8 +6,6 @@
 //! `tests/corpus.rs` replays the committed corpora and regression inputs on stable in
 //! the normal test run.
 
-use std::io::Write;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use cdspred_core::fastx::FastxReader;
@@ -31,19 +29,6 @@ pub fn fastx(data: &[u8]) {
     }
 }
 
-/// A scratch file per process (the genome readers take paths).
-fn scratch(ext: &str, data: &[u8]) -> PathBuf {
-    let dir = if std::path::Path::new("/dev/shm").is_dir() {
-        PathBuf::from("/dev/shm")
-    } else {
-        std::env::temp_dir()
-    };
-    let p = dir.join(format!("cdspred-fuzz-{}.{ext}", std::process::id()));
-    let mut f = std::fs::File::create(&p).expect("scratch file");
-    f.write_all(data).expect("scratch write");
-    p
-}
-
 fn check_genome(g: &cdspred_data::Genome) {
     for c in &g.contigs {
         for cds in &c.cds {
@@ -57,16 +42,14 @@ fn check_genome(g: &cdspred_data::Genome) {
 
 /// The GenBank reader.
 pub fn genbank(data: &[u8]) {
-    let p = scratch("gb", data);
-    if let Ok(g) = cdspred_data::genbank::read_genbank(&p) {
+    if let Ok(g) = cdspred_data::genbank::parse_genbank(data, "fuzz.gb") {
         check_genome(&g);
     }
 }
 
 /// The GFF3 reader (with an embedded `##FASTA` section).
 pub fn gff(data: &[u8]) {
-    let p = scratch("gff", data);
-    if let Ok(g) = cdspred_data::genome::read_gff(&p, None) {
+    if let Ok(g) = cdspred_data::genome::parse_gff(data, "fuzz.gff", None) {
         check_genome(&g);
     }
 }

@@ -7,6 +7,7 @@
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
 
 use crate::dna::{base_of, Base, DnaSeq};
 
@@ -113,42 +114,43 @@ pub struct FastxReader<R> {
 /// A boxed, sendable buffered reader.
 pub type DynRead = Box<dyn BufRead + Send>;
 
+/// Buffers a byte stream, decompressing it when it starts with the gzip magic bytes.
+pub fn decompressing(raw: Box<dyn Read + Send>) -> io::Result<DynRead> {
+    let mut buf = BufReader::with_capacity(1 << 16, raw);
+    let gz = buf.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    Ok(if gz {
+        Box::new(BufReader::with_capacity(
+            1 << 16,
+            flate2::bufread::MultiGzDecoder::new(buf),
+        ))
+    } else {
+        Box::new(buf)
+    })
+}
+
+/// Opens a file for reading, plain or gzip: the one opener of every text input the
+/// project reads (sequences, annotations, truth tables, seed CSVs). A file that
+/// cannot be opened gives an error that starts with "cannot open".
+pub fn open_path(path: &Path) -> io::Result<DynRead> {
+    let f = File::open(path).map_err(|e| io::Error::new(e.kind(), format!("cannot open: {e}")))?;
+    decompressing(Box::new(f))
+}
+
 impl FastxReader<DynRead> {
     /// Opens a path, or standard input for `-`, decompressing gzip when present.
     pub fn open(path: &str) -> Result<Self, FastxError> {
-        let raw: Box<dyn Read + Send> = if path == "-" {
-            Box::new(io::stdin())
+        let opened = if path == "-" {
+            decompressing(Box::new(io::stdin()))
         } else {
-            let f = File::open(path).map_err(|e| FastxError {
-                file: path.to_string(),
-                record: 0,
-                id: None,
-                line: 0,
-                kind: FastxErrorKind::Io(format!("cannot open: {e}")),
-            })?;
-            Box::new(f)
+            open_path(Path::new(path))
         };
-        let mut buf = BufReader::with_capacity(1 << 16, raw);
-        let gz = match buf.fill_buf() {
-            Ok(head) => head.starts_with(&[0x1f, 0x8b]),
-            Err(e) => {
-                return Err(FastxError {
-                    file: path.to_string(),
-                    record: 0,
-                    id: None,
-                    line: 0,
-                    kind: FastxErrorKind::Io(e.to_string()),
-                })
-            }
-        };
-        let reader: DynRead = if gz {
-            Box::new(BufReader::with_capacity(
-                1 << 16,
-                flate2::bufread::MultiGzDecoder::new(buf),
-            ))
-        } else {
-            Box::new(buf)
-        };
+        let reader = opened.map_err(|e| FastxError {
+            file: path.to_string(),
+            record: 0,
+            id: None,
+            line: 0,
+            kind: FastxErrorKind::Io(e.to_string()),
+        })?;
         Ok(FastxReader::new(reader, path))
     }
 }

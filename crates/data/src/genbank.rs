@@ -4,11 +4,14 @@
 //! `order(...)` (kept as blocked regions, never as coding reads), single bases and
 //! `a^b` sites (ignored). `/pseudo` and `/pseudogene` mark pseudo features.
 
+use std::io::BufRead;
 use std::path::Path;
 
 use cdspred_core::{DnaSeq, Strand};
 
-use crate::genome::{add_feature, lines_of, parse_err, Contig, FeatureKind, Genome, GenomeError};
+use crate::genome::{
+    add_feature, lines_from, open_text, parse_err, Contig, FeatureKind, Genome, GenomeError,
+};
 
 struct Feature {
     key: String,
@@ -19,7 +22,12 @@ struct Feature {
 
 /// Reads every record of a GenBank file.
 pub fn read_genbank(path: &Path) -> Result<Genome, GenomeError> {
-    let lines = lines_of(path)?;
+    parse_genbank(open_text(path)?, &path.display().to_string())
+}
+
+/// Parses every GenBank record from any reader (`path` names it in errors).
+pub fn parse_genbank(r: impl BufRead, path: &str) -> Result<Genome, GenomeError> {
+    let lines = lines_from(r, path)?;
     let mut genome = Genome::default();
     let mut i = 0;
     while i < lines.len() {
@@ -109,7 +117,7 @@ pub fn read_genbank(path: &Path) -> Result<Genome, GenomeError> {
         if contig.seq.is_empty() {
             genome.skipped.push(format!(
                 "{}: record {} has no sequence",
-                path.display(),
+                path,
                 contig.id
             ));
             i += 1;
@@ -122,7 +130,7 @@ pub fn read_genbank(path: &Path) -> Result<Genome, GenomeError> {
                 "gene" if is_pseudo(&f.qualifiers) => FeatureKind::Blocked,
                 _ => continue,
             };
-            let where_ = format!("{}:{}", path.display(), f.line);
+            let where_ = format!("{}:{}", path, f.line);
             let loc = parse_location(&f.location).map_err(|m| parse_err(path, f.line, m))?;
             let Some(loc) = loc else { continue };
             let complete = !loc.partial && !loc.joined && !is_pseudo(&f.qualifiers);
@@ -147,7 +155,7 @@ pub fn read_genbank(path: &Path) -> Result<Genome, GenomeError> {
     }
     if genome.contigs.is_empty() {
         return Err(GenomeError::Empty {
-            file: path.display().to_string(),
+            file: path.to_string(),
         });
     }
     Ok(genome)

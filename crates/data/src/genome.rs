@@ -5,9 +5,10 @@
 //! of a length that is not a multiple of 3; only complete CDSs give coding reads, but
 //! every CDS, pseudogene and RNA gene keeps non-coding reads away from it.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::BufRead;
 use std::path::Path;
 
+use cdspred_core::fastx::{open_path, DynRead, FastxError, FastxReader, Record};
 use cdspred_core::{DnaSeq, Strand};
 
 /// A protein-coding feature.
@@ -84,6 +85,9 @@ pub enum GenomeError {
         /// What is wrong.
         msg: String,
     },
+    /// A FASTA record could not be read (the error names file, record and line).
+    #[error(transparent)]
+    Fasta(#[from] FastxError),
     /// The genome has no sequence.
     #[error("{file}: no sequence found")]
     Empty {
@@ -92,19 +96,10 @@ pub enum GenomeError {
     },
 }
 
-/// Opens a file, decompressing gzip when the content starts with its magic bytes.
-pub fn open_text(path: &Path) -> Result<Box<dyn BufRead>, GenomeError> {
-    let f = std::fs::File::open(path).map_err(|e| io_err(path, e))?;
-    let mut b = BufReader::new(f);
-    let gz = b
-        .fill_buf()
-        .map_err(|e| io_err(path, e))?
-        .starts_with(&[0x1f, 0x8b]);
-    Ok(if gz {
-        Box::new(BufReader::new(flate2::bufread::MultiGzDecoder::new(b)))
-    } else {
-        Box::new(b)
-    })
+/// Opens a file, decompressing gzip when the content starts with its magic bytes
+/// (core's one opener, with the error as a [`GenomeError`]).
+pub fn open_text(path: &Path) -> Result<DynRead, GenomeError> {
+    open_path(path).map_err(|e| io_err(path, e))
 }
 
 fn io_err(path: &Path, e: std::io::Error) -> GenomeError {
@@ -114,57 +109,40 @@ fn io_err(path: &Path, e: std::io::Error) -> GenomeError {
     }
 }
 
-pub(crate) fn lines_of(path: &Path) -> Result<Vec<String>, GenomeError> {
+/// All lines of a text (without line ends); `file` names it in errors.
+pub(crate) fn lines_from(mut r: impl BufRead, file: &str) -> Result<Vec<String>, GenomeError> {
     let mut s = String::new();
-    open_text(path)?
-        .read_to_string(&mut s)
-        .map_err(|e| io_err(path, e))?;
+    r.read_to_string(&mut s).map_err(|e| GenomeError::Io {
+        file: file.to_string(),
+        msg: e.to_string(),
+    })?;
     Ok(s.lines()
         .map(|l| l.trim_end_matches('\r').to_string())
         .collect())
 }
 
-pub(crate) fn parse_err(path: &Path, line: usize, msg: impl Into<String>) -> GenomeError {
+pub(crate) fn lines_of(path: &Path) -> Result<Vec<String>, GenomeError> {
+    lines_from(open_text(path)?, &path.display().to_string())
+}
+
+pub(crate) fn parse_err(file: &str, line: usize, msg: impl Into<String>) -> GenomeError {
     GenomeError::Parse {
-        file: path.display().to_string(),
+        file: file.to_string(),
         line,
         msg: msg.into(),
     }
 }
 
-/// Reads FASTA records (for genome sequences; whole file in memory).
+/// Reads the FASTA records of a genome with core's one FASTA/FASTQ reader.
 pub fn read_fasta(path: &Path) -> Result<Vec<(String, DnaSeq)>, GenomeError> {
-    let mut out: Vec<(String, Vec<u8>)> = Vec::new();
-    for (i, line) in lines_of(path)?.iter().enumerate() {
-        if let Some(h) = line.strip_prefix('>') {
-            let id = h.split_whitespace().next().unwrap_or("").to_string();
-            if id.is_empty() {
-                return Err(parse_err(path, i + 1, "FASTA header without identifier"));
-            }
-            out.push((id, Vec::new()));
-        } else if !line.trim().is_empty() {
-            let Some(last) = out.last_mut() else {
-                return Err(parse_err(
-                    path,
-                    i + 1,
-                    "sequence before the first '>' header",
-                ));
-            };
-            let before = last.1.len();
-            DnaSeq::extend_ascii(&mut last.1, line.trim().as_bytes(), 0)
-                .map_err(|e| parse_err(path, i + 1, format!("{e} of the line")))?;
-            debug_assert!(last.1.len() > before);
-        }
-    }
+    let file = path.display().to_string();
+    let out = FastxReader::new(open_text(path)?, &file)
+        .map(|r| r.map(Record::into_parts))
+        .collect::<Result<Vec<_>, _>>()?;
     if out.is_empty() {
-        return Err(GenomeError::Empty {
-            file: path.display().to_string(),
-        });
+        return Err(GenomeError::Empty { file });
     }
-    Ok(out
-        .into_iter()
-        .map(|(id, c)| (id, DnaSeq::from_codes(c).expect("parsed codes")))
-        .collect())
+    Ok(out)
 }
 
 /// Adds a feature to a contig, or records why it was skipped.
@@ -224,7 +202,17 @@ const RNA_TYPES: &[&str] = &[
 
 /// Reads GFF3 features onto contigs (from an embedded `##FASTA` section, or `fasta`).
 pub fn read_gff(gff: &Path, fasta: Option<&Path>) -> Result<Genome, GenomeError> {
-    let lines = lines_of(gff)?;
+    parse_gff(open_text(gff)?, &gff.display().to_string(), fasta)
+}
+
+/// Parses GFF3 from any reader (`gff` names it in errors); the sequences come from an
+/// embedded `##FASTA` section, or from `fasta`.
+pub fn parse_gff(
+    r: impl BufRead,
+    gff: &str,
+    fasta: Option<&Path>,
+) -> Result<Genome, GenomeError> {
+    let lines = lines_from(r, gff)?;
     let fasta_at = lines.iter().position(|l| l.trim() == "##FASTA");
     let seqs = match (fasta_at, fasta) {
         (_, Some(f)) => read_fasta(f)?,
@@ -247,13 +235,13 @@ pub fn read_gff(gff: &Path, fasta: Option<&Path>) -> Result<Genome, GenomeError>
         }
         (None, None) => {
             return Err(GenomeError::Empty {
-                file: format!("{} (no ##FASTA section and no FASTA file)", gff.display()),
+                file: format!("{} (no ##FASTA section and no FASTA file)", gff),
             })
         }
     };
     if seqs.is_empty() || seqs.iter().all(|s| s.1.is_empty()) {
         return Err(GenomeError::Empty {
-            file: gff.display().to_string(),
+            file: gff.to_string(),
         });
     }
     let mut genome = Genome::unannotated(seqs);
@@ -308,7 +296,7 @@ pub fn read_gff(gff: &Path, fasta: Option<&Path>) -> Result<Genome, GenomeError>
         let Some(&ci) = index.get(f[0]) else {
             genome.skipped.push(format!(
                 "{}:{}: unknown sequence {:?}",
-                gff.display(),
+                gff,
                 i + 1,
                 f[0]
             ));
@@ -320,7 +308,7 @@ pub fn read_gff(gff: &Path, fasta: Option<&Path>) -> Result<Genome, GenomeError>
             .any(|a| a.starts_with("partial=") && a != "partial=00");
         let pseudo = attrs.contains("pseudo=true") || attrs.contains("pseudogene=");
         let complete = !partial && !pseudo && (f[7] == "0" || f[7] == ".");
-        let where_ = format!("{}:{}", gff.display(), i + 1);
+        let where_ = format!("{}:{}", gff, i + 1);
         let c = &mut genome.contigs[ci];
         add_feature(
             c,
@@ -339,6 +327,7 @@ pub fn read_gff(gff: &Path, fasta: Option<&Path>) -> Result<Genome, GenomeError>
 /// Reads a FASTA genome with pyrodigal-style protein headers
 /// (`>id_n # start # end # strand # attrs`), giving CDS coordinates.
 pub fn read_fasta_faa(fasta: &Path, faa: &Path) -> Result<Genome, GenomeError> {
+    let faa_name = faa.display().to_string();
     let seqs = read_fasta(fasta)?;
     let mut genome = Genome::unannotated(seqs);
     for (i, line) in lines_of(faa)?.iter().enumerate() {
@@ -348,7 +337,7 @@ pub fn read_fasta_faa(fasta: &Path, faa: &Path) -> Result<Genome, GenomeError> {
         let parts: Vec<&str> = h.split(" # ").collect();
         if parts.len() < 5 {
             return Err(parse_err(
-                faa,
+                &faa_name,
                 i + 1,
                 "expected '>id # start # end # strand # attributes'",
             ));
@@ -358,7 +347,7 @@ pub fn read_fasta_faa(fasta: &Path, faa: &Path) -> Result<Genome, GenomeError> {
         let num = |s: &str| {
             s.trim()
                 .parse::<usize>()
-                .map_err(|_| parse_err(faa, i + 1, format!("bad number {s:?}")))
+                .map_err(|_| parse_err(&faa_name, i + 1, format!("bad number {s:?}")))
         };
         let (start, stop) = (num(parts[1])?, num(parts[2])?);
         let strand = match parts[3].trim() {
@@ -366,7 +355,7 @@ pub fn read_fasta_faa(fasta: &Path, faa: &Path) -> Result<Genome, GenomeError> {
             "-1" => Strand::Minus,
             s => {
                 return Err(parse_err(
-                    faa,
+                    &faa_name,
                     i + 1,
                     format!("strand {s:?} is not 1 or -1"),
                 ))
@@ -383,7 +372,7 @@ pub fn read_fasta_faa(fasta: &Path, faa: &Path) -> Result<Genome, GenomeError> {
         };
         if start == 0 || stop < start {
             return Err(parse_err(
-                faa,
+                &faa_name,
                 i + 1,
                 format!("bad coordinates {start}..{stop}"),
             ));

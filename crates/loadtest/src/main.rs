@@ -15,6 +15,9 @@ use std::time::Instant;
 use clap::{Parser, ValueEnum};
 use goose::prelude::*;
 
+use cdspred_core::dna::codes_to_ascii;
+use cdspred_core::fastx::FastxReader;
+
 /// Load test of a local cdspred server.
 #[derive(Parser, Debug)]
 #[command(name = "cdspred-load", version, about)]
@@ -124,24 +127,14 @@ fn shared() -> &'static Shared {
     SHARED.get().expect("initialised in main")
 }
 
+/// The reads to send, read with the project's one FASTA/FASTQ reader.
 fn read_fasta(path: &std::path::Path) -> Result<Vec<(String, String)>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let name = path.display().to_string();
     let mut out: Vec<(String, String)> = Vec::new();
-    for (no, line) in text.lines().enumerate() {
-        if let Some(h) = line.strip_prefix('>') {
-            let id = h.split_whitespace().next().unwrap_or("").to_string();
-            out.push((id, String::new()));
-        } else if let Some(last) = out.last_mut() {
-            last.1.push_str(line.trim());
-        } else if !line.trim().is_empty() {
-            return Err(format!(
-                "{}: line {}: sequence before the first '>' header",
-                path.display(),
-                no + 1
-            ));
-        }
+    for rec in FastxReader::open(&name).map_err(|e| e.to_string())? {
+        let (id, seq) = rec.map_err(|e| e.to_string())?.into_parts();
+        out.push((id, codes_to_ascii(seq.codes())));
     }
-    out.retain(|(_, s)| !s.is_empty());
     if out.is_empty() {
         return Err(format!("{}: no reads", path.display()));
     }
