@@ -322,7 +322,7 @@ pub fn run_logs(cmd: LogsCommand) -> Result<()> {
         }
         "tsv" => {
             text += "request_id\ttime\tmodel_version\ttable\tid\tlength\tcoding_prob\tsense_prob\tstrand\tframe\tcall\tsequence\n";
-            let num = |v: Option<f32>| v.map(|x| format!("{x:.4}")).unwrap_or_else(|| "NaN".into());
+            let num = |v: Option<f64>| v.map(|x| format!("{x:.4}")).unwrap_or_else(|| "NaN".into());
             for r in &rows {
                 text += &format!(
                     "{}\t{:.3}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",

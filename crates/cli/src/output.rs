@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 
 use cdspred_core::dna::codes_to_ascii;
 use cdspred_core::GeneticCode;
-use cdspred_model::predict::{Call, Prediction};
+use cdspred_model::predict::Prediction;
+use cdspred_model::ReadResult;
 
 /// The output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -31,14 +32,6 @@ pub fn preamble(f: Format) -> &'static str {
     }
 }
 
-fn prob(p: f32, call: Call) -> String {
-    if call == Call::TooShort {
-        "NaN".into()
-    } else {
-        format!("{p:.4}")
-    }
-}
-
 /// `pos:kind` list of a read's frame shifts (`.` when none).
 fn shift_list(p: &Prediction) -> String {
     if p.frameshifts.is_empty() {
@@ -60,42 +53,14 @@ pub fn write_record(
     p: &Prediction,
     code: &GeneticCode,
 ) {
-    let (strand, frame) = match p.best {
-        Some((s, fr)) => (s.symbol().to_string(), fr.to_string()),
-        None => (".".into(), ".".into()),
-    };
     match f {
         Format::Tsv => {
-            let _ = writeln!(
-                out,
-                "{id}\t{}\t{}\t{}\t{strand}\t{frame}\t{}\t{}",
-                p.length,
-                prob(p.coding_prob, p.call),
-                prob(p.sense_prob, p.call),
-                p.call.as_str(),
-                if p.call == Call::TooShort {
-                    ".".to_string()
-                } else {
-                    p.frameshifts.len().to_string()
-                }
-            );
+            out.push_str(&ReadResult::new(id.to_string(), codes, p, code).tsv_row());
+            out.push('\n');
         }
         Format::Jsonl => {
-            let v = serde_json::json!({
-                "id": id,
-                "length": p.length,
-                "coding_prob": (p.call != Call::TooShort).then_some(round4(p.coding_prob)),
-                "sense_prob": (p.call != Call::TooShort).then_some(round4(p.sense_prob)),
-                "strand": strand,
-                "frame": frame,
-                "call": p.call.as_str(),
-                "frameshifts": p.frameshifts.iter().map(|f| serde_json::json!({
-                    "pos": f.pos,
-                    "kind": f.kind.as_str(),
-                })).collect::<Vec<_>>(),
-                "protein": p.protein(codes, code),
-            });
-            out.push_str(&v.to_string());
+            let r = ReadResult::new(id.to_string(), codes, p, code);
+            out.push_str(&serde_json::to_string(&r).expect("a result serialises"));
             out.push('\n');
         }
         Format::Gff3 => {
@@ -155,10 +120,6 @@ pub fn write_record(
     }
 }
 
-fn round4(v: f32) -> f64 {
-    (v as f64 * 1e4).round() / 1e4
-}
-
 /// Writes text to standard output; a closed pipe (`| head`) is not an error.
 pub fn print_stdout(text: &str) -> anyhow::Result<()> {
     use std::io::Write;
@@ -168,5 +129,18 @@ pub fn print_stdout(text: &str) -> anyhow::Result<()> {
             Err(anyhow::Error::new(e).context("writing <stdout>"))
         }
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tsv_header_names_the_result_columns() {
+        assert_eq!(
+            preamble(Format::Tsv),
+            format!("{}\n", ReadResult::TSV_HEADER)
+        );
     }
 }

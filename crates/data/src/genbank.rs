@@ -115,11 +115,9 @@ pub fn parse_genbank(r: impl BufRead, path: &str) -> Result<Genome, GenomeError>
         }
         contig.seq = DnaSeq::from_codes(codes).expect("parsed codes");
         if contig.seq.is_empty() {
-            genome.skipped.push(format!(
-                "{}: record {} has no sequence",
-                path,
-                contig.id
-            ));
+            genome
+                .skipped
+                .push(format!("{}: record {} has no sequence", path, contig.id));
             i += 1;
             continue;
         }

@@ -207,11 +207,7 @@ pub fn read_gff(gff: &Path, fasta: Option<&Path>) -> Result<Genome, GenomeError>
 
 /// Parses GFF3 from any reader (`gff` names it in errors); the sequences come from an
 /// embedded `##FASTA` section, or from `fasta`.
-pub fn parse_gff(
-    r: impl BufRead,
-    gff: &str,
-    fasta: Option<&Path>,
-) -> Result<Genome, GenomeError> {
+pub fn parse_gff(r: impl BufRead, gff: &str, fasta: Option<&Path>) -> Result<Genome, GenomeError> {
     let lines = lines_from(r, gff)?;
     let fasta_at = lines.iter().position(|l| l.trim() == "##FASTA");
     let seqs = match (fasta_at, fasta) {
@@ -294,12 +290,9 @@ pub fn parse_gff(
             s => return Err(parse_err(gff, i + 1, format!("strand {s:?} is not + or -"))),
         };
         let Some(&ci) = index.get(f[0]) else {
-            genome.skipped.push(format!(
-                "{}:{}: unknown sequence {:?}",
-                gff,
-                i + 1,
-                f[0]
-            ));
+            genome
+                .skipped
+                .push(format!("{}:{}: unknown sequence {:?}", gff, i + 1, f[0]));
             continue;
         };
         let attrs = f[8];

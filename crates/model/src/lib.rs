@@ -23,8 +23,10 @@ pub mod files;
 pub mod net;
 pub mod onnx;
 pub mod predict;
+pub mod result;
 
 pub use features::TableContext;
 pub use files::{ModelCard, ModelConfig, ModelError};
 pub use net::{Model, Weights};
 pub use predict::{Call, Prediction, Predictor};
+pub use result::ReadResult;

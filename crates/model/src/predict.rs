@@ -13,26 +13,19 @@ use crate::features::{FrameInputs, PathScorer, TableContext};
 use crate::files::{ModelConfig, ModelFiles};
 use crate::net::{Forward, Model};
 
-/// The verdict for one read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The verdict for one read: `coding`, `noncoding` or `too_short`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub enum Call {
     /// `coding_prob ≥ threshold`.
+    #[serde(rename = "coding")]
     Coding,
     /// `coding_prob < threshold`.
+    #[serde(rename = "noncoding")]
     NonCoding,
     /// Shorter than the model's minimum; not scored.
+    #[serde(rename = "too_short")]
     TooShort,
-}
-
-impl Call {
-    /// The word used in outputs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Call::Coding => "coding",
-            Call::NonCoding => "noncoding",
-            Call::TooShort => "too_short",
-        }
-    }
 }
 
 /// A coding stretch of a long sequence (0-based, end exclusive).
@@ -102,20 +95,24 @@ impl Prediction {
 }
 
 /// A frame shift on the reported frame path of a read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct Frameshift {
+    /// `ins` (the read has an extra base) or `del` (it lacks one).
+    pub kind: ShiftKind,
     /// Bases of the read (as given) before the shift point.
     pub pos: usize,
-    /// What the read holds at the shift point relative to the coding sequence.
-    pub kind: ShiftKind,
 }
 
 /// Insertion or deletion.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub enum ShiftKind {
     /// The read has an extra base (the path skips one).
+    #[serde(rename = "ins")]
     Insertion,
     /// The read lacks a base (the path re-reads one).
+    #[serde(rename = "del")]
     Deletion,
 }
 

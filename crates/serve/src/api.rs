@@ -13,7 +13,7 @@ use cdspred_core::dna::codes_to_ascii;
 use cdspred_core::fastx::FastxReader;
 use cdspred_core::{DnaSeq, GeneticCode, TableId};
 use cdspred_drift::DriftReport;
-use cdspred_model::{Call, Prediction};
+use cdspred_model::ReadResult;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -86,39 +86,6 @@ pub struct PredictQuery {
     /// Coding call threshold (default 0.5).
     #[param(minimum = 0.0, maximum = 1.0)]
     pub threshold: Option<f32>,
-}
-
-/// The prediction for one read (the CLI's TSV fields plus the protein).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReadResult {
-    /// Read identifier.
-    pub id: String,
-    /// Length in nt.
-    pub length: usize,
-    /// P(read lies in a coding gene); null for too-short reads.
-    pub coding_prob: Option<f32>,
-    /// P(read as given is the coding strand); null for too-short reads.
-    pub sense_prob: Option<f32>,
-    /// `+`, `-` or `.`.
-    pub strand: String,
-    /// `0`, `1`, `2` or `.`.
-    pub frame: String,
-    /// `coding`, `noncoding` or `too_short`.
-    pub call: String,
-    /// Translation along the coding frame path, frameshift-corrected (coding reads
-    /// only).
-    pub protein: Option<String>,
-    /// Frame shifts on the path of the reported strand and frame (reads scored whole).
-    pub frameshifts: Vec<FrameshiftResult>,
-}
-
-/// One frame shift on a read's frame path.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FrameshiftResult {
-    /// Bases of the read (as given) before the shift point.
-    pub pos: usize,
-    /// `ins` (the read has an extra base) or `del` (it lacks one).
-    pub kind: String,
 }
 
 /// The answer to a prediction request.
@@ -414,39 +381,6 @@ async fn parse_multipart(req: Request, st: &AppState) -> Result<Parsed, ApiError
     })
 }
 
-fn result_of(id: String, codes: &[u8], p: &Prediction, code: &GeneticCode) -> ReadResult {
-    let scored = p.call != Call::TooShort;
-    let protein = p.protein(codes, code);
-    ReadResult {
-        id,
-        length: p.length,
-        coding_prob: scored.then_some(round4(p.coding_prob)),
-        sense_prob: scored.then_some(round4(p.sense_prob)),
-        strand: p
-            .best
-            .map(|b| b.0.symbol().to_string())
-            .unwrap_or_else(|| ".".into()),
-        frame: p
-            .best
-            .map(|b| b.1.to_string())
-            .unwrap_or_else(|| ".".into()),
-        call: p.call.as_str().into(),
-        protein,
-        frameshifts: p
-            .frameshifts
-            .iter()
-            .map(|f| FrameshiftResult {
-                pos: f.pos,
-                kind: f.kind.as_str().into(),
-            })
-            .collect(),
-    }
-}
-
-fn round4(v: f32) -> f32 {
-    (v * 1e4).round() / 1e4
-}
-
 /// Predict coding reads.
 ///
 /// Body: JSON (`application/json`), FASTA/FASTQ text or gzip (any other content type;
@@ -619,7 +553,7 @@ async fn predict_inner(
     let results: Vec<ReadResult> = ids
         .into_iter()
         .zip(reads.iter().zip(&preds))
-        .map(|(id, (r, p))| result_of(id, r.codes(), p, &code))
+        .map(|(id, (r, p))| ReadResult::new(id, r.codes(), p, &code))
         .collect();
     st.log.log(LogEntry {
         request_id: rid.to_string(),
@@ -634,9 +568,9 @@ async fn predict_inner(
                 sequence: codes_to_ascii(s.codes()),
                 coding_prob: r.coding_prob,
                 sense_prob: r.sense_prob,
-                strand: r.strand.clone(),
-                frame: r.frame.clone(),
-                call: r.call.clone(),
+                strand: r.strand,
+                frame: r.frame,
+                call: r.call,
             })
             .collect(),
     });

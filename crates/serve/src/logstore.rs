@@ -12,6 +12,8 @@ use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use cdspred_model::result::{BadWord, ReadFrame, ReadStrand};
+use cdspred_model::Call;
 use rusqlite::{params, Connection};
 use serde::Serialize;
 
@@ -38,15 +40,15 @@ pub struct LoggedRead {
     /// Sequence (upper-case).
     pub sequence: String,
     /// Coding probability (None for too-short reads).
-    pub coding_prob: Option<f32>,
+    pub coding_prob: Option<f64>,
     /// Sense probability.
-    pub sense_prob: Option<f32>,
-    /// `+`, `-` or `.`.
-    pub strand: String,
-    /// `0`–`2` or `.`.
-    pub frame: String,
+    pub sense_prob: Option<f64>,
+    /// Strand of the best hypothesis.
+    pub strand: ReadStrand,
+    /// Frame of the best hypothesis.
+    pub frame: ReadFrame,
     /// The call.
-    pub call: String,
+    pub call: Call,
 }
 
 /// One request as logged.
@@ -224,6 +226,18 @@ impl LogStore {
     }
 }
 
+/// A logged word (strand, frame or call) read back as its type; a word that is not
+/// one is an error for that column, not a guess.
+fn word<T: std::str::FromStr<Err = BadWord>>(
+    r: &rusqlite::Row<'_>,
+    i: usize,
+) -> rusqlite::Result<T> {
+    let s: String = r.get(i)?;
+    s.parse().map_err(|e: BadWord| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
 fn write(c: &mut Connection, e: &LogEntry) -> rusqlite::Result<()> {
     let tx = c.transaction()?;
     tx.execute(
@@ -244,9 +258,9 @@ fn write(c: &mut Connection, e: &LogEntry) -> rusqlite::Result<()> {
                 r.sequence.len() as i64,
                 r.coding_prob,
                 r.sense_prob,
-                r.strand,
-                r.frame,
-                r.call
+                r.strand.as_str(),
+                r.frame.as_str(),
+                r.call.as_str()
             ])?;
         }
     }
@@ -333,9 +347,9 @@ pub fn export(
                 sequence: r.get(5)?,
                 coding_prob: r.get(6)?,
                 sense_prob: r.get(7)?,
-                strand: r.get(8)?,
-                frame: r.get(9)?,
-                call: r.get(10)?,
+                strand: word(r, 8)?,
+                frame: word(r, 9)?,
+                call: word(r, 10)?,
             },
         })
     })?;
