@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use cdspred_core::fastx::FastxReader;
 use cdspred_core::TableId;
-use cdspred_drift::{collect, Profile};
+use cdspred_drift::Profile;
 use cdspred_model::Predictor;
 use clap::{Args, Subcommand};
 
@@ -74,7 +74,8 @@ struct CheckArgs {
     threads: usize,
 }
 
-/// Builds a profile from a sample of a dataset.
+/// Builds a profile from a sample of a dataset file; the sources are named from the
+/// `manifest.json` beside it, when there is one.
 pub fn profile_from_dataset(
     pred: &Predictor,
     data: &Path,
@@ -82,17 +83,6 @@ pub fn profile_from_dataset(
     threads: usize,
 ) -> Result<Profile> {
     let ds = cdspred_data::Dataset::load(data)?;
-    // A fixed-seed random sample: datasets are ordered by source and length, so a
-    // stride would pick one length only.
-    let mut rng = cdspred_data::sample::Rng::new(0x5eed);
-    let reads_of = |idx: Vec<usize>| -> Vec<(&[u8], TableId)> {
-        idx.iter()
-            .map(|&i| (ds.read(&ds.samples[i]), ds.samples[i].table))
-            .collect()
-    };
-    let reads = reads_of(rng.choose((0..ds.samples.len()).collect(), sample));
-    let mixture = collect(pred, &reads, threads).thin(5000, 1000);
-    // Source names come from the dataset's manifest, when it is beside it.
     let names: Vec<String> = std::fs::read_to_string(data.with_file_name("manifest.json"))
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
@@ -104,20 +94,7 @@ pub fn profile_from_dataset(
             })
         })
         .unwrap_or_default();
-    let mut by_source: std::collections::BTreeMap<u16, Vec<usize>> = Default::default();
-    for (i, s) in ds.samples.iter().enumerate() {
-        by_source.entry(s.source).or_default().push(i);
-    }
-    let mut sources = std::collections::BTreeMap::new();
-    for (src, ids) in by_source {
-        let reads = reads_of(rng.choose(ids, 3000));
-        let name = names
-            .get(src as usize)
-            .cloned()
-            .unwrap_or_else(|| format!("source_{src}"));
-        sources.insert(name, collect(pred, &reads, threads).thin(2000, 300));
-    }
-    Ok(Profile { mixture, sources })
+    Ok(Profile::from_dataset(pred, &ds, &names, sample, threads))
 }
 
 pub fn run(a: DriftArgs) -> Result<()> {

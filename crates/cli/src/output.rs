@@ -54,10 +54,7 @@ pub fn write_record(
     code: &GeneticCode,
 ) {
     match f {
-        Format::Tsv => {
-            out.push_str(&ReadResult::new(id.to_string(), codes, p, code).tsv_row());
-            out.push('\n');
-        }
+        Format::Tsv => ReadResult::write_tsv(out, id, p),
         Format::Jsonl => {
             let r = ReadResult::new(id.to_string(), codes, p, code);
             out.push_str(&serde_json::to_string(&r).expect("a result serialises"));

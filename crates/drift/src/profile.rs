@@ -17,6 +17,8 @@ use std::collections::BTreeMap;
 use cdspred_core::code::codon_index;
 use cdspred_core::dna::revcomp_codes;
 use cdspred_core::{ReadClass, Strand, TableId};
+use cdspred_data::sample::Rng;
+use cdspred_data::Dataset;
 use cdspred_model::predict::Scratch;
 use cdspred_model::{Call, Predictor, TableContext};
 use serde::{Deserialize, Serialize};
@@ -49,6 +51,44 @@ pub struct Profile {
     pub mixture: Collected,
     /// Per training source.
     pub sources: BTreeMap<String, Collected>,
+}
+
+impl Profile {
+    /// The reference profile of a training dataset: `sample` reads drawn at random
+    /// (fixed seed) for the mixture, and up to 3,000 per source, each source named by
+    /// `source_names` in recipe order (`source_N` when a name is missing).
+    pub fn from_dataset(
+        pred: &Predictor,
+        ds: &Dataset,
+        source_names: &[String],
+        sample: usize,
+        threads: usize,
+    ) -> Profile {
+        // A fixed-seed random sample: datasets are ordered by source and length, so a
+        // stride would pick one length only.
+        let mut rng = Rng::new(0x5eed);
+        let reads_of = |idx: Vec<usize>| -> Vec<(&[u8], TableId)> {
+            idx.iter()
+                .map(|&i| (ds.read(&ds.samples[i]), ds.samples[i].table))
+                .collect()
+        };
+        let reads = reads_of(rng.choose((0..ds.samples.len()).collect(), sample));
+        let mixture = collect(pred, &reads, threads).thin(5000, 1000);
+        let mut by_source: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
+        for (i, s) in ds.samples.iter().enumerate() {
+            by_source.entry(s.source).or_default().push(i);
+        }
+        let mut sources = BTreeMap::new();
+        for (src, ids) in by_source {
+            let reads = reads_of(rng.choose(ids, 3000));
+            let name = source_names
+                .get(src as usize)
+                .cloned()
+                .unwrap_or_else(|| format!("source_{src}"));
+            sources.insert(name, collect(pred, &reads, threads).thin(2000, 300));
+        }
+        Profile { mixture, sources }
+    }
 }
 
 impl Collected {

@@ -18,6 +18,20 @@ pub fn round4(v: f32) -> f64 {
     (v as f64 * 1e4).round() / 1e4
 }
 
+/// Writes a probability already rounded by [`round4`] with exactly 4 decimals, as
+/// `format!("{v:.4}")` would, without the general float formatter (it is on the hot
+/// path of `cdspred predict`).
+fn write_fixed4(out: &mut String, v: f64) {
+    use std::fmt::Write as _;
+    let k = (v * 1e4).round();
+    if (0.0..=1e4).contains(&k) {
+        let k = k as u32;
+        let _ = write!(out, "{}.{:04}", k / 10_000, k % 10_000);
+    } else {
+        let _ = write!(out, "{v:.4}");
+    }
+}
+
 /// The strand of a read's best hypothesis: `+`, `-`, or `.` when there is none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
@@ -159,24 +173,33 @@ impl ReadResult {
         }
     }
 
-    /// The TSV row (without its line end), columns as in [`ReadResult::TSV_HEADER`].
-    pub fn tsv_row(&self) -> String {
-        let prob = |v: Option<f64>| v.map_or_else(|| "NaN".to_string(), |v| format!("{v:.4}"));
-        let shifts = if self.call == Call::TooShort {
-            ".".to_string()
+    /// Appends the TSV row of `p` for the read `id` (columns as in
+    /// [`ReadResult::TSV_HEADER`], with its line end) without building the whole result:
+    /// the same words and rounding, no protein.
+    pub fn write_tsv(out: &mut String, id: &str, p: &Prediction) {
+        use std::fmt::Write as _;
+        let scored = p.call != Call::TooShort;
+        let _ = write!(out, "{id}\t{}\t", p.length);
+        for v in [p.coding_prob, p.sense_prob] {
+            if scored {
+                write_fixed4(out, round4(v));
+            } else {
+                out.push_str("NaN");
+            }
+            out.push('\t');
+        }
+        let _ = write!(
+            out,
+            "{}\t{}\t{}\t",
+            ReadStrand::from(p.best.map(|b| b.0)),
+            ReadFrame::from(p.best.map(|b| b.1)),
+            p.call,
+        );
+        if scored {
+            let _ = writeln!(out, "{}", p.frameshifts.len());
         } else {
-            self.frameshifts.len().to_string()
-        };
-        format!(
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{shifts}",
-            self.id,
-            self.length,
-            prob(self.coding_prob),
-            prob(self.sense_prob),
-            self.strand,
-            self.frame,
-            self.call,
-        )
+            out.push_str(".\n");
+        }
     }
 
     /// The TSV header line (without its line end).
@@ -209,6 +232,18 @@ mod tests {
         let e = "maybe".parse::<Call>().unwrap_err().to_string();
         assert!(e.contains("call \"maybe\""), "{e}");
         assert_eq!(ReadFrame::from(Frame::new(2)), ReadFrame::Two);
+    }
+
+    #[test]
+    fn fixed_point_writing_matches_the_float_formatter() {
+        let mut i = 0u32;
+        while i <= 1_000_000 {
+            let v = round4(i as f32 / 1e6);
+            let mut s = String::new();
+            write_fixed4(&mut s, v);
+            assert_eq!(s, format!("{v:.4}"), "{i}");
+            i += 7;
+        }
     }
 
     #[test]

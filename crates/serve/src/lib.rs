@@ -16,6 +16,8 @@
 
 pub mod api;
 pub mod batcher;
+pub mod body;
+pub mod error;
 pub mod logstore;
 pub mod metrics;
 pub mod page;
