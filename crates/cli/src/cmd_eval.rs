@@ -25,8 +25,8 @@ pub struct EvalArgs {
     /// Genetic code for --seed-csv.
     #[arg(long, default_value_t = TableId::BACTERIAL)]
     table: TableId,
-    /// Decision threshold.
-    #[arg(long, default_value_t = 0.5)]
+    /// Decision threshold (0–1).
+    #[arg(long, default_value_t = 0.5, value_parser = crate::config::probability)]
     threshold: f32,
     /// Threads.
     #[arg(long, default_value_t = 0)]

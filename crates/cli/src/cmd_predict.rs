@@ -10,7 +10,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use cdspred_core::fastx::{FastxError, FastxReader, Record};
 use cdspred_core::TableId;
 use cdspred_model::files::ModelFiles;
@@ -36,8 +36,8 @@ pub struct PredictArgs {
     /// Model directory (default: the model embedded in this binary).
     #[arg(long)]
     model: Option<PathBuf>,
-    /// Call a read coding when coding_prob ≥ this.
-    #[arg(long, default_value_t = 0.5)]
+    /// Call a read coding when coding_prob ≥ this (0–1).
+    #[arg(long, default_value_t = 0.5, value_parser = crate::config::probability)]
     threshold: f32,
     /// The reads' sequencing-error profile, when known: none, sub0.5, sub1, illumina,
     /// adna, indel1, homopolymer1, mixed4, long6. Without it the model assumes the mix
@@ -124,9 +124,6 @@ fn reader_thread(inputs: Vec<String>, tx: mpsc::SyncSender<Chunk>) {
 }
 
 pub fn run(a: PredictArgs) -> Result<()> {
-    if !(0.0..=1.0).contains(&a.threshold) {
-        bail!("--threshold must be between 0 and 1, got {}", a.threshold);
-    }
     let code = a.table.code();
     let files = load_model(a.model.as_deref())?;
     tracing::info!(model = %files.card.version, table = a.table.get(), "model loaded");

@@ -21,10 +21,21 @@ pub struct ServeArgs {
     /// TOML file with any of the options below (keys with underscores).
     #[arg(long, env = "CDSPRED_CONFIG")]
     config: Option<PathBuf>,
+    #[command(flatten)]
+    options: ServeOptions,
+}
+
+/// The server's options: one struct read both from the command line (and environment)
+/// and from the `--config` file, where an option given on the command line wins. The
+/// defaults in the help texts are checked against [`ServeOptions::resolve`], the one
+/// place they are applied.
+#[derive(Args, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeOptions {
     /// Listen address [default: 127.0.0.1:8000].
     #[arg(long, env = "CDSPRED_ADDR")]
     addr: Option<String>,
-    /// Data directory for the input log [default: ./cdspred-data].
+    /// Data directory for the input log [default: cdspred-data].
     #[arg(long, env = "CDSPRED_DATA_DIR")]
     data_dir: Option<PathBuf>,
     /// Model directory [default: the embedded model].
@@ -77,27 +88,76 @@ pub struct ServeArgs {
     drift_window_reads: Option<usize>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct ServeFile {
-    addr: Option<String>,
-    data_dir: Option<PathBuf>,
-    model: Option<PathBuf>,
-    threads: Option<usize>,
-    max_body_bytes: Option<usize>,
-    max_reads: Option<usize>,
-    max_read_len: Option<usize>,
-    request_timeout_ms: Option<u64>,
-    batching: Option<bool>,
-    max_batch_reads: Option<usize>,
-    max_wait_ms: Option<u64>,
-    queue_capacity_reads: Option<usize>,
-    log_enabled: Option<bool>,
-    log_retention_rows: Option<u64>,
-    log_retention_days: Option<f64>,
-    auth_token: Option<String>,
-    drift_interval_s: Option<u64>,
-    drift_window_reads: Option<usize>,
+impl ServeOptions {
+    /// Each option from `self`, else from `file`.
+    fn or(self, file: ServeOptions) -> ServeOptions {
+        macro_rules! pick {
+            ($($f:ident),+) => { ServeOptions { $($f: self.$f.or(file.$f)),+ } };
+        }
+        pick!(
+            addr,
+            data_dir,
+            model,
+            threads,
+            max_body_bytes,
+            max_reads,
+            max_read_len,
+            request_timeout_ms,
+            batching,
+            max_batch_reads,
+            max_wait_ms,
+            queue_capacity_reads,
+            log_enabled,
+            log_retention_rows,
+            log_retention_days,
+            auth_token,
+            drift_interval_s,
+            drift_window_reads
+        )
+    }
+
+    /// The server config, with every default applied here and only here (the model
+    /// directory and thread count stay options: they are resolved by the caller).
+    fn resolve(&self) -> Result<ServeConfig> {
+        let addr = self.addr.as_deref().unwrap_or("127.0.0.1:8000");
+        let addr = addr
+            .parse()
+            .map_err(|_| anyhow!("--addr {addr:?} is not HOST:PORT"))?;
+        let data_dir = self
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("cdspred-data"));
+        let config = ServeConfig {
+            addr,
+            data_dir: data_dir.clone(),
+            max_body_bytes: self.max_body_bytes.unwrap_or(10_000_000),
+            max_reads: self.max_reads.unwrap_or(100_000),
+            max_read_len: self.max_read_len.unwrap_or(100_000),
+            request_timeout: Duration::from_millis(self.request_timeout_ms.unwrap_or(30_000)),
+            batch: BatchConfig {
+                enabled: self.batching.unwrap_or(true),
+                max_batch_reads: self.max_batch_reads.unwrap_or(2048),
+                max_wait: Duration::from_millis(self.max_wait_ms.unwrap_or(2)),
+                queue_capacity_reads: self.queue_capacity_reads.unwrap_or(200_000),
+            },
+            log: LogConfig {
+                path: data_dir.join("input_log.sqlite"),
+                enabled: self.log_enabled.unwrap_or(true),
+                retention_rows: self.log_retention_rows.unwrap_or(10_000_000),
+                retention_days: self.log_retention_days.unwrap_or(30.0),
+            },
+            auth_token: self.auth_token.clone().filter(|t| !t.is_empty()),
+            drift_interval: Duration::from_secs(self.drift_interval_s.unwrap_or(300)),
+            drift_window_reads: self.drift_window_reads.unwrap_or(10_000),
+        };
+        if config.max_reads == 0
+            || config.max_body_bytes == 0
+            || config.batch.queue_capacity_reads == 0
+        {
+            bail!("max_reads, max_body_bytes and queue_capacity_reads must be positive");
+        }
+        Ok(config)
+    }
 }
 
 struct ModelBackend {
@@ -120,74 +180,23 @@ impl Backend for ModelBackend {
 }
 
 pub fn run(a: ServeArgs) -> Result<()> {
-    let f: ServeFile = match &a.config {
+    let file: ServeOptions = match &a.config {
         Some(p) => {
             toml::from_str(&std::fs::read_to_string(p).with_context(|| p.display().to_string())?)
                 .map_err(|e| anyhow!("{}: {e}", p.display()))?
         }
-        None => ServeFile::default(),
+        None => ServeOptions::default(),
     };
-    let addr = a.addr.or(f.addr).unwrap_or_else(|| "127.0.0.1:8000".into());
-    let addr = addr
-        .parse()
-        .map_err(|_| anyhow!("--addr {addr:?} is not HOST:PORT"))?;
-    let data_dir = a
-        .data_dir
-        .or(f.data_dir)
-        .unwrap_or_else(|| PathBuf::from("cdspred-data"));
-    let model_dir = a.model.or(f.model);
-    let threads = crate::cmd_predict::thread_count(a.threads.or(f.threads).unwrap_or(0));
+    let opts = a.options.or(file);
+    let config = opts.resolve()?;
+    let data_dir = config.data_dir.clone();
+    let model_dir = opts.model.clone();
+    let threads = crate::cmd_predict::thread_count(opts.threads.unwrap_or(0));
     let files = crate::cmd_predict::load_model(model_dir.as_deref())?;
-    let log_enabled = a.log_enabled.or(f.log_enabled).unwrap_or(true);
-    if log_enabled {
+    if config.log.enabled {
         if let Err(e) = std::fs::create_dir_all(&data_dir) {
             tracing::warn!(dir = %data_dir.display(), error = %e, "cannot create the data directory; the input log will report failures");
         }
-    }
-    let config = ServeConfig {
-        addr,
-        data_dir: data_dir.clone(),
-        max_body_bytes: a.max_body_bytes.or(f.max_body_bytes).unwrap_or(10_000_000),
-        max_reads: a.max_reads.or(f.max_reads).unwrap_or(100_000),
-        max_read_len: a.max_read_len.or(f.max_read_len).unwrap_or(100_000),
-        request_timeout: Duration::from_millis(
-            a.request_timeout_ms
-                .or(f.request_timeout_ms)
-                .unwrap_or(30_000),
-        ),
-        batch: BatchConfig {
-            enabled: a.batching.or(f.batching).unwrap_or(true),
-            max_batch_reads: a.max_batch_reads.or(f.max_batch_reads).unwrap_or(2048),
-            max_wait: Duration::from_millis(a.max_wait_ms.or(f.max_wait_ms).unwrap_or(2)),
-            queue_capacity_reads: a
-                .queue_capacity_reads
-                .or(f.queue_capacity_reads)
-                .unwrap_or(200_000),
-        },
-        log: LogConfig {
-            path: data_dir.join("input_log.sqlite"),
-            enabled: log_enabled,
-            retention_rows: a
-                .log_retention_rows
-                .or(f.log_retention_rows)
-                .unwrap_or(10_000_000),
-            retention_days: a
-                .log_retention_days
-                .or(f.log_retention_days)
-                .unwrap_or(30.0),
-        },
-        auth_token: a.auth_token.or(f.auth_token).filter(|t| !t.is_empty()),
-        drift_interval: Duration::from_secs(
-            a.drift_interval_s.or(f.drift_interval_s).unwrap_or(300),
-        ),
-        drift_window_reads: a
-            .drift_window_reads
-            .or(f.drift_window_reads)
-            .unwrap_or(10_000),
-    };
-    if config.max_reads == 0 || config.max_body_bytes == 0 || config.batch.queue_capacity_reads == 0
-    {
-        bail!("max_reads, max_body_bytes and queue_capacity_reads must be positive");
     }
     let info = ModelInfo {
         version: files.card.version.clone(),
@@ -381,5 +390,73 @@ pub fn run_health(url: &str) -> Result<()> {
         Ok(())
     } else {
         bail!("{url} answered {status}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `[default: …]` in each option's help is the value `resolve` applies, so the
+    /// one place defaults live and what `--help` and docs/cli.md say cannot drift.
+    #[test]
+    fn help_defaults_are_the_resolved_defaults() {
+        let c = ServeOptions::default().resolve().unwrap();
+        let resolved = [
+            ("addr", c.addr.to_string()),
+            ("data_dir", c.data_dir.display().to_string()),
+            ("max_body_bytes", c.max_body_bytes.to_string()),
+            ("max_reads", c.max_reads.to_string()),
+            ("max_read_len", c.max_read_len.to_string()),
+            (
+                "request_timeout_ms",
+                c.request_timeout.as_millis().to_string(),
+            ),
+            ("batching", c.batch.enabled.to_string()),
+            ("max_batch_reads", c.batch.max_batch_reads.to_string()),
+            ("max_wait_ms", c.batch.max_wait.as_millis().to_string()),
+            (
+                "queue_capacity_reads",
+                c.batch.queue_capacity_reads.to_string(),
+            ),
+            ("log_enabled", c.log.enabled.to_string()),
+            ("log_retention_rows", c.log.retention_rows.to_string()),
+            ("log_retention_days", c.log.retention_days.to_string()),
+            ("drift_interval_s", c.drift_interval.as_secs().to_string()),
+            ("drift_window_reads", c.drift_window_reads.to_string()),
+        ];
+        let cmd = ServeOptions::augment_args(clap::Command::new("serve"));
+        let mut checked = 0;
+        for arg in cmd.get_arguments() {
+            let id = arg.get_id().as_str();
+            let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+            let Some(said) = help
+                .split("[default: ")
+                .nth(1)
+                .and_then(|r| r.split(']').next())
+            else {
+                continue;
+            };
+            if let Some((_, v)) = resolved.iter().find(|r| r.0 == id) {
+                assert_eq!(said, v, "--{id}");
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, resolved.len());
+        // A command-line value wins over the file's, the file's over the default.
+        let cli = ServeOptions {
+            max_reads: Some(5),
+            ..Default::default()
+        };
+        let file = ServeOptions {
+            max_reads: Some(7),
+            max_read_len: Some(9),
+            ..Default::default()
+        };
+        let c = cli.or(file).resolve().unwrap();
+        assert_eq!(
+            (c.max_reads, c.max_read_len, c.max_body_bytes),
+            (5, 9, 10_000_000)
+        );
     }
 }

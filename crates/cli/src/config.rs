@@ -4,6 +4,19 @@ use std::path::Path;
 
 use anyhow::{anyhow, bail, Result};
 
+/// A command-line probability (0 to 1); anything else is a usage error (exit 2).
+pub fn probability(s: &str) -> Result<f32, String> {
+    let v: f32 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number"))?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not between 0 and 1"))
+    }
+}
+
 /// Loads a TOML file, applies `key.sub=value` overrides (values parsed as TOML, bare
 /// words as strings) and rejects unknown keys with a suggestion.
 pub fn load_with_overrides<T: serde::de::DeserializeOwned + serde::Serialize>(

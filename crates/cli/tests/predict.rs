@@ -255,6 +255,15 @@ fn genetic_code_is_validated_and_changes_translation() {
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains("unknown genetic code 7"), "{args:?}: {err}");
     }
+    // So is a threshold outside 0–1.
+    for args in [
+        &["predict", "--threshold", "1.5", ex][..],
+        &["eval", "--threshold=-0.1", "--seed-csv", ex],
+    ] {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("is not between 0 and 1"));
+    }
     // TGA read through as Trp under table 4.
     let read =
         b">r\nATGGCTTGAAAAGCTGAAGCTCTGGCTTGAGAAATTGCTGCTCTGGAAAAAGCTGGCGCTAAAGTTATTTGAGCTAAAGCT\n";
