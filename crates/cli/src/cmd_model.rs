@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use cdspred_model::files::ModelFiles;
+use cdspred_train::rundir::RunDir;
 use clap::Subcommand;
 
 #[derive(Subcommand)]
@@ -46,12 +47,6 @@ pub enum ModelCommand {
     },
 }
 
-fn read_opt(p: &Path) -> String {
-    std::fs::read_to_string(p)
-        .map(|s| s.trim().to_string())
-        .unwrap_or_default()
-}
-
 pub fn run(cmd: ModelCommand) -> Result<()> {
     match cmd {
         ModelCommand::Promote {
@@ -60,13 +55,14 @@ pub fn run(cmd: ModelCommand) -> Result<()> {
             metrics,
             registry,
         } => {
-            let mut files = ModelFiles::load(&run.join("best"))
+            let rd = RunDir::new(&run);
+            let mut files = ModelFiles::load(&rd.best_dir())
                 .with_context(|| format!("run {}", run.display()))?;
             if name.is_empty() || name.contains(['/', '\\', '.']) {
                 bail!("model name {name:?} must be a plain word");
             }
             let cfg: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(run.join("config.json"))?)?;
+                serde_json::from_str(&std::fs::read_to_string(rd.file(RunDir::CONFIG))?)?;
             let train_data = cfg["train_data"].as_str().unwrap_or_default();
             let manifest = Path::new(train_data).with_file_name("manifest.json");
             let card = &mut files.card;
@@ -74,8 +70,8 @@ pub fn run(cmd: ModelCommand) -> Result<()> {
             card.data_manifest_sha256 = std::fs::read(&manifest)
                 .map(|b| cdspred_model::files::sha256_hex(&b))
                 .with_context(|| format!("data manifest {}", manifest.display()))?;
-            card.git_commit = read_opt(&run.join("git_commit.txt"));
-            card.training_command = read_opt(&run.join("command.txt"));
+            card.git_commit = rd.text(RunDir::COMMIT).unwrap_or_default();
+            card.training_command = rd.text(RunDir::COMMAND).unwrap_or_default();
             if let Some(m) = metrics {
                 card.metrics = serde_json::from_str(
                     &std::fs::read_to_string(&m).with_context(|| m.display().to_string())?,
@@ -89,7 +85,7 @@ pub fn run(cmd: ModelCommand) -> Result<()> {
             ];
             let dest = registry.join(&name);
             files.save(&dest)?;
-            let profile = run.join("best/profile.json");
+            let profile = rd.best_dir().join("profile.json");
             if profile.exists() {
                 std::fs::copy(&profile, dest.join("profile.json"))
                     .with_context(|| profile.display().to_string())?;

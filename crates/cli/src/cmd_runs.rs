@@ -7,6 +7,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use cdspred_train::rundir::RunDir;
+use cdspred_train::trainer::EpochMetrics;
 use clap::Subcommand;
 
 #[derive(Subcommand)]
@@ -40,14 +42,15 @@ pub enum RunsCommand {
 pub struct RunSummary {
     pub dir: PathBuf,
     pub config: serde_json::Map<String, serde_json::Value>,
-    pub epochs: Vec<serde_json::Value>,
+    pub epochs: Vec<EpochMetrics>,
     pub commit: Option<String>,
     pub command: Option<String>,
 }
 
 impl RunSummary {
     pub fn load(dir: &Path) -> Result<RunSummary> {
-        let cfg_path = dir.join("config.json");
+        let run = RunDir::new(dir);
+        let cfg_path = run.file(RunDir::CONFIG);
         let text = std::fs::read_to_string(&cfg_path)
             .with_context(|| format!("{} is not a run directory", dir.display()))?;
         let config =
@@ -55,41 +58,22 @@ impl RunSummary {
                 serde_json::Value::Object(m) => m,
                 _ => bail!("{}: not a JSON object", cfg_path.display()),
             };
-        let mut epochs = Vec::new();
-        if let Ok(t) = std::fs::read_to_string(dir.join("metrics.jsonl")) {
-            for (i, line) in t.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-                epochs.push(serde_json::from_str(line).with_context(|| {
-                    format!("{}: line {}", dir.join("metrics.jsonl").display(), i + 1)
-                })?);
-            }
-        }
-        let read = |f: &str| {
-            std::fs::read_to_string(dir.join(f))
-                .ok()
-                .map(|s| s.trim().to_string())
-        };
         Ok(RunSummary {
             dir: dir.to_path_buf(),
             config,
-            epochs,
-            commit: read("git_commit.txt"),
-            command: read("command.txt"),
+            epochs: run.metrics()?,
+            commit: run.text(RunDir::COMMIT),
+            command: run.text(RunDir::COMMAND),
         })
     }
 
     /// The epoch with the lowest validation loss (the one `best/` holds).
-    pub fn best(&self) -> Option<&serde_json::Value> {
-        self.epochs.iter().min_by(|a, b| {
-            let f = |v: &serde_json::Value| v["val_loss"].as_f64().unwrap_or(f64::INFINITY);
-            f(a).total_cmp(&f(b))
-        })
+    pub fn best(&self) -> Option<&EpochMetrics> {
+        EpochMetrics::best(&self.epochs)
     }
 
     fn seconds(&self) -> f64 {
-        self.epochs
-            .iter()
-            .filter_map(|e| e["seconds"].as_f64())
-            .sum()
+        self.epochs.iter().map(|e| e.seconds).sum()
     }
 
     fn name(&self) -> String {
@@ -100,11 +84,16 @@ impl RunSummary {
     }
 }
 
-fn num(v: &serde_json::Value, key: &str) -> String {
-    v[key]
-        .as_f64()
+/// A metric of the best epoch, or `-` when the run has none yet.
+fn num(b: Option<&EpochMetrics>, key: &str) -> String {
+    b.and_then(|b| b.get(key))
         .map(|x| format!("{x:.4}"))
         .unwrap_or_else(|| "-".into())
+}
+
+/// The best epoch's number, or `-`.
+fn epoch_of(b: Option<&EpochMetrics>) -> String {
+    b.map_or_else(|| "-".into(), |b| b.epoch.to_string())
 }
 
 fn value(v: Option<&serde_json::Value>) -> String {
@@ -154,7 +143,7 @@ pub fn run(c: RunsCommand) -> Result<()> {
             let mut dirs: Vec<PathBuf> = std::fs::read_dir(&runs_dir)
                 .with_context(|| format!("cannot read {}", runs_dir.display()))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.join("config.json").is_file())
+                .filter(|p| RunDir::new(p).exists())
                 .collect();
             dirs.sort();
             let mut rows = vec![[
@@ -164,14 +153,14 @@ pub fn run(c: RunsCommand) -> Result<()> {
             .to_vec()];
             for d in dirs {
                 let r = RunSummary::load(&d)?;
-                let b = r.best().cloned().unwrap_or_default();
+                let b = r.best();
                 rows.push(vec![
                     r.name(),
                     r.epochs.len().to_string(),
-                    value(b.get("epoch")),
-                    num(&b, "val_loss"),
-                    num(&b, "val_gene_mcc"),
-                    num(&b, "val_frame"),
+                    epoch_of(b),
+                    num(b, "val_loss"),
+                    num(b, "val_gene_mcc"),
+                    num(b, "val_frame"),
                     format!("{:.0}", r.seconds()),
                     r.commit
                         .as_deref()
@@ -186,8 +175,8 @@ pub fn run(c: RunsCommand) -> Result<()> {
             w!(out, "run      {}", r.dir.display());
             w!(out, "command  {}", r.command.as_deref().unwrap_or("-"));
             w!(out, "commit   {}", r.commit.as_deref().unwrap_or("-"));
-            if let Ok(m) = std::fs::read_to_string(run.join("data_manifest_sha256.txt")) {
-                w!(out, "data     manifest sha256 {}", m.trim());
+            if let Some(m) = RunDir::new(&run).text(RunDir::DATA_MANIFEST) {
+                w!(out, "data     manifest sha256 {m}");
             }
             w!(out, "\nconfig");
             let rows: Vec<Vec<String>> = r
@@ -211,7 +200,7 @@ pub fn run(c: RunsCommand) -> Result<()> {
             for e in &r.epochs {
                 rows.push(
                     keys.iter()
-                        .map(|k| match e[*k].as_f64() {
+                        .map(|k| match e.get(k) {
                             Some(x) if *k == "epoch" => format!("{x}"),
                             Some(x) if *k == "lr" => format!("{x:.2e}"),
                             Some(x) => format!("{x:.4}"),
@@ -225,8 +214,8 @@ pub fn run(c: RunsCommand) -> Result<()> {
                 w!(
                     out,
                     "\nbest epoch {} -> {}",
-                    value(b.get("epoch")),
-                    run.join("best").display()
+                    b.epoch,
+                    RunDir::new(&run).best_dir().display()
                 );
             }
         }
@@ -253,11 +242,10 @@ pub fn run(c: RunsCommand) -> Result<()> {
                 ("val_frame", "val_frame"),
             ] {
                 let vals = rs.iter().map(|r| {
-                    let b = r.best().cloned().unwrap_or_default();
                     if key == "epoch" {
-                        value(b.get("epoch"))
+                        epoch_of(r.best())
                     } else {
-                        num(&b, key)
+                        num(r.best(), key)
                     }
                 });
                 rows.push(std::iter::once(label.to_string()).chain(vals).collect());

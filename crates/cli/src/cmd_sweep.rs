@@ -14,6 +14,8 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 use cdspred_data::sample::Rng;
+use cdspred_train::rundir::RunDir;
+use cdspred_train::trainer::EpochMetrics;
 use clap::Args;
 use serde::Deserialize;
 
@@ -198,21 +200,14 @@ pub fn rungs(h: &Halving) -> Vec<usize> {
     r
 }
 
-/// Best validation loss and the metrics of that epoch in a run directory.
-fn best_of(run: &Path) -> Option<serde_json::Value> {
-    let text = std::fs::read_to_string(run.join("metrics.jsonl")).ok()?;
-    text.lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .min_by(|a, b| {
-            let f = |v: &serde_json::Value| v["val_loss"].as_f64().unwrap_or(f64::INFINITY);
-            f(a).total_cmp(&f(b))
-        })
+/// The epoch of the lowest validation loss in a trial's run directory (None before its
+/// first epoch).
+fn best_of(run: &Path) -> Result<Option<EpochMetrics>> {
+    Ok(EpochMetrics::best(&RunDir::new(run).metrics()?).cloned())
 }
 
-fn epochs_done(run: &Path) -> usize {
-    std::fs::read_to_string(run.join("metrics.jsonl"))
-        .map(|t| t.lines().filter(|l| !l.trim().is_empty()).count())
-        .unwrap_or(0)
+fn epochs_done(run: &Path) -> Result<usize> {
+    Ok(RunDir::new(run).metrics()?.len())
 }
 
 /// Spearman rank correlation.
@@ -315,11 +310,11 @@ pub fn run(a: SweepArgs) -> Result<()> {
             for t in chunk {
                 let d = dir(t);
                 // `stop_after_epochs` counts the epochs of this invocation.
-                let remaining = epochs.saturating_sub(epochs_done(&d));
+                let remaining = epochs.saturating_sub(epochs_done(&d)?);
                 if remaining == 0 {
                     continue;
                 }
-                let resume = d.join("checkpoint.safetensors").exists();
+                let resume = d.join(RunDir::CHECKPOINT).exists();
                 let mut cmd = Command::new(&exe);
                 cmd.args(["-q", "train", "--config"])
                     .arg(&s.base_config)
@@ -351,12 +346,10 @@ pub fn run(a: SweepArgs) -> Result<()> {
         let mut scored: Vec<(f64, Trial)> = alive
             .iter()
             .map(|t| {
-                let loss = best_of(&dir(t))
-                    .and_then(|b| b["val_loss"].as_f64())
-                    .unwrap_or(f64::INFINITY);
-                (loss, t.clone())
+                let loss = best_of(&dir(t))?.map_or(f64::INFINITY, |b| b.val_loss);
+                Ok((loss, t.clone()))
             })
-            .collect();
+            .collect::<Result<_>>()?;
         if ri == 0 {
             first_rung_scores = scored.iter().map(|(l, t)| (t.id, *l)).collect();
         }
@@ -372,8 +365,9 @@ pub fn run(a: SweepArgs) -> Result<()> {
     let mut json_trials = Vec::new();
     for t in &trials {
         let d = dir(t);
-        let b = best_of(&d).unwrap_or_default();
-        let loss = b["val_loss"].as_f64().unwrap_or(f64::INFINITY);
+        let b = best_of(&d)?;
+        let loss = b.as_ref().map_or(f64::INFINITY, |b| b.val_loss);
+        let done = epochs_done(&d)?;
         let mut line = format!("| {:02} |", t.id);
         for (_, v, _) in &t.params {
             let _ = write!(line, " {v} |");
@@ -381,16 +375,16 @@ pub fn run(a: SweepArgs) -> Result<()> {
         let _ = write!(
             line,
             " {} | {:.4} | {:.4} | {:.4} |",
-            epochs_done(&d),
+            done,
             loss,
-            b["val_gene_mcc"].as_f64().unwrap_or(f64::NAN),
-            b["val_frame"].as_f64().unwrap_or(f64::NAN)
+            b.as_ref().map_or(f64::NAN, |b| b.val_gene_mcc),
+            b.as_ref().map_or(f64::NAN, |b| b.val_frame)
         );
         rows.push((loss, line));
         json_trials.push(serde_json::json!({
             "trial": t.id, "run_dir": d,
             "params": t.params.iter().map(|(k, v, _)| (k.clone(), v.clone())).collect::<BTreeMap<_, _>>(),
-            "epochs": epochs_done(&d), "best": b,
+            "epochs": done, "best": b,
         }));
     }
     rows.sort_by(|a, b| a.0.total_cmp(&b.0));

@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use cdspred_train::rundir::RunDir;
 use cdspred_train::TrainConfig;
 use clap::Args;
 
@@ -38,24 +39,17 @@ struct Tracking {
 impl Tracking {
     /// Sends the epochs of metrics.jsonl not sent yet.
     fn send_epochs(&mut self, run_dir: &std::path::Path) -> Result<()> {
-        let text = std::fs::read_to_string(run_dir.join("metrics.jsonl")).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        let epochs = RunDir::new(run_dir).metrics()?;
         let mut metrics = Vec::new();
-        for line in &lines[self.epochs_sent.min(lines.len())..] {
-            let v: serde_json::Value = serde_json::from_str(line)?;
-            let step = v["epoch"].as_i64().unwrap_or(0);
-            if let Some(obj) = v.as_object() {
-                for (k, x) in obj {
-                    if let (true, Some(x)) = (k != "epoch", x.as_f64()) {
-                        metrics.push((k.clone(), x, step));
-                    }
-                }
+        for e in &epochs[self.epochs_sent.min(epochs.len())..] {
+            for (k, x) in e.named() {
+                metrics.push((k.to_string(), x, e.epoch as i64));
             }
         }
         self.client
             .log_batch(&self.run, &[], &metrics, &[])
             .context("sending metrics to MLflow")?;
-        self.epochs_sent = lines.len();
+        self.epochs_sent = epochs.len();
         Ok(())
     }
 }
@@ -105,7 +99,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
     });
     std::fs::create_dir_all(&run_dir).with_context(|| run_dir.display().to_string())?;
     let command: Vec<String> = std::env::args().collect();
-    std::fs::write(run_dir.join("command.txt"), command.join(" "))?;
+    std::fs::write(run_dir.join(RunDir::COMMAND), command.join(" "))?;
     let commit = std::process::Command::new("git")
         .args(["rev-parse", "HEAD"])
         .output()
@@ -120,13 +114,13 @@ pub fn run(a: TrainArgs) -> Result<()> {
         if dirty.is_some_and(|d| !d.stdout.is_empty()) {
             s.push_str("-dirty");
         }
-        std::fs::write(run_dir.join("git_commit.txt"), s)?;
+        std::fs::write(run_dir.join(RunDir::COMMIT), s)?;
     }
     // The data version this run trained on: the sha256 of the dataset's manifest.
     let manifest = std::path::Path::new(&cfg.train_data).with_file_name("manifest.json");
     if let Ok(b) = std::fs::read(&manifest) {
         std::fs::write(
-            run_dir.join("data_manifest_sha256.txt"),
+            run_dir.join(RunDir::DATA_MANIFEST),
             cdspred_model::files::sha256_hex(&b),
         )?;
     }

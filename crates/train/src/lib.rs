@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod optim;
 pub mod pathtable;
 pub mod plot;
+pub mod rundir;
 pub mod trainer;
 
 pub use trainer::{train, TrainConfig, TrainError, TrainReport};

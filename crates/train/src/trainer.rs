@@ -10,6 +10,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use cdspred_core::TableId;
+
+use crate::rundir::{RunDir, RunDirError};
 use cdspred_data::sample::Rng;
 use cdspred_data::{Dataset, ErrorProfile, ReadLabel};
 use cdspred_model::features::{FrameInputs, PathScorer, DENSE};
@@ -207,6 +209,9 @@ pub enum TrainError {
     /// The config is unusable.
     #[error("invalid config: {0}")]
     Config(String),
+    /// The run directory cannot be read back or written.
+    #[error(transparent)]
+    Run(#[from] RunDirError),
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> TrainError + '_ {
@@ -316,7 +321,8 @@ pub fn train(
             cfg.seed ^ 0x5EED_E770,
         )
     };
-    let cfg_path = run_dir.join("config.json");
+    let run = RunDir::new(run_dir);
+    let cfg_path = run.file(RunDir::CONFIG);
     std::fs::write(
         &cfg_path,
         serde_json::to_string_pretty(cfg).expect("config serialises"),
@@ -355,17 +361,12 @@ pub fn train(
     );
     let mut history: Vec<EpochMetrics> = Vec::new();
     let (mut best_loss, mut best_epoch, mut bad) = (f64::INFINITY, 0usize, 0usize);
-    let ckpt = run_dir.join("checkpoint.safetensors");
-    let metrics_path = run_dir.join("metrics.jsonl");
+    let ckpt = run.file(RunDir::CHECKPOINT);
+    let metrics_path = run.file(RunDir::METRICS);
     if resume && ckpt.exists() {
         let st = load_checkpoint(&ckpt, &mut weights, &mut opt)?;
         (best_loss, best_epoch, bad) = (st.best_loss, st.best_epoch, st.bad);
-        let text = std::fs::read_to_string(&metrics_path).map_err(io(&metrics_path))?;
-        history = text
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .take(st.epoch)
-            .collect();
+        history = run.metrics()?.into_iter().take(st.epoch).collect();
     } else if metrics_path.exists() {
         std::fs::remove_file(&metrics_path).map_err(io(&metrics_path))?;
     }
@@ -523,12 +524,10 @@ pub fn train(
                     ..Default::default()
                 },
             };
-            files
-                .save(&run_dir.join("best"))
-                .map_err(|e| TrainError::Io {
-                    path: run_dir.join("best"),
-                    msg: e.to_string(),
-                })?;
+            files.save(&run.best_dir()).map_err(|e| TrainError::Io {
+                path: run.best_dir(),
+                msg: e.to_string(),
+            })?;
             // ROC of the best model on the validation reads (coding vs non-coding).
             let roc = crate::plot::line_plot(
                 &format!(
@@ -550,8 +549,7 @@ pub fn train(
         } else {
             bad += 1;
         }
-        let line = serde_json::to_string(&m).expect("metrics serialise") + "\n";
-        append(&metrics_path, &line)?;
+        run.append_metrics(&m)?;
         history.push(m);
         save_checkpoint(
             &ckpt,
@@ -569,18 +567,8 @@ pub fn train(
     Ok(TrainReport {
         epochs: history,
         best_epoch,
-        best_dir: run_dir.join("best"),
+        best_dir: run.best_dir(),
     })
-}
-
-fn append(path: &Path, text: &str) -> Result<(), TrainError> {
-    use std::io::Write;
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(io(path))?;
-    f.write_all(text.as_bytes()).map_err(io(path))
 }
 
 /// Loss, accuracy and gene metrics on a dataset, with each labelled read's truth

@@ -1,0 +1,198 @@
+//! The run directory: one type owns its layout. The trainer writes `config.json`,
+//! `metrics.jsonl` (one [`EpochMetrics`] per line), `checkpoint.safetensors`, the plots
+//! and `best/`; `cdspred train` adds `command.txt`, `git_commit.txt` and
+//! `data_manifest_sha256.txt`; `cdspred runs`, `cdspred model promote` and `cdspred
+//! sweep` read them back, typed, through [`RunDir`].
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::trainer::EpochMetrics;
+
+/// A run directory that cannot be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum RunDirError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A line of `metrics.jsonl` is not one epoch's metrics.
+    #[error("{path}: line {line}: {source}")]
+    Metrics {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// Why.
+        source: serde_json::Error,
+    },
+}
+
+/// A run directory (`runs/<time>-<name>/`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunDir {
+    dir: PathBuf,
+}
+
+impl RunDir {
+    /// The resolved training config.
+    pub const CONFIG: &'static str = "config.json";
+    /// Per-epoch metrics, one JSON object per line.
+    pub const METRICS: &'static str = "metrics.jsonl";
+    /// The last epoch's weights and optimiser state (for `--resume`).
+    pub const CHECKPOINT: &'static str = "checkpoint.safetensors";
+    /// The model of the best epoch.
+    pub const BEST: &'static str = "best";
+    /// The command line that started the run.
+    pub const COMMAND: &'static str = "command.txt";
+    /// The source revision.
+    pub const COMMIT: &'static str = "git_commit.txt";
+    /// sha256 of the training data's manifest.
+    pub const DATA_MANIFEST: &'static str = "data_manifest_sha256.txt";
+
+    /// The run directory at `dir` (nothing is read yet).
+    pub fn new(dir: impl Into<PathBuf>) -> RunDir {
+        RunDir { dir: dir.into() }
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// A file of the run.
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// The best model's directory.
+    pub fn best_dir(&self) -> PathBuf {
+        self.file(Self::BEST)
+    }
+
+    /// Whether the directory holds a run (its config was written).
+    pub fn exists(&self) -> bool {
+        self.file(Self::CONFIG).is_file()
+    }
+
+    /// A small text file of the run, trimmed (None when absent).
+    pub fn text(&self, name: &str) -> Option<String> {
+        std::fs::read_to_string(self.file(name))
+            .ok()
+            .map(|s| s.trim().to_string())
+    }
+
+    /// The epochs recorded so far (none when `metrics.jsonl` does not exist yet); a
+    /// line that is not one epoch's metrics is an error naming the file and line.
+    pub fn metrics(&self) -> Result<Vec<EpochMetrics>, RunDirError> {
+        let path = self.file(Self::METRICS);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => return Err(RunDirError::Io { path, source }),
+        };
+        text.lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| {
+                serde_json::from_str(l).map_err(|source| RunDirError::Metrics {
+                    path: path.clone(),
+                    line: i + 1,
+                    source,
+                })
+            })
+            .collect()
+    }
+
+    /// Appends one epoch's metrics.
+    pub fn append_metrics(&self, m: &EpochMetrics) -> Result<(), RunDirError> {
+        let path = self.file(Self::METRICS);
+        let line = serde_json::to_string(m).expect("metrics serialise");
+        let io = |source| RunDirError::Io {
+            path: path.clone(),
+            source,
+        };
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(io)?;
+        writeln!(f, "{line}").map_err(io)
+    }
+}
+
+impl EpochMetrics {
+    /// The epoch with the lowest validation loss (the one `best/` holds; the first of
+    /// equals).
+    pub fn best(epochs: &[EpochMetrics]) -> Option<&EpochMetrics> {
+        epochs
+            .iter()
+            .reduce(|a, b| if b.val_loss < a.val_loss { b } else { a })
+    }
+
+    /// The metrics by name, as `metrics.jsonl` names them (without `epoch`).
+    pub fn named(&self) -> [(&'static str, f64); 8] {
+        [
+            ("train_loss", self.train_loss),
+            ("val_loss", self.val_loss),
+            ("val_accuracy", self.val_accuracy),
+            ("val_gene_mcc", self.val_gene_mcc),
+            ("val_gene_auc", self.val_gene_auc),
+            ("val_frame", self.val_frame),
+            ("lr", self.lr),
+            ("seconds", self.seconds),
+        ]
+    }
+
+    /// One metric by name (`epoch` too).
+    pub fn get(&self, name: &str) -> Option<f64> {
+        if name == "epoch" {
+            return Some(self.epoch as f64);
+        }
+        self.named().iter().find(|m| m.0 == name).map(|m| m.1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn epoch(n: usize, val_loss: f64) -> EpochMetrics {
+        EpochMetrics {
+            epoch: n,
+            train_loss: 1.0,
+            val_loss,
+            val_accuracy: 0.5,
+            val_gene_mcc: 0.4,
+            val_gene_auc: 0.9,
+            val_frame: 0.8,
+            lr: 1e-3,
+            seconds: 2.0,
+        }
+    }
+
+    #[test]
+    fn metrics_round_trip_and_a_bad_line_is_named() {
+        let dir = std::env::temp_dir().join(format!("cdspred-rundir-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let run = RunDir::new(&dir);
+        assert!(run.metrics().unwrap().is_empty());
+        for (n, l) in [(1, 0.7), (2, 0.5), (3, 0.5), (4, 0.6)] {
+            run.append_metrics(&epoch(n, l)).unwrap();
+        }
+        let m = run.metrics().unwrap();
+        assert_eq!(m.len(), 4);
+        assert_eq!(EpochMetrics::best(&m).unwrap().epoch, 2);
+        assert_eq!(m[1].get("val_loss"), Some(0.5));
+        assert_eq!(m[1].get("epoch"), Some(2.0));
+        assert_eq!(m[1].get("nope"), None);
+        std::fs::write(run.file(RunDir::METRICS), "{\"epoch\": 1}\n").unwrap();
+        let e = run.metrics().unwrap_err().to_string();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(e.contains("metrics.jsonl: line 1: missing field"), "{e}");
+    }
+}
