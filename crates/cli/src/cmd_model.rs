@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use cdspred_model::files::ModelFiles;
+use cdspred_model::files::{ModelCard, ModelFiles};
 use cdspred_train::rundir::RunDir;
 use clap::Subcommand;
 
@@ -77,12 +77,7 @@ pub fn run(cmd: ModelCommand) -> Result<()> {
                     &std::fs::read_to_string(&m).with_context(|| m.display().to_string())?,
                 )?;
             }
-            card.limits = vec![
-                "Sequencing errors are modelled by the training profiles named in the config (substitutions, indels, homopolymer indels, ancient-DNA deamination); reads with indels score well below clean reads, and clean reads score below a model trained on clean reads only (see the card's error tables).".into(),
-                "Prokaryotes only: eukaryotic genes with introns, and organelles, are out of scope.".into(),
-                "Genetic codes other than 11 are handled by mapping reassigned codons to a table-11 synonym; only tables 11 and 4 were evaluated.".into(),
-                "High-GC genomes (GC > 0.65) are the weakest case (see the metrics per genome).".into(),
-            ];
+            card.limits = ModelCard::standard_limits();
             let dest = registry.join(&name);
             files.save(&dest)?;
             let profile = rd.best_dir().join("profile.json");

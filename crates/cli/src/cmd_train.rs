@@ -54,42 +54,9 @@ impl Tracking {
     }
 }
 
-pub fn default_config() -> TrainConfig {
-    TrainConfig {
-        name: "run".into(),
-        train_data: "work/data/train.ds".into(),
-        val_data: "work/data/validation.ds".into(),
-        dim: 16,
-        hidden: 32,
-        epochs: 10,
-        patience: 3,
-        batch_size: 256,
-        lr: 0.003,
-        weight_decay: 1e-5,
-        warmup_steps: 200,
-        seed: 1,
-        threads: 0,
-        sense_label_weight: 1.0,
-        max_train_reads: 0,
-        max_val_reads: 0,
-        gc_augment: 0.0,
-        gc_augment_strength: 0.5,
-        gc_augment_up: 0.8,
-        gc_augment_first: 0.0,
-        error_profiles: Vec::new(),
-        error_fraction: 0.0,
-        error_hint: 0.0,
-        error_fraction_unhinted: 0.0,
-        shift_penalty: 4.0,
-        stop_penalty: 8.0,
-        path_llr_clamp: 4.0,
-        stop_after_epochs: 0,
-    }
-}
-
 pub fn run(a: TrainArgs) -> Result<()> {
     let cfg: TrainConfig =
-        crate::config::load_with_overrides(&a.config, &a.overrides, &default_config())?;
+        crate::config::load_with_overrides(&a.config, &a.overrides, &TrainConfig::default())?;
     let run_dir = a.run_dir.unwrap_or_else(|| {
         let secs = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -78,6 +78,18 @@ pub struct ModelCard {
     pub limits: Vec<String>,
 }
 
+impl ModelCard {
+    /// The limits every promoted model's card states (what the model is not for).
+    pub fn standard_limits() -> Vec<String> {
+        vec![
+            "Sequencing errors are modelled by the training profiles named in the config (substitutions, indels, homopolymer indels, ancient-DNA deamination); reads with indels score well below clean reads, and clean reads score below a model trained on clean reads only (see the card's error tables).".into(),
+            "Prokaryotes only: eukaryotic genes with introns, and organelles, are out of scope.".into(),
+            "Genetic codes other than 11 are handled by mapping reassigned codons to a table-11 synonym; only tables 11 and 4 were evaluated.".into(),
+            "High-GC genomes (GC > 0.65) are the weakest case (see the metrics per genome).".into(),
+        ]
+    }
+}
+
 /// Why a model could not be loaded or saved.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {

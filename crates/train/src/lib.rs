@@ -18,6 +18,7 @@ pub mod optim;
 pub mod pathtable;
 pub mod plot;
 pub mod rundir;
+pub mod sweep;
 pub mod trainer;
 
 pub use trainer::{train, TrainConfig, TrainError, TrainReport};

@@ -122,6 +122,42 @@ fn default_llr_clamp() -> f32 {
     4.0
 }
 
+/// The value of every key a config file leaves out (a config names what it changes).
+impl Default for TrainConfig {
+    fn default() -> TrainConfig {
+        TrainConfig {
+            name: "run".into(),
+            train_data: "work/data/train.ds".into(),
+            val_data: "work/data/validation.ds".into(),
+            dim: 16,
+            hidden: 32,
+            epochs: 10,
+            patience: 3,
+            batch_size: 256,
+            lr: 0.003,
+            weight_decay: 1e-5,
+            warmup_steps: 200,
+            seed: 1,
+            threads: 0,
+            sense_label_weight: 1.0,
+            max_train_reads: 0,
+            max_val_reads: 0,
+            gc_augment: 0.0,
+            gc_augment_strength: 0.5,
+            gc_augment_up: 0.8,
+            gc_augment_first: 0.0,
+            error_profiles: Vec::new(),
+            error_fraction: 0.0,
+            error_hint: 0.0,
+            error_fraction_unhinted: 0.0,
+            shift_penalty: 4.0,
+            stop_penalty: 8.0,
+            path_llr_clamp: 4.0,
+            stop_after_epochs: 0,
+        }
+    }
+}
+
 impl TrainConfig {
     /// The error profiles this config names, checked.
     pub fn profiles(&self) -> Result<Vec<ErrorProfile>, TrainError> {
