@@ -9,9 +9,16 @@
 //! - [`metrics`]: accuracy, precision, recall, F1, MCC, ROC/PR AUC, calibration error.
 //! - [`evaluate`]: scoring a model on labelled read sets, per genome and read length.
 //! - [`plot`]: small SVG line plots for run directories.
+//! - [`config`]: the training config, its defaults and checks.
+//! - [`rundir`]: the run directory — its file names, typed per-epoch metrics.
+//! - [`sweep`]: hyper-parameter sweeps with successive halving (the caller trains the
+//!   trials).
+//! - [`augment`], [`pathtable`]: GC and sequencing-error augmentation; the frame-path
+//!   decoder's dicodon log-odds, counted from the training reads.
 
 pub mod augment;
 pub mod backward;
+pub mod config;
 pub mod evaluate;
 pub mod metrics;
 pub mod optim;
