@@ -152,21 +152,10 @@ pub fn run(a: DriftArgs) -> Result<()> {
             .unwrap_or(0.0);
         let rows = cdspred_serve::logstore::export(&db, since, f64::MAX, usize::MAX)
             .with_context(|| db.display().to_string())?;
-        let skip = rows.len().saturating_sub(c.last);
-        let mut kept = (Vec::new(), Vec::new());
-        for r in rows.into_iter().skip(skip) {
-            let table = TableId::new(r.table).with_context(|| {
-                format!("{}: request {}: logged table", db.display(), r.request_id)
-            })?;
-            let seq = cdspred_core::DnaSeq::from_ascii(r.read.sequence.as_bytes())
-                .map(|s| s.codes().to_vec())
-                .unwrap_or_default();
-            if !seq.is_empty() {
-                kept.0.push(seq);
-                kept.1.push(table);
-            }
-        }
-        kept
+        cdspred_serve::logstore::drift_reads(rows, c.last)
+            .with_context(|| db.display().to_string())?
+            .into_iter()
+            .unzip()
     } else {
         if c.current.is_empty() {
             bail!("give --current FILE... or --logs DATA_DIR");

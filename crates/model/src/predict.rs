@@ -116,16 +116,6 @@ pub enum ShiftKind {
     Deletion,
 }
 
-impl ShiftKind {
-    /// `ins` or `del`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ShiftKind::Insertion => "ins",
-            ShiftKind::Deletion => "del",
-        }
-    }
-}
-
 /// What the model says about one read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prediction {

@@ -11,24 +11,24 @@ use std::str::FromStr;
 use cdspred_core::{Frame, GeneticCode, Strand};
 use serde::{Deserialize, Serialize};
 
-use crate::predict::{Call, Frameshift, Prediction};
+use crate::predict::{Call, Frameshift, Prediction, ShiftKind};
 
 /// Probabilities in outputs are rounded to 4 decimals, once, here.
 pub fn round4(v: f32) -> f64 {
     (v as f64 * 1e4).round() / 1e4
 }
 
-/// Writes a probability already rounded by [`round4`] with exactly 4 decimals, as
-/// `format!("{v:.4}")` would, without the general float formatter (it is on the hot
-/// path of `cdspred predict`).
-fn write_fixed4(out: &mut String, v: f64) {
+/// Writes a probability rounded by [`round4`] with exactly 4 decimals, as
+/// `format!("{:.4}", round4(v))` would, from the integer count of 1e-4 steps instead
+/// of the general float formatter (it is on the hot path of `cdspred predict`).
+fn write_fixed4(out: &mut String, v: f32) {
     use std::fmt::Write as _;
-    let k = (v * 1e4).round();
+    let k = (v as f64 * 1e4).round();
     if (0.0..=1e4).contains(&k) {
         let k = k as u32;
         let _ = write!(out, "{}.{:04}", k / 10_000, k % 10_000);
     } else {
-        let _ = write!(out, "{v:.4}");
+        let _ = write!(out, "{:.4}", round4(v));
     }
 }
 
@@ -109,6 +109,7 @@ macro_rules! words {
 words!(ReadStrand, "strand", ReadStrand::Plus => "+", ReadStrand::Minus => "-", ReadStrand::None => ".");
 words!(ReadFrame, "frame", ReadFrame::Zero => "0", ReadFrame::One => "1", ReadFrame::Two => "2", ReadFrame::None => ".");
 words!(Call, "call", Call::Coding => "coding", Call::NonCoding => "noncoding", Call::TooShort => "too_short");
+words!(ShiftKind, "frameshift kind", ShiftKind::Insertion => "ins", ShiftKind::Deletion => "del");
 
 impl From<Option<Strand>> for ReadStrand {
     fn from(s: Option<Strand>) -> ReadStrand {
@@ -182,7 +183,7 @@ impl ReadResult {
         let _ = write!(out, "{id}\t{}\t", p.length);
         for v in [p.coding_prob, p.sense_prob] {
             if scored {
-                write_fixed4(out, round4(v));
+                write_fixed4(out, v);
             } else {
                 out.push_str("NaN");
             }
@@ -225,6 +226,10 @@ mod tests {
         ] {
             assert_eq!(f.as_str().parse::<ReadFrame>(), Ok(f));
         }
+        for k in [ShiftKind::Insertion, ShiftKind::Deletion] {
+            assert_eq!(k.as_str().parse::<ShiftKind>(), Ok(k));
+            assert_eq!(serde_json::to_string(&k).unwrap(), format!("\"{k}\""));
+        }
         for c in [Call::Coding, Call::NonCoding, Call::TooShort] {
             assert_eq!(c.as_str().parse::<Call>(), Ok(c));
             assert_eq!(serde_json::to_string(&c).unwrap(), format!("\"{c}\""));
@@ -238,10 +243,10 @@ mod tests {
     fn fixed_point_writing_matches_the_float_formatter() {
         let mut i = 0u32;
         while i <= 1_000_000 {
-            let v = round4(i as f32 / 1e6);
+            let v = i as f32 / 1e6;
             let mut s = String::new();
             write_fixed4(&mut s, v);
-            assert_eq!(s, format!("{v:.4}"), "{i}");
+            assert_eq!(s, format!("{:.4}", round4(v)), "{i}");
             i += 7;
         }
     }

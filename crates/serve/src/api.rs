@@ -8,7 +8,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use cdspred_core::dna::codes_to_ascii;
-use cdspred_core::{DnaSeq, GeneticCode, TableId};
+use cdspred_core::GeneticCode;
 use cdspred_drift::DriftReport;
 use cdspred_model::ReadResult;
 use serde::{Deserialize, Serialize};
@@ -380,22 +380,14 @@ pub async fn drift_over_log(
                 serde_json::Value::Null,
             )
         })?;
-        let skip = rows.len().saturating_sub(last);
-        let mut reads: Vec<(Vec<u8>, TableId)> = Vec::with_capacity(rows.len() - skip);
-        for r in rows.into_iter().skip(skip) {
-            // The log is read back from disk: its table numbers are checked again.
-            let table = TableId::new(r.table).map_err(|e| {
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    format!("the input log holds request {} with {e}", r.request_id),
-                    serde_json::Value::Null,
-                )
-            })?;
-            if let Ok(s) = DnaSeq::from_ascii(r.read.sequence.as_bytes()) {
-                reads.push((s.codes().to_vec(), table));
-            }
-        }
+        let reads = crate::logstore::drift_reads(rows, last).map_err(|e| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                format!("the input log holds {e}"),
+                serde_json::Value::Null,
+            )
+        })?;
         if reads.is_empty() {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,

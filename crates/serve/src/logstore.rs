@@ -12,6 +12,7 @@ use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use cdspred_core::{DnaSeq, TableId, UnknownTable};
 use cdspred_model::result::{BadWord, ReadFrame, ReadStrand};
 use cdspred_model::Call;
 use rusqlite::{params, Connection};
@@ -310,6 +311,40 @@ pub struct ExportRow {
     /// The read.
     #[serde(flatten)]
     pub read: LoggedRead,
+}
+
+/// A logged read whose genetic code is not a known table (the log was edited or
+/// damaged).
+#[derive(Debug, thiserror::Error)]
+#[error("request {request_id}: {source}")]
+pub struct BadLoggedTable {
+    /// The request that logged it.
+    pub request_id: String,
+    /// The number found.
+    pub source: UnknownTable,
+}
+
+/// The last `last` of exported rows as reads for a drift check: base codes with their
+/// genetic codes, the table number checked again (the log is read back from disk).
+/// Reads whose sequence no longer parses are left out.
+pub fn drift_reads(
+    rows: Vec<ExportRow>,
+    last: usize,
+) -> Result<Vec<(Vec<u8>, TableId)>, BadLoggedTable> {
+    let skip = rows.len().saturating_sub(last);
+    let mut reads = Vec::with_capacity(rows.len() - skip);
+    for r in rows.into_iter().skip(skip) {
+        let table = TableId::new(r.table).map_err(|source| BadLoggedTable {
+            request_id: r.request_id.clone(),
+            source,
+        })?;
+        if let Ok(s) = DnaSeq::from_ascii(r.read.sequence.as_bytes()) {
+            if !s.is_empty() {
+                reads.push((s.codes().to_vec(), table));
+            }
+        }
+    }
+    Ok(reads)
 }
 
 /// Reads logged rows in `[since, until)` (unix seconds), oldest first, at most `limit`.

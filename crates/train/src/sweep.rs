@@ -384,9 +384,10 @@ pub fn run_sweep(
     let mut json_trials = Vec::new();
     for t in &trials {
         let d = dir(t);
-        let b = best_of(&d)?;
+        let m = RunDir::new(&d).metrics()?;
+        let b = EpochMetrics::best(&m).cloned();
         let loss = b.as_ref().map_or(f64::INFINITY, |b| b.val_loss);
-        let done = epochs_done(&d)?;
+        let done = m.len();
         let mut line = format!("| {:02} |", t.id);
         for (_, v, _) in &t.params {
             let _ = write!(line, " {v} |");
