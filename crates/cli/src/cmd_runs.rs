@@ -137,126 +137,140 @@ macro_rules! w {
 }
 
 pub fn run(c: RunsCommand) -> Result<()> {
+    let out = match c {
+        RunsCommand::List { runs_dir } => list(&runs_dir)?,
+        RunsCommand::Show { run } => show(&run)?,
+        RunsCommand::Compare { runs } => compare(&runs)?,
+    };
+    crate::output::print_stdout(&out)
+}
+
+/// One line per run under `runs_dir`.
+fn list(runs_dir: &Path) -> Result<String> {
     let mut out = String::new();
-    match c {
-        RunsCommand::List { runs_dir } => {
-            let mut dirs: Vec<PathBuf> = std::fs::read_dir(&runs_dir)
-                .with_context(|| format!("cannot read {}", runs_dir.display()))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| RunDir::new(p).exists())
-                .collect();
-            dirs.sort();
-            let mut rows = vec![[
-                "run", "epochs", "best", "val_loss", "gene_mcc", "frame", "seconds", "commit",
-            ]
-            .map(String::from)
-            .to_vec()];
-            for d in dirs {
-                let r = RunSummary::load(&d)?;
-                let b = r.best();
-                rows.push(vec![
-                    r.name(),
-                    r.epochs.len().to_string(),
-                    epoch_of(b),
-                    num(b, "val_loss"),
-                    num(b, "val_gene_mcc"),
-                    num(b, "val_frame"),
-                    format!("{:.0}", r.seconds()),
-                    r.commit
-                        .as_deref()
-                        .map(|c| c.chars().take(10).collect())
-                        .unwrap_or_else(|| "-".into()),
-                ]);
-            }
-            out.push_str(&table(&rows));
-        }
-        RunsCommand::Show { run } => {
-            let r = RunSummary::load(&run)?;
-            w!(out, "run      {}", r.dir.display());
-            w!(out, "command  {}", r.command.as_deref().unwrap_or("-"));
-            w!(out, "commit   {}", r.commit.as_deref().unwrap_or("-"));
-            if let Some(m) = RunDir::new(&run).text(RunDir::DATA_MANIFEST) {
-                w!(out, "data     manifest sha256 {m}");
-            }
-            w!(out, "\nconfig");
-            let rows: Vec<Vec<String>> = r
-                .config
-                .iter()
-                .map(|(k, v)| vec![format!("  {k}"), value(Some(v))])
-                .collect();
-            out.push_str(&table(&rows));
-            w!(out, "\nepochs");
-            let keys = [
-                "epoch",
-                "train_loss",
-                "val_loss",
-                "val_accuracy",
-                "val_gene_mcc",
-                "val_frame",
-                "lr",
-                "seconds",
-            ];
-            let mut rows = vec![keys.map(String::from).to_vec()];
-            for e in &r.epochs {
-                rows.push(
-                    keys.iter()
-                        .map(|k| match e.get(k) {
-                            Some(x) if *k == "epoch" => format!("{x}"),
-                            Some(x) if *k == "lr" => format!("{x:.2e}"),
-                            Some(x) => format!("{x:.4}"),
-                            None => "-".into(),
-                        })
-                        .collect(),
-                );
-            }
-            out.push_str(&table(&rows));
-            if let Some(b) = r.best() {
-                w!(
-                    out,
-                    "\nbest epoch {} -> {}",
-                    b.epoch,
-                    RunDir::new(&run).best_dir().display()
-                );
-            }
-        }
-        RunsCommand::Compare { runs } => {
-            let rs: Vec<RunSummary> = runs
-                .iter()
-                .map(|d| RunSummary::load(d))
-                .collect::<Result<_>>()?;
-            let keys: BTreeSet<&String> = rs.iter().flat_map(|r| r.config.keys()).collect();
-            let mut rows = vec![std::iter::once("".to_string())
-                .chain(rs.iter().map(RunSummary::name))
-                .collect::<Vec<_>>()];
-            for k in keys {
-                let vals: Vec<String> = rs.iter().map(|r| value(r.config.get(k))).collect();
-                if vals.iter().any(|v| v != &vals[0]) {
-                    rows.push(std::iter::once(k.clone()).chain(vals).collect());
-                }
-            }
-            for (label, key) in [
-                ("best epoch", "epoch"),
-                ("val_loss", "val_loss"),
-                ("val_accuracy", "val_accuracy"),
-                ("val_gene_mcc", "val_gene_mcc"),
-                ("val_frame", "val_frame"),
-            ] {
-                let vals = rs.iter().map(|r| {
-                    if key == "epoch" {
-                        epoch_of(r.best())
-                    } else {
-                        num(r.best(), key)
-                    }
-                });
-                rows.push(std::iter::once(label.to_string()).chain(vals).collect());
-            }
-            rows.push(
-                std::iter::once("seconds".to_string())
-                    .chain(rs.iter().map(|r| format!("{:.0}", r.seconds())))
-                    .collect(),
-            );
-            out.push_str(&table(&rows));
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(runs_dir)
+        .with_context(|| format!("cannot read {}", runs_dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| RunDir::new(p).exists())
+        .collect();
+    dirs.sort();
+    let mut rows = vec![[
+        "run", "epochs", "best", "val_loss", "gene_mcc", "frame", "seconds", "commit",
+    ]
+    .map(String::from)
+    .to_vec()];
+    for d in dirs {
+        let r = RunSummary::load(&d)?;
+        let b = r.best();
+        rows.push(vec![
+            r.name(),
+            r.epochs.len().to_string(),
+            epoch_of(b),
+            num(b, "val_loss"),
+            num(b, "val_gene_mcc"),
+            num(b, "val_frame"),
+            format!("{:.0}", r.seconds()),
+            r.commit
+                .as_deref()
+                .map(|c| c.chars().take(10).collect())
+                .unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    out.push_str(&table(&rows));
+    Ok(out)
+}
+
+/// One run: command, commit, data, config and epochs.
+fn show(run: &Path) -> Result<String> {
+    let mut out = String::new();
+    let r = RunSummary::load(run)?;
+    w!(out, "run      {}", r.dir.display());
+    w!(out, "command  {}", r.command.as_deref().unwrap_or("-"));
+    w!(out, "commit   {}", r.commit.as_deref().unwrap_or("-"));
+    if let Some(m) = RunDir::new(run).text(RunDir::DATA_MANIFEST) {
+        w!(out, "data     manifest sha256 {m}");
+    }
+    w!(out, "\nconfig");
+    let rows: Vec<Vec<String>> = r
+        .config
+        .iter()
+        .map(|(k, v)| vec![format!("  {k}"), value(Some(v))])
+        .collect();
+    out.push_str(&table(&rows));
+    w!(out, "\nepochs");
+    let keys = [
+        "epoch",
+        "train_loss",
+        "val_loss",
+        "val_accuracy",
+        "val_gene_mcc",
+        "val_frame",
+        "lr",
+        "seconds",
+    ];
+    let mut rows = vec![keys.map(String::from).to_vec()];
+    for e in &r.epochs {
+        rows.push(
+            keys.iter()
+                .map(|k| match e.get(k) {
+                    Some(x) if *k == "epoch" => format!("{x}"),
+                    Some(x) if *k == "lr" => format!("{x:.2e}"),
+                    Some(x) => format!("{x:.4}"),
+                    None => "-".into(),
+                })
+                .collect(),
+        );
+    }
+    out.push_str(&table(&rows));
+    if let Some(b) = r.best() {
+        w!(
+            out,
+            "\nbest epoch {} -> {}",
+            b.epoch,
+            RunDir::new(run).best_dir().display()
+        );
+    }
+    Ok(out)
+}
+
+/// The config keys that differ between runs, and their best metrics.
+fn compare(runs: &[PathBuf]) -> Result<String> {
+    let mut out = String::new();
+    let rs: Vec<RunSummary> = runs
+        .iter()
+        .map(|d| RunSummary::load(d))
+        .collect::<Result<_>>()?;
+    let keys: BTreeSet<&String> = rs.iter().flat_map(|r| r.config.keys()).collect();
+    let mut rows = vec![std::iter::once("".to_string())
+        .chain(rs.iter().map(RunSummary::name))
+        .collect::<Vec<_>>()];
+    for k in keys {
+        let vals: Vec<String> = rs.iter().map(|r| value(r.config.get(k))).collect();
+        if vals.iter().any(|v| v != &vals[0]) {
+            rows.push(std::iter::once(k.clone()).chain(vals).collect());
         }
     }
-    crate::output::print_stdout(&out)
+    for (label, key) in [
+        ("best epoch", "epoch"),
+        ("val_loss", "val_loss"),
+        ("val_accuracy", "val_accuracy"),
+        ("val_gene_mcc", "val_gene_mcc"),
+        ("val_frame", "val_frame"),
+    ] {
+        let vals = rs.iter().map(|r| {
+            if key == "epoch" {
+                epoch_of(r.best())
+            } else {
+                num(r.best(), key)
+            }
+        });
+        rows.push(std::iter::once(label.to_string()).chain(vals).collect());
+    }
+    rows.push(
+        std::iter::once("seconds".to_string())
+            .chain(rs.iter().map(|r| format!("{:.0}", r.seconds())))
+            .collect(),
+    );
+    out.push_str(&table(&rows));
+    Ok(out)
 }

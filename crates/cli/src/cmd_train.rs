@@ -65,48 +65,12 @@ pub fn run(a: TrainArgs) -> Result<()> {
         PathBuf::from("runs").join(format!("{secs}-{}", cfg.name))
     });
     std::fs::create_dir_all(&run_dir).with_context(|| run_dir.display().to_string())?;
-    let command: Vec<String> = std::env::args().collect();
-    std::fs::write(run_dir.join(RunDir::COMMAND), command.join(" "))?;
-    let commit = std::process::Command::new("git")
-        .args(["rev-parse", "HEAD"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success());
-    let dirty = std::process::Command::new("git")
-        .args(["status", "--porcelain", "--untracked-files=no"])
-        .output()
-        .ok();
-    if let Some(c) = commit {
-        let mut s = String::from_utf8_lossy(&c.stdout).trim().to_string();
-        if dirty.is_some_and(|d| !d.stdout.is_empty()) {
-            s.push_str("-dirty");
-        }
-        std::fs::write(run_dir.join(RunDir::COMMIT), s)?;
-    }
-    // The data version this run trained on: the sha256 of the dataset's manifest.
-    let manifest = std::path::Path::new(&cfg.train_data).with_file_name("manifest.json");
-    if let Ok(b) = std::fs::read(&manifest) {
-        std::fs::write(
-            run_dir.join(RunDir::DATA_MANIFEST),
-            cdspred_model::files::sha256_hex(&b),
-        )?;
-    }
+    record_provenance(&run_dir, &cfg)?;
     let mut tracking = match a.mlflow.as_deref().filter(|u| !u.is_empty()) {
         Some(uri) => Some(start_tracking(uri, &a.mlflow_experiment, &cfg, &run_dir)?),
         None => None,
     };
-    let bar = if std::io::stderr().is_terminal() {
-        let b = indicatif::ProgressBar::new(0);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "epoch {prefix} [{bar:30}] {pos}/{len} {msg} ETA {eta}",
-            )
-            .expect("valid template"),
-        );
-        Some(b)
-    } else {
-        None
-    };
+    let bar = progress_bar();
     let mut last_epoch = 0;
     let result = cdspred_train::train(&cfg, &run_dir, a.resume, &mut |p| {
         // A new epoch began: the previous one's metrics are on disk; send them.
@@ -140,8 +104,71 @@ pub fn run(a: TrainArgs) -> Result<()> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    print_epochs(&report.epochs);
+    write_drift_profile(&cfg, &report.best_dir)?;
+    if let Some(t) = tracking.as_mut() {
+        finish_tracking(t, &run_dir, &report.best_dir, report.best_epoch)?;
+    }
+    println!(
+        "best epoch {} -> {}",
+        report.best_epoch,
+        report.best_dir.display()
+    );
+    Ok(())
+}
+
+/// Writes the command line, the git commit (`-dirty` with uncommitted changes) and the
+/// training data's manifest sha256 into the run directory.
+fn record_provenance(run_dir: &std::path::Path, cfg: &TrainConfig) -> Result<()> {
+    let command: Vec<String> = std::env::args().collect();
+    std::fs::write(run_dir.join(RunDir::COMMAND), command.join(" "))?;
+    let commit = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success());
+    let dirty = std::process::Command::new("git")
+        .args(["status", "--porcelain", "--untracked-files=no"])
+        .output()
+        .ok();
+    if let Some(c) = commit {
+        let mut s = String::from_utf8_lossy(&c.stdout).trim().to_string();
+        if dirty.is_some_and(|d| !d.stdout.is_empty()) {
+            s.push_str("-dirty");
+        }
+        std::fs::write(run_dir.join(RunDir::COMMIT), s)?;
+    }
+    // The data version this run trained on: the sha256 of the dataset's manifest.
+    let manifest = std::path::Path::new(&cfg.train_data).with_file_name("manifest.json");
+    if let Ok(b) = std::fs::read(&manifest) {
+        std::fs::write(
+            run_dir.join(RunDir::DATA_MANIFEST),
+            cdspred_model::files::sha256_hex(&b),
+        )?;
+    }
+    Ok(())
+}
+
+/// A progress bar on a terminal, none otherwise.
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    if std::io::stderr().is_terminal() {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "epoch {prefix} [{bar:30}] {pos}/{len} {msg} ETA {eta}",
+            )
+            .expect("valid template"),
+        );
+        Some(b)
+    } else {
+        None
+    }
+}
+
+/// The per-epoch table on stdout.
+fn print_epochs(epochs: &[cdspred_train::trainer::EpochMetrics]) {
     println!("epoch\ttrain_loss\tval_loss\tval_acc\tval_gene_mcc\tval_frame\tseconds");
-    for m in &report.epochs {
+    for m in epochs {
         println!(
             "{}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.1}",
             m.epoch,
@@ -153,8 +180,11 @@ pub fn run(a: TrainArgs) -> Result<()> {
             m.seconds
         );
     }
-    // The reference profile for drift reports travels with the best model.
-    let best = cdspred_model::files::ModelFiles::load(&report.best_dir)?;
+}
+
+/// The reference profile for drift reports, written beside the best model.
+fn write_drift_profile(cfg: &TrainConfig, best_dir: &std::path::Path) -> Result<()> {
+    let best = cdspred_model::files::ModelFiles::load(best_dir)?;
     let profile = crate::cmd_drift::profile_from_dataset(
         &cdspred_model::Predictor::new(&best),
         &cfg.train_data,
@@ -162,17 +192,9 @@ pub fn run(a: TrainArgs) -> Result<()> {
         crate::cmd_predict::thread_count(cfg.threads),
     )?;
     std::fs::write(
-        report.best_dir.join("profile.json"),
+        best_dir.join("profile.json"),
         serde_json::to_string(&profile)?,
     )?;
-    if let Some(t) = tracking.as_mut() {
-        finish_tracking(t, &run_dir, &report.best_dir, report.best_epoch)?;
-    }
-    println!(
-        "best epoch {} -> {}",
-        report.best_epoch,
-        report.best_dir.display()
-    );
     Ok(())
 }
 

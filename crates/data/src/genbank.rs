@@ -50,69 +50,8 @@ pub fn parse_genbank(r: impl BufRead, path: &str) -> Result<Genome, GenomeError>
             id: id.to_string(),
             ..Default::default()
         };
-        let mut features: Vec<Feature> = Vec::new();
-        let mut codes = Vec::new();
-        let mut section = "";
         i += 1;
-        let mut ended = false;
-        while i < lines.len() {
-            let line = &lines[i];
-            if line.starts_with("//") {
-                ended = true;
-                break;
-            }
-            if !line.starts_with(' ') && !line.is_empty() {
-                section = if line.starts_with("FEATURES") {
-                    "features"
-                } else if line.starts_with("ORIGIN") {
-                    "origin"
-                } else if line.starts_with("LOCUS") {
-                    return Err(parse_err(
-                        path,
-                        i + 1,
-                        "LOCUS before the previous record's '//'",
-                    ));
-                } else {
-                    ""
-                };
-            } else if section == "features" && line.len() > 21 {
-                // Feature tables are ASCII: column 21 must fall between characters.
-                let key = line
-                    .get(..21)
-                    .ok_or_else(|| {
-                        parse_err(path, i + 1, "non-ASCII character in the feature key column")
-                    })?
-                    .trim();
-                let rest = line.get(21..).unwrap_or("").trim();
-                if !key.is_empty() {
-                    features.push(Feature {
-                        key: key.to_string(),
-                        location: rest.to_string(),
-                        qualifiers: Vec::new(),
-                        line: i + 1,
-                    });
-                } else if let Some(f) = features.last_mut() {
-                    if rest.starts_with('/') {
-                        f.qualifiers.push(rest.to_string());
-                    } else if f.qualifiers.is_empty() {
-                        f.location.push_str(rest);
-                    } else if let Some(q) = f.qualifiers.last_mut() {
-                        q.push(' ');
-                        q.push_str(rest);
-                    }
-                }
-            } else if section == "origin" {
-                for word in line.split_whitespace().skip(1) {
-                    DnaSeq::extend_ascii(&mut codes, word.as_bytes(), 0).map_err(|e| {
-                        parse_err(path, i + 1, format!("in ORIGIN: {e} of the word {word:?}"))
-                    })?;
-                }
-            }
-            i += 1;
-        }
-        if !ended {
-            return Err(parse_err(path, i, format!("record {id} ends without '//'")));
-        }
+        let (features, codes) = record_body(&lines, &mut i, path, id)?;
         contig.seq = DnaSeq::from_codes(codes).expect("parsed codes");
         if contig.seq.is_empty() {
             genome
@@ -121,33 +60,7 @@ pub fn parse_genbank(r: impl BufRead, path: &str) -> Result<Genome, GenomeError>
             i += 1;
             continue;
         }
-        for f in features {
-            let kind = match f.key.as_str() {
-                "CDS" => FeatureKind::Cds,
-                "tRNA" | "rRNA" | "ncRNA" | "tmRNA" | "misc_RNA" => FeatureKind::Blocked,
-                "gene" if is_pseudo(&f.qualifiers) => FeatureKind::Blocked,
-                _ => continue,
-            };
-            let where_ = format!("{}:{}", path, f.line);
-            let loc = parse_location(&f.location).map_err(|m| parse_err(path, f.line, m))?;
-            let Some(loc) = loc else { continue };
-            let complete = !loc.partial && !loc.joined && !is_pseudo(&f.qualifiers);
-            let kind = if kind == FeatureKind::Cds && loc.joined {
-                FeatureKind::Blocked
-            } else {
-                kind
-            };
-            add_feature(
-                &mut contig,
-                &mut genome.skipped,
-                where_,
-                kind,
-                loc.start,
-                loc.end,
-                loc.strand,
-                complete,
-            );
-        }
+        add_features(&mut contig, &mut genome.skipped, features, path)?;
         genome.contigs.push(contig);
         i += 1;
     }
@@ -157,6 +70,118 @@ pub fn parse_genbank(r: impl BufRead, path: &str) -> Result<Genome, GenomeError>
         });
     }
     Ok(genome)
+}
+
+/// Reads one record's lines from `*i` (just after its LOCUS line) to its `//`, leaving
+/// `*i` there: its features and its sequence's base codes.
+fn record_body(
+    lines: &[String],
+    i: &mut usize,
+    path: &str,
+    id: &str,
+) -> Result<(Vec<Feature>, Vec<u8>), GenomeError> {
+    let mut features: Vec<Feature> = Vec::new();
+    let mut codes = Vec::new();
+    let mut section = "";
+    let mut ended = false;
+    while *i < lines.len() {
+        let at = *i;
+        let line = &lines[at];
+        if line.starts_with("//") {
+            ended = true;
+            break;
+        }
+        if !line.starts_with(' ') && !line.is_empty() {
+            section = if line.starts_with("FEATURES") {
+                "features"
+            } else if line.starts_with("ORIGIN") {
+                "origin"
+            } else if line.starts_with("LOCUS") {
+                return Err(parse_err(
+                    path,
+                    at + 1,
+                    "LOCUS before the previous record's '//'",
+                ));
+            } else {
+                ""
+            };
+        } else if section == "features" && line.len() > 21 {
+            // Feature tables are ASCII: column 21 must fall between characters.
+            let key = line
+                .get(..21)
+                .ok_or_else(|| {
+                    parse_err(
+                        path,
+                        at + 1,
+                        "non-ASCII character in the feature key column",
+                    )
+                })?
+                .trim();
+            let rest = line.get(21..).unwrap_or("").trim();
+            if !key.is_empty() {
+                features.push(Feature {
+                    key: key.to_string(),
+                    location: rest.to_string(),
+                    qualifiers: Vec::new(),
+                    line: at + 1,
+                });
+            } else if let Some(f) = features.last_mut() {
+                if rest.starts_with('/') {
+                    f.qualifiers.push(rest.to_string());
+                } else if f.qualifiers.is_empty() {
+                    f.location.push_str(rest);
+                } else if let Some(q) = f.qualifiers.last_mut() {
+                    q.push(' ');
+                    q.push_str(rest);
+                }
+            }
+        } else if section == "origin" {
+            for word in line.split_whitespace().skip(1) {
+                DnaSeq::extend_ascii(&mut codes, word.as_bytes(), 0).map_err(|e| {
+                    parse_err(path, at + 1, format!("in ORIGIN: {e} of the word {word:?}"))
+                })?;
+            }
+        }
+        *i += 1;
+    }
+    if !ended {
+        return Err(parse_err(
+            path,
+            *i,
+            format!("record {id} ends without '//'"),
+        ));
+    }
+    Ok((features, codes))
+}
+
+/// Adds a record's CDS and blocked (RNA, pseudogene, joined) features to `contig`.
+fn add_features(
+    contig: &mut Contig,
+    skipped: &mut Vec<String>,
+    features: Vec<Feature>,
+    path: &str,
+) -> Result<(), GenomeError> {
+    for f in features {
+        let kind = match f.key.as_str() {
+            "CDS" => FeatureKind::Cds,
+            "tRNA" | "rRNA" | "ncRNA" | "tmRNA" | "misc_RNA" => FeatureKind::Blocked,
+            "gene" if is_pseudo(&f.qualifiers) => FeatureKind::Blocked,
+            _ => continue,
+        };
+        let where_ = format!("{}:{}", path, f.line);
+        let loc = parse_location(&f.location).map_err(|m| parse_err(path, f.line, m))?;
+        let Some(loc) = loc else { continue };
+        let complete = !loc.partial && !loc.joined && !is_pseudo(&f.qualifiers);
+        let kind = if kind == FeatureKind::Cds && loc.joined {
+            FeatureKind::Blocked
+        } else {
+            kind
+        };
+        add_feature(
+            contig, skipped, where_, kind, loc.start, loc.end, loc.strand, complete,
+        );
+    }
+    Ok(())
 }
 
 fn is_pseudo(q: &[String]) -> bool {

@@ -394,27 +394,7 @@ pub fn build(recipe_path: &Path, out: &Path) -> Result<Manifest, RecipeError> {
             ),
         );
         let lengths = s.lengths.clone().unwrap_or_else(|| recipe.lengths.clone());
-        // Split by record or by region: no read draws on both sides.
-        let (main, held) = match s.val_split {
-            _ if s.val_fraction == 0.0 => (genome, Genome::default()),
-            Split::Region => split_by_region(genome, s.val_fraction),
-            Split::Record => {
-                let (m, h): (Vec<_>, Vec<_>) = genome
-                    .contigs
-                    .into_iter()
-                    .partition(|c| (fnv(&c.id) % 10_000) as f64 >= s.val_fraction * 10_000.0);
-                (
-                    Genome {
-                        contigs: m,
-                        skipped: genome.skipped,
-                    },
-                    Genome {
-                        contigs: h,
-                        skipped: vec![],
-                    },
-                )
-            }
-        };
+        let (main, held) = split_for_validation(genome, s);
         let other = if s.role == Role::Train {
             Role::Validation
         } else {
@@ -445,7 +425,50 @@ pub fn build(recipe_path: &Path, out: &Path) -> Result<Manifest, RecipeError> {
             .stats
             .insert(s.name.clone(), serde_json::Value::Array(all_stats));
     }
-    for (role, ds) in &sets {
+    write_sets(&recipe, &sets, out, &mut manifest)?;
+    let mpath = out.join("manifest.json");
+    let text = serde_json::to_string_pretty(&manifest).expect("manifest serialises");
+    std::fs::write(&mpath, text).map_err(|e| oerr(&mpath, e.to_string()))?;
+    Ok(manifest)
+}
+
+/// Splits a source's genome into the part for its own role and the part held out for
+/// the other, by record or by region, so no read draws on both sides.
+fn split_for_validation(genome: Genome, s: &Source) -> (Genome, Genome) {
+    match s.val_split {
+        _ if s.val_fraction == 0.0 => (genome, Genome::default()),
+        Split::Region => split_by_region(genome, s.val_fraction),
+        Split::Record => {
+            let (m, h): (Vec<_>, Vec<_>) = genome
+                .contigs
+                .into_iter()
+                .partition(|c| (fnv(&c.id) % 10_000) as f64 >= s.val_fraction * 10_000.0);
+            (
+                Genome {
+                    contigs: m,
+                    skipped: genome.skipped,
+                },
+                Genome {
+                    contigs: h,
+                    skipped: vec![],
+                },
+            )
+        }
+    }
+}
+
+/// Writes each role's dataset into `out` and records its checksum and counts.
+fn write_sets(
+    recipe: &Recipe,
+    sets: &BTreeMap<Role, Dataset>,
+    out: &Path,
+    manifest: &mut Manifest,
+) -> Result<(), RecipeError> {
+    let oerr = |file: &Path, msg: String| RecipeError::Output {
+        file: file.display().to_string(),
+        msg,
+    };
+    for (role, ds) in sets {
         let rname = match role {
             Role::Train => "train",
             Role::Validation => "validation",
@@ -466,10 +489,7 @@ pub fn build(recipe_path: &Path, out: &Path) -> Result<Manifest, RecipeError> {
                 .or_default() += 1;
         }
     }
-    let mpath = out.join("manifest.json");
-    let text = serde_json::to_string_pretty(&manifest).expect("manifest serialises");
-    std::fs::write(&mpath, text).map_err(|e| oerr(&mpath, e.to_string()))?;
-    Ok(manifest)
+    Ok(())
 }
 
 fn fnv(s: &str) -> u64 {

@@ -3,9 +3,11 @@
 //! - [`backward`]: the loss and its gradient for one read (hand-written backward pass
 //!   of [`cdspred_model::net`], checked against finite differences in tests).
 //! - [`optim`]: AdamW with warm-up and cosine decay.
-//! - [`trainer`]: the loop — fixed-seed shuffling, batches split into a fixed number of
-//!   chunks whose gradients are summed in order (so the weights do not depend on the
-//!   thread count), early stopping on validation loss, best checkpoint, resume.
+//! - [`trainer`]: the run — data, initial weights, the epochs, validation, early
+//!   stopping on validation loss, best checkpoint, resume. One epoch (`epoch`, private):
+//!   fixed-seed shuffling, each read's augmentation, batches split into a fixed number
+//!   of chunks whose gradients are summed in order (so the weights do not depend on the
+//!   thread count).
 //! - [`metrics`]: accuracy, precision, recall, F1, MCC, ROC/PR AUC, calibration error.
 //! - [`evaluate`]: scoring a model on labelled read sets, per genome and read length.
 //! - [`plot`]: small SVG line plots for run directories.
@@ -19,6 +21,7 @@
 pub mod augment;
 pub mod backward;
 pub mod config;
+mod epoch;
 pub mod evaluate;
 pub mod metrics;
 pub mod optim;

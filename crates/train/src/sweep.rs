@@ -330,9 +330,27 @@ pub fn run_sweep(
 ) -> Result<String, SweepError> {
     s.check()?;
     let trials = plan(s)?;
-    let dir = |t: &Trial| out.join(format!("trial-{:02}", t.id));
     let started = std::time::Instant::now();
-    let mut alive: Vec<Trial> = trials.clone();
+    let first_rung_scores = run_rungs(s, &trials, out, parallel, train)?;
+    write_summary(s, &trials, out, parallel, &first_rung_scores, started)
+}
+
+/// Trial `t`'s run directory.
+fn trial_dir(out: &Path, t: &Trial) -> PathBuf {
+    out.join(format!("trial-{:02}", t.id))
+}
+
+/// Trains the rungs of successive halving; returns each trial's best validation loss
+/// after the first rung.
+fn run_rungs(
+    s: &SweepFile,
+    trials: &[Trial],
+    out: &Path,
+    parallel: usize,
+    train: &mut dyn FnMut(&[TrialJob<'_>]) -> Result<(), SweepError>,
+) -> Result<BTreeMap<usize, f64>, SweepError> {
+    let dir = |t: &Trial| trial_dir(out, t);
+    let mut alive: Vec<Trial> = trials.to_vec();
     let rung_list = rungs(&s.halving);
     let mut first_rung_scores: BTreeMap<usize, f64> = BTreeMap::new();
     for (ri, &epochs) in rung_list.iter().enumerate() {
@@ -378,11 +396,24 @@ pub fn run_sweep(
             alive = scored.into_iter().take(keep).map(|(_, t)| t).collect();
         }
     }
-    // Summary over all trials.
+    Ok(first_rung_scores)
+}
+
+/// Writes `summary.md` (returned), `summary.json` and `importance.svg`.
+fn write_summary(
+    s: &SweepFile,
+    trials: &[Trial],
+    out: &Path,
+    parallel: usize,
+    first_rung_scores: &BTreeMap<usize, f64>,
+    started: std::time::Instant,
+) -> Result<String, SweepError> {
+    let dir = |t: &Trial| trial_dir(out, t);
+    let rung_list = rungs(&s.halving);
     let mut rows: Vec<(f64, String)> = Vec::new();
     let keys: Vec<String> = s.space.keys().cloned().collect();
     let mut json_trials = Vec::new();
-    for t in &trials {
+    for t in trials {
         let d = dir(t);
         let m = RunDir::new(&d).metrics()?;
         let b = EpochMetrics::best(&m).cloned();

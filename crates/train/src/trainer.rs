@@ -11,16 +11,17 @@ use std::path::{Path, PathBuf};
 
 use cdspred_core::TableId;
 use cdspred_data::sample::Rng;
-use cdspred_data::{Dataset, ReadLabel};
-use cdspred_model::features::{FrameInputs, PathScorer, DENSE};
+use cdspred_data::{Dataset, ErrorProfile, ReadLabel};
+use cdspred_model::features::{FrameInputs, DENSE};
 use cdspred_model::files::{ModelCard, ModelConfig, ModelFiles};
 use cdspred_model::net::{Forward, Model, Weights};
 use cdspred_model::TableContext;
 use safetensors::{tensor::TensorView, Dtype, SafeTensors};
 use serde::{Deserialize, Serialize};
 
-use crate::augment::{gc_shift, pick, with_errors, Shift};
-use crate::backward::{backward, loss, Grads};
+use crate::augment::with_errors;
+use crate::backward::loss;
+use crate::epoch::{run_epoch, EpochData, GradBuffers, LabelWeights};
 use crate::metrics::binary;
 use crate::optim::AdamW;
 use crate::pathtable::count_llr;
@@ -127,8 +128,9 @@ pub fn init_weights(dim: usize, hidden: usize, seed: u64) -> Weights {
     w
 }
 
-struct Ctx {
-    tables: HashMap<TableId, TableContext>,
+/// The lookups of every genetic code in the data.
+pub(crate) struct Ctx {
+    pub(crate) tables: HashMap<TableId, TableContext>,
 }
 
 impl Ctx {
@@ -161,7 +163,7 @@ fn subsample(ds: Dataset, max: usize, seed: u64) -> Dataset {
     out
 }
 
-fn shuffle(v: &mut [usize], rng: &mut Rng) {
+pub(crate) fn shuffle(v: &mut [usize], rng: &mut Rng) {
     for i in (1..v.len()).rev() {
         let j = rng.below(i as u64 + 1) as usize;
         v.swap(i, j);
@@ -183,6 +185,90 @@ pub fn train(
     }
     let profiles = cfg.profiles()?;
     std::fs::create_dir_all(run_dir).map_err(io(run_dir))?;
+    let (train_ds, val_ds, ctx) = load_data(cfg, &profiles)?;
+    let run = RunDir::new(run_dir);
+    let cfg_path = run.file(RunDir::CONFIG);
+    std::fs::write(
+        &cfg_path,
+        serde_json::to_string_pretty(cfg).expect("config serialises"),
+    )
+    .map_err(io(&cfg_path))?;
+
+    let steps_per_epoch = train_ds.samples.len().div_ceil(cfg.batch_size);
+    let mut weights = init_weights(cfg.dim, cfg.hidden, cfg.seed);
+    weights.path_llr = count_llr(&train_ds, &ctx.tables, cfg.path_llr_clamp);
+    weights.path_pen = vec![cfg.shift_penalty, cfg.stop_penalty];
+    let mut opt = AdamW::new(
+        &weights,
+        cfg.lr,
+        cfg.weight_decay,
+        cfg.warmup_steps,
+        (steps_per_epoch * cfg.epochs) as u64,
+    );
+    let (mut history, mut best) = start_or_resume(&run, resume, &mut weights, &mut opt)?;
+    let threads = if cfg.threads == 0 {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    } else {
+        cfg.threads
+    };
+    let label_weights = LabelWeights::new(&train_ds, cfg.sense_label_weight);
+    let data = EpochData {
+        cfg,
+        train: &train_ds,
+        ctx: &ctx,
+        profiles: &profiles,
+        weights: &label_weights,
+        threads,
+    };
+    let mut grads = GradBuffers::new(&weights);
+    let first_epoch = history.len() + 1;
+    for epoch in first_epoch..=cfg.epochs {
+        if best.bad >= cfg.patience && !history.is_empty() {
+            break;
+        }
+        if cfg.stop_after_epochs > 0 && epoch - first_epoch >= cfg.stop_after_epochs {
+            break;
+        }
+        let t0 = std::time::Instant::now();
+        let train_loss = run_epoch(&data, epoch, &mut weights, &mut opt, &mut grads, progress);
+        let model = Model::new(weights.clone());
+        let (mut m, truth, score) = validate_with_scores(&model, &val_ds, &ctx, threads);
+        m.epoch = epoch;
+        m.train_loss = train_loss;
+        m.lr = opt.current_lr() as f64;
+        m.seconds = t0.elapsed().as_secs_f64();
+        if m.val_loss < best.best_loss {
+            best = CkptState {
+                epoch,
+                best_loss: m.val_loss,
+                best_epoch: epoch,
+                bad: 0,
+            };
+            save_best(cfg, &run, &weights, &m, &truth, &score)?;
+        } else {
+            best.bad += 1;
+        }
+        best.epoch = epoch;
+        run.append_metrics(&m)?;
+        history.push(m);
+        save_checkpoint(&run.file(RunDir::CHECKPOINT), &weights, &opt, &best)?;
+        write_plots(run_dir, &history)?;
+    }
+    Ok(TrainReport {
+        epochs: history,
+        best_epoch: best.best_epoch,
+        best_dir: run.best_dir(),
+    })
+}
+
+/// The training and validation reads (subsampled as configured; validation reads
+/// carry the training error mix, fixed across epochs) and their genetic codes.
+fn load_data(
+    cfg: &TrainConfig,
+    profiles: &[ErrorProfile],
+) -> Result<(Dataset, Dataset, Ctx), TrainError> {
     let train_ds = subsample(
         Dataset::load(&cfg.train_data)?,
         cfg.max_train_reads,
@@ -199,265 +285,84 @@ pub fn train(
         ));
     }
     let ctx = Ctx::new(&[&train_ds, &val_ds]);
-    // Validation reads carry the same error mix as training, fixed across epochs.
     let val_ds = if profiles.is_empty() {
         val_ds
     } else {
         with_errors(
             &val_ds,
-            &profiles,
+            profiles,
             cfg.error_fraction,
             cfg.seed ^ 0x5EED_E770,
         )
     };
-    let run = RunDir::new(run_dir);
-    let cfg_path = run.file(RunDir::CONFIG);
-    std::fs::write(
-        &cfg_path,
-        serde_json::to_string_pretty(cfg).expect("config serialises"),
-    )
-    .map_err(io(&cfg_path))?;
+    Ok((train_ds, val_ds, ctx))
+}
 
-    // Class weights balance coding and non-coding reads.
-    let n_nc = train_ds
-        .samples
-        .iter()
-        .filter(|s| s.label == ReadLabel::Class(cdspred_core::ReadClass::NonCoding))
-        .count();
-    let n_cls = train_ds
-        .samples
-        .iter()
-        .filter(|s| matches!(s.label, ReadLabel::Class(_)))
-        .count();
-    let w_nc = n_cls as f32 / (2.0 * n_nc.max(1) as f32);
-    let w_c = n_cls as f32 / (2.0 * (n_cls - n_nc).max(1) as f32);
-    let weight_of = |l: ReadLabel| match l {
-        ReadLabel::Class(cdspred_core::ReadClass::NonCoding) => w_nc,
-        ReadLabel::Class(_) => w_c,
-        ReadLabel::Sense(_) => cfg.sense_label_weight,
-    };
-
-    let steps_per_epoch = train_ds.samples.len().div_ceil(cfg.batch_size);
-    let mut weights = init_weights(cfg.dim, cfg.hidden, cfg.seed);
-    weights.path_llr = count_llr(&train_ds, &ctx.tables, cfg.path_llr_clamp);
-    weights.path_pen = vec![cfg.shift_penalty, cfg.stop_penalty];
-    let mut opt = AdamW::new(
-        &weights,
-        cfg.lr,
-        cfg.weight_decay,
-        cfg.warmup_steps,
-        (steps_per_epoch * cfg.epochs) as u64,
-    );
-    let mut history: Vec<EpochMetrics> = Vec::new();
-    let (mut best_loss, mut best_epoch, mut bad) = (f64::INFINITY, 0usize, 0usize);
+/// A fresh run (an old `metrics.jsonl` removed), or the state of the run's checkpoint
+/// with the epochs it had finished.
+fn start_or_resume(
+    run: &RunDir,
+    resume: bool,
+    weights: &mut Weights,
+    opt: &mut AdamW,
+) -> Result<(Vec<EpochMetrics>, CkptState), TrainError> {
     let ckpt = run.file(RunDir::CHECKPOINT);
     let metrics_path = run.file(RunDir::METRICS);
     if resume && ckpt.exists() {
-        let st = load_checkpoint(&ckpt, &mut weights, &mut opt)?;
-        (best_loss, best_epoch, bad) = (st.best_loss, st.best_epoch, st.bad);
-        history = run.metrics()?.into_iter().take(st.epoch).collect();
-    } else if metrics_path.exists() {
+        let st = load_checkpoint(&ckpt, weights, opt)?;
+        let history = run.metrics()?.into_iter().take(st.epoch).collect();
+        return Ok((history, st));
+    }
+    if metrics_path.exists() {
         std::fs::remove_file(&metrics_path).map_err(io(&metrics_path))?;
     }
-    let threads = if cfg.threads == 0 {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    } else {
-        cfg.threads
+    let fresh = CkptState {
+        epoch: 0,
+        best_loss: f64::INFINITY,
+        best_epoch: 0,
+        bad: 0,
     };
-    let mut chunk_grads: Vec<Grads> = (0..CHUNKS).map(|_| Grads::zeros_like(&weights)).collect();
-    let mut total = Grads::zeros_like(&weights);
+    Ok((Vec::new(), fresh))
+}
 
-    let first_epoch = history.len() + 1;
-    for epoch in first_epoch..=cfg.epochs {
-        if bad >= cfg.patience && !history.is_empty() {
-            break;
-        }
-        if cfg.stop_after_epochs > 0 && epoch - first_epoch >= cfg.stop_after_epochs {
-            break;
-        }
-        let t0 = std::time::Instant::now();
-        let mut order: Vec<usize> = (0..train_ds.samples.len()).collect();
-        shuffle(
-            &mut order,
-            &mut Rng::new(cfg.seed.wrapping_add(epoch as u64)),
-        );
-        let (mut loss_sum, mut weight_sum) = (0f64, 0f64);
-        for (step, batch) in order.chunks(cfg.batch_size).enumerate() {
-            let part = batch.len().div_ceil(CHUNKS);
-            let parts: Vec<&[usize]> = (0..CHUNKS)
-                .map(|c| &batch[(c * part).min(batch.len())..((c + 1) * part).min(batch.len())])
-                .collect();
-            let model = Model::new(weights.clone());
-            let losses: Vec<(f64, f64)> = std::thread::scope(|sc| {
-                let per = CHUNKS.div_ceil(threads);
-                let handles: Vec<_> = chunk_grads
-                    .chunks_mut(per)
-                    .zip(parts.chunks(per))
-                    .map(|(grads, parts)| {
-                        let (model, train_ds, ctx, weight_of, profiles) =
-                            (&model, &train_ds, &ctx, &weight_of, &profiles);
-                        sc.spawn(move || {
-                            let mut inp = FrameInputs::default();
-                            let mut fw = Forward::default();
-                            let mut aug = Vec::new();
-                            let mut noisy = Vec::new();
-                            let path = model.weights().path();
-                            grads
-                                .iter_mut()
-                                .zip(parts)
-                                .map(|(g, ids)| {
-                                    g.clear();
-                                    let (mut l, mut wsum) = (0f64, 0f64);
-                                    for &i in ids.iter() {
-                                        let s = &train_ds.samples[i];
-                                        let table = &ctx.tables[&s.table];
-                                        // One generator per (epoch, read): independent of threads.
-                                        let mut rng = Rng::new(
-                                            cfg.seed
-                                                ^ ((epoch as u64) << 40)
-                                                ^ (i as u64).wrapping_mul(0x9E37_79B9),
-                                        );
-                                        let mut read: &[u8] = train_ds.read(s);
-                                        if cfg.gc_augment > 0.0 && rng.unit() < cfg.gc_augment {
-                                            let up = rng.unit() < cfg.gc_augment_up;
-                                            let strength = cfg.gc_augment_strength * rng.unit();
-                                            let shift = Shift {
-                                                up,
-                                                strength,
-                                                first: strength * cfg.gc_augment_first,
-                                            };
-                                            gc_shift(
-                                                read,
-                                                s.label,
-                                                table.code(),
-                                                shift,
-                                                &mut rng,
-                                                &mut aug,
-                                            );
-                                            read = &aug;
-                                        }
-                                        // Reads told their error rate, and the rest.
-                                        let hinted =
-                                            cfg.error_hint > 0.0 && rng.unit() < cfg.error_hint;
-                                        let fraction = if hinted || cfg.error_hint == 0.0 {
-                                            cfg.error_fraction
-                                        } else {
-                                            cfg.error_fraction_unhinted
-                                        };
-                                        let mut label = s.label;
-                                        let mut indels = 0.0;
-                                        if let Some(p) = pick(profiles, fraction, &mut rng) {
-                                            label = p.apply(read, label, &mut rng, &mut noisy);
-                                            read = &noisy;
-                                            indels = p.indels_per_100nt();
-                                        }
-                                        let hint = hinted.then_some(indels as f32);
-                                        inp.fill(read, table, &PathScorer { hint, ..path });
-                                        model.forward(&inp, &mut fw);
-                                        let w = weight_of(label);
-                                        l += backward(model.weights(), &inp, &fw, label, w, g)
-                                            as f64;
-                                        wsum += w as f64;
-                                    }
-                                    (l, wsum)
-                                })
-                                .collect::<Vec<_>>()
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .flat_map(|h| h.join().expect("training threads do not panic"))
-                    .collect()
-            });
-            total.clear();
-            for g in &chunk_grads {
-                total.add(g);
-            }
-            let wsum: f64 = losses.iter().map(|x| x.1).sum();
-            let scale = 1.0 / wsum.max(1e-9) as f32;
-            for t in total.0.tensors_mut() {
-                t.iter_mut().for_each(|v| *v *= scale);
-            }
-            opt.update(&mut weights, &total);
-            loss_sum += losses.iter().map(|x| x.0).sum::<f64>();
-            weight_sum += wsum;
-            if step % 20 == 0 || step + 1 == steps_per_epoch {
-                progress(Progress {
-                    epoch,
-                    epochs: cfg.epochs,
-                    step: step + 1,
-                    steps: steps_per_epoch,
-                    loss: loss_sum / weight_sum.max(1e-9),
-                });
-            }
-        }
-        let model = Model::new(weights.clone());
-        let (mut m, truth, score) = validate_with_scores(&model, &val_ds, &ctx, threads);
-        m.epoch = epoch;
-        m.train_loss = loss_sum / weight_sum.max(1e-9);
-        m.lr = opt.current_lr() as f64;
-        m.seconds = t0.elapsed().as_secs_f64();
-        if m.val_loss < best_loss {
-            best_loss = m.val_loss;
-            best_epoch = epoch;
-            bad = 0;
-            let mut files = ModelFiles {
-                config: ModelConfig::new(cfg.dim, cfg.hidden),
-                weights: weights.clone(),
-                card: ModelCard {
-                    name: cfg.name.clone(),
-                    version: format!("{}-e{epoch}", cfg.name),
-                    ..Default::default()
-                },
-            };
-            files.save(&run.best_dir()).map_err(|e| TrainError::Io {
-                path: run.best_dir(),
-                msg: e.to_string(),
-            })?;
-            // ROC of the best model on the validation reads (coding vs non-coding).
-            let roc = crate::plot::line_plot(
-                &format!(
-                    "Validation ROC, best epoch {epoch} (AUC {:.4})",
-                    m.val_gene_auc
-                ),
-                "false positive rate",
-                "true positive rate",
-                &[crate::plot::Series {
-                    name: "coding vs non-coding",
-                    points: crate::plot::roc_points(&truth, &score),
-                }],
-            );
-            let roc_path = run_dir.join("roc.svg");
-            std::fs::write(&roc_path, roc).map_err(|e| TrainError::Io {
-                path: roc_path.clone(),
-                msg: e.to_string(),
-            })?;
-        } else {
-            bad += 1;
-        }
-        run.append_metrics(&m)?;
-        history.push(m);
-        save_checkpoint(
-            &ckpt,
-            &weights,
-            &opt,
-            &CkptState {
-                epoch,
-                best_loss,
-                best_epoch,
-                bad,
-            },
-        )?;
-        write_plots(run_dir, &history)?;
-    }
-    Ok(TrainReport {
-        epochs: history,
-        best_epoch,
-        best_dir: run.best_dir(),
-    })
+/// Writes the best model so far to `best/` and its validation ROC to `roc.svg`.
+fn save_best(
+    cfg: &TrainConfig,
+    run: &RunDir,
+    weights: &Weights,
+    m: &EpochMetrics,
+    truth: &[bool],
+    score: &[f32],
+) -> Result<(), TrainError> {
+    let epoch = m.epoch;
+    let mut files = ModelFiles {
+        config: ModelConfig::new(cfg.dim, cfg.hidden),
+        weights: weights.clone(),
+        card: ModelCard {
+            name: cfg.name.clone(),
+            version: format!("{}-e{epoch}", cfg.name),
+            ..Default::default()
+        },
+    };
+    files.save(&run.best_dir()).map_err(|e| TrainError::Io {
+        path: run.best_dir(),
+        msg: e.to_string(),
+    })?;
+    // ROC of the best model on the validation reads (coding vs non-coding).
+    let roc = line_plot(
+        &format!(
+            "Validation ROC, best epoch {epoch} (AUC {:.4})",
+            m.val_gene_auc
+        ),
+        "false positive rate",
+        "true positive rate",
+        &[Series {
+            name: "coding vs non-coding",
+            points: crate::plot::roc_points(truth, score),
+        }],
+    );
+    let roc_path = run.file("roc.svg");
+    std::fs::write(&roc_path, roc).map_err(io(&roc_path))
 }
 
 /// Loss, accuracy and gene metrics on a dataset, with each labelled read's truth
