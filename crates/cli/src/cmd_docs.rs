@@ -131,102 +131,112 @@ fn api_markdown(doc: &serde_json::Value) -> String {
         };
         for (method, op) in ops {
             let _ = writeln!(out, "## `{} {path}`\n", method.to_uppercase());
-            for key in ["summary", "description"] {
-                if let Some(t) = op[key].as_str() {
-                    let _ = writeln!(out, "{}\n", t.trim());
-                }
-            }
-            if let Some(params) = op["parameters"].as_array() {
-                out.push_str("| parameter | in | required | meaning |\n|---|---|---|---|\n");
-                for p in params {
-                    let _ = writeln!(
-                        out,
-                        "| `{}` | {} | {} | {} |",
-                        p["name"].as_str().unwrap_or(""),
-                        p["in"].as_str().unwrap_or(""),
-                        if p["required"].as_bool().unwrap_or(false) {
-                            "yes"
-                        } else {
-                            "no"
-                        },
-                        escape(p["description"].as_str().unwrap_or(""))
-                    );
-                }
-                out.push('\n');
-            }
-            if let Some(body) = op["requestBody"].as_object() {
-                let types: Vec<String> = body
-                    .get("content")
-                    .and_then(|c| c.as_object())
-                    .map(|c| c.keys().map(|k| format!("`{k}`")).collect())
-                    .unwrap_or_default();
-                let _ = writeln!(
-                    out,
-                    "Request body ({}): {}\n",
-                    types.join(", "),
-                    body.get("description")
-                        .and_then(|d| d.as_str())
-                        .unwrap_or("")
-                );
-            }
-            if let Some(resp) = op["responses"].as_object() {
-                out.push_str("| status | meaning |\n|---|---|\n");
-                for (code, r) in resp {
-                    let _ = writeln!(
-                        out,
-                        "| {code} | {} |",
-                        escape(r["description"].as_str().unwrap_or(""))
-                    );
-                }
-                out.push('\n');
-            }
+            operation_markdown(&mut out, op);
         }
     }
     if let Some(schemas) = doc["components"]["schemas"].as_object() {
         out.push_str("## Schemas\n\n");
         for (name, s) in schemas {
-            let _ = writeln!(out, "### `{name}`\n");
-            if let Some(d) = s["description"].as_str() {
-                let _ = writeln!(out, "{}\n", d.trim());
-            }
-            if let Some(props) = s["properties"].as_object() {
-                let required: Vec<&str> = s["required"]
-                    .as_array()
-                    .map(|r| r.iter().filter_map(|v| v.as_str()).collect())
-                    .unwrap_or_default();
-                out.push_str("| field | type | required | meaning |\n|---|---|---|---|\n");
-                for (field, p) in props {
-                    let ty = p["type"]
-                        .as_str()
-                        .map(str::to_string)
-                        .or_else(|| {
-                            p["type"].as_array().map(|t| {
-                                t.iter()
-                                    .filter_map(|v| v.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join(" or ")
-                            })
-                        })
-                        .or_else(|| {
-                            p["$ref"]
-                                .as_str()
-                                .map(|r| r.rsplit('/').next().unwrap_or(r).to_string())
-                        })
-                        .unwrap_or_else(|| "object".into());
-                    let _ = writeln!(
-                        out,
-                        "| `{field}` | {ty} | {} | {} |",
-                        if required.contains(&field.as_str()) {
-                            "yes"
-                        } else {
-                            "no"
-                        },
-                        escape(p["description"].as_str().unwrap_or(""))
-                    );
-                }
-                out.push('\n');
-            }
+            schema_markdown(&mut out, name, s);
         }
     }
     out
+}
+
+/// One operation's summary, parameters, request body and responses.
+fn operation_markdown(out: &mut String, op: &serde_json::Value) {
+    for key in ["summary", "description"] {
+        if let Some(t) = op[key].as_str() {
+            let _ = writeln!(out, "{}\n", t.trim());
+        }
+    }
+    if let Some(params) = op["parameters"].as_array() {
+        out.push_str("| parameter | in | required | meaning |\n|---|---|---|---|\n");
+        for p in params {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} |",
+                p["name"].as_str().unwrap_or(""),
+                p["in"].as_str().unwrap_or(""),
+                if p["required"].as_bool().unwrap_or(false) {
+                    "yes"
+                } else {
+                    "no"
+                },
+                escape(p["description"].as_str().unwrap_or(""))
+            );
+        }
+        out.push('\n');
+    }
+    if let Some(body) = op["requestBody"].as_object() {
+        let types: Vec<String> = body
+            .get("content")
+            .and_then(|c| c.as_object())
+            .map(|c| c.keys().map(|k| format!("`{k}`")).collect())
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "Request body ({}): {}\n",
+            types.join(", "),
+            body.get("description")
+                .and_then(|d| d.as_str())
+                .unwrap_or("")
+        );
+    }
+    if let Some(resp) = op["responses"].as_object() {
+        out.push_str("| status | meaning |\n|---|---|\n");
+        for (code, r) in resp {
+            let _ = writeln!(
+                out,
+                "| {code} | {} |",
+                escape(r["description"].as_str().unwrap_or(""))
+            );
+        }
+        out.push('\n');
+    }
+}
+
+/// One schema's description and fields.
+fn schema_markdown(out: &mut String, name: &str, s: &serde_json::Value) {
+    let _ = writeln!(out, "### `{name}`\n");
+    if let Some(d) = s["description"].as_str() {
+        let _ = writeln!(out, "{}\n", d.trim());
+    }
+    if let Some(props) = s["properties"].as_object() {
+        let required: Vec<&str> = s["required"]
+            .as_array()
+            .map(|r| r.iter().filter_map(|v| v.as_str()).collect())
+            .unwrap_or_default();
+        out.push_str("| field | type | required | meaning |\n|---|---|---|---|\n");
+        for (field, p) in props {
+            let ty = p["type"]
+                .as_str()
+                .map(str::to_string)
+                .or_else(|| {
+                    p["type"].as_array().map(|t| {
+                        t.iter()
+                            .filter_map(|v| v.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" or ")
+                    })
+                })
+                .or_else(|| {
+                    p["$ref"]
+                        .as_str()
+                        .map(|r| r.rsplit('/').next().unwrap_or(r).to_string())
+                })
+                .unwrap_or_else(|| "object".into());
+            let _ = writeln!(
+                out,
+                "| `{field}` | {ty} | {} | {} |",
+                if required.contains(&field.as_str()) {
+                    "yes"
+                } else {
+                    "no"
+                },
+                escape(p["description"].as_str().unwrap_or(""))
+            );
+        }
+        out.push('\n');
+    }
 }

@@ -105,27 +105,58 @@ pub fn run(a: DriftArgs) -> Result<()> {
         out,
     }) = a.cmd
     {
-        let files = crate::cmd_predict::load_model(model.as_deref())?;
-        let p = profile_from_dataset(
-            &Predictor::new(&files),
-            &data,
-            sample,
-            crate::cmd_predict::thread_count(0),
-        )?;
-        std::fs::write(&out, serde_json::to_string(&p)?)
-            .with_context(|| out.display().to_string())?;
-        println!(
-            "profile of {} reads ({} sources) written to {}",
-            p.mixture.n_reads,
-            p.sources.len(),
-            out.display()
-        );
-        return Ok(());
+        return write_profile(&data, sample, model.as_deref(), &out);
     }
     let c = a.check;
     let files = crate::cmd_predict::load_model(c.model.as_deref())?;
     let pred = Predictor::new(&files);
     let threads = crate::cmd_predict::thread_count(c.threads);
+    let reference = reference_profile(&c)?;
+    let (reads, tables) = current_reads(&c)?;
+    let pairs: Vec<(&[u8], TableId)> = reads
+        .iter()
+        .map(|r| r.as_slice())
+        .zip(tables.iter().copied())
+        .collect();
+    let (report, current) = cdspred_drift::check(&pred, &reference, &pairs, threads);
+    if let Some(p) = &c.html {
+        let chosen = reference
+            .sources
+            .get(&report.reference)
+            .unwrap_or(&reference.mixture);
+        std::fs::write(p, cdspred_drift::report::html(&report, chosen, &current))
+            .with_context(|| p.display().to_string())?;
+    }
+    print_report(&report, &c.format)
+}
+
+/// `cdspred drift profile`: the reference profile of a dataset, written to `out`.
+fn write_profile(
+    data: &std::path::Path,
+    sample: usize,
+    model: Option<&std::path::Path>,
+    out: &std::path::Path,
+) -> Result<()> {
+    let files = crate::cmd_predict::load_model(model)?;
+    let p = profile_from_dataset(
+        &Predictor::new(&files),
+        data,
+        sample,
+        crate::cmd_predict::thread_count(0),
+    )?;
+    std::fs::write(out, serde_json::to_string(&p)?).with_context(|| out.display().to_string())?;
+    println!(
+        "profile of {} reads ({} sources) written to {}",
+        p.mixture.n_reads,
+        p.sources.len(),
+        out.display()
+    );
+    Ok(())
+}
+
+/// The reference: `--reference`, else the `--model` directory's profile, else the
+/// embedded model's.
+fn reference_profile(c: &CheckArgs) -> Result<Profile> {
     let reference: Profile = match &c.reference {
         Some(p) => serde_json::from_str(
             &std::fs::read_to_string(p).with_context(|| p.display().to_string())?,
@@ -142,6 +173,12 @@ pub fn run(a: DriftArgs) -> Result<()> {
     if reference.mixture.n_reads == 0 {
         bail!("the reference profile is empty");
     }
+    Ok(reference)
+}
+
+/// The reads to compare and their genetic codes: from the server's input log
+/// (`--logs`) or from `--current` files (all under `--table`).
+fn current_reads(c: &CheckArgs) -> Result<(Vec<Vec<u8>>, Vec<TableId>)> {
     let (reads, tables): (Vec<Vec<u8>>, Vec<TableId>) = if let Some(dir) = &c.logs {
         let db = dir.join("input_log.sqlite");
         let since = c
@@ -177,22 +214,13 @@ pub fn run(a: DriftArgs) -> Result<()> {
     if reads.is_empty() {
         bail!("no reads to compare");
     }
-    let pairs: Vec<(&[u8], TableId)> = reads
-        .iter()
-        .map(|r| r.as_slice())
-        .zip(tables.iter().copied())
-        .collect();
-    let (report, current) = cdspred_drift::check(&pred, &reference, &pairs, threads);
-    if let Some(p) = &c.html {
-        let chosen = reference
-            .sources
-            .get(&report.reference)
-            .unwrap_or(&reference.mixture);
-        std::fs::write(p, cdspred_drift::report::html(&report, chosen, &current))
-            .with_context(|| p.display().to_string())?;
-    }
-    match c.format.as_str() {
-        "json" => println!("{}", serde_json::to_string_pretty(&report)?),
+    Ok((reads, tables))
+}
+
+/// The report on stdout, as text or JSON.
+fn print_report(report: &cdspred_drift::DriftReport, format: &str) -> Result<()> {
+    match format {
+        "json" => println!("{}", serde_json::to_string_pretty(report)?),
         "text" => {
             for s in &report.summary {
                 println!("{s}");

@@ -212,23 +212,7 @@ pub fn parse_gff(r: impl BufRead, gff: &str, fasta: Option<&Path>) -> Result<Gen
     let fasta_at = lines.iter().position(|l| l.trim() == "##FASTA");
     let seqs = match (fasta_at, fasta) {
         (_, Some(f)) => read_fasta(f)?,
-        (Some(at), None) => {
-            let mut recs: Vec<(String, Vec<u8>)> = Vec::new();
-            for (i, line) in lines.iter().enumerate().skip(at + 1) {
-                if let Some(h) = line.strip_prefix('>') {
-                    recs.push((
-                        h.split_whitespace().next().unwrap_or("").to_string(),
-                        Vec::new(),
-                    ));
-                } else if let Some(last) = recs.last_mut() {
-                    DnaSeq::extend_ascii(&mut last.1, line.trim().as_bytes(), 0)
-                        .map_err(|e| parse_err(gff, i + 1, format!("{e} of the line")))?;
-                }
-            }
-            recs.into_iter()
-                .map(|(id, c)| (id, DnaSeq::from_codes(c).expect("parsed codes")))
-                .collect()
-        }
+        (Some(at), None) => embedded_fasta(&lines, at, gff)?,
         (None, None) => {
             return Err(GenomeError::Empty {
                 file: format!("{} (no ##FASTA section and no FASTA file)", gff),
@@ -315,6 +299,30 @@ pub fn parse_gff(r: impl BufRead, gff: &str, fasta: Option<&Path>) -> Result<Gen
         );
     }
     Ok(genome)
+}
+
+/// The sequences of a GFF3 file's `##FASTA` section (at line index `at`).
+fn embedded_fasta(
+    lines: &[String],
+    at: usize,
+    gff: &str,
+) -> Result<Vec<(String, DnaSeq)>, GenomeError> {
+    let mut recs: Vec<(String, Vec<u8>)> = Vec::new();
+    for (i, line) in lines.iter().enumerate().skip(at + 1) {
+        if let Some(h) = line.strip_prefix('>') {
+            recs.push((
+                h.split_whitespace().next().unwrap_or("").to_string(),
+                Vec::new(),
+            ));
+        } else if let Some(last) = recs.last_mut() {
+            DnaSeq::extend_ascii(&mut last.1, line.trim().as_bytes(), 0)
+                .map_err(|e| parse_err(gff, i + 1, format!("{e} of the line")))?;
+        }
+    }
+    Ok(recs
+        .into_iter()
+        .map(|(id, c)| (id, DnaSeq::from_codes(c).expect("parsed codes")))
+        .collect())
 }
 
 /// Reads a FASTA genome with pyrodigal-style protein headers

@@ -140,6 +140,40 @@ fn value_info(name: &str, elem: i64, dims: &[Result<i64, &str>]) -> Vec<u8> {
 
 /// The ONNX model (serialized ModelProto) of `w`.
 pub fn export(w: &Weights, producer_version: &str) -> Vec<u8> {
+    let inits = initializers(w);
+    let nodes = graph_nodes();
+    let mut g = Vec::new();
+    for n in &nodes {
+        bytes_field(&mut g, 1, n);
+    }
+    str_field(&mut g, 2, "cdspred");
+    for t in &inits {
+        bytes_field(&mut g, 5, t);
+    }
+    let frames = Ok(FRAMES as i64);
+    for vi in [
+        value_info("ids", INT64, &[Err("N"), frames, Err("L")]),
+        value_info("counts", FLOAT, &[Err("N"), frames]),
+        value_info("dense", FLOAT, &[Err("N"), frames, Ok(DENSE as i64)]),
+    ] {
+        bytes_field(&mut g, 11, &vi);
+    }
+    bytes_field(&mut g, 12, &value_info("probs", FLOAT, &[Err("N"), Ok(7)]));
+    let mut m = Vec::new();
+    int_field(&mut m, 1, 7); // IR version 7 (opset 13 era)
+    str_field(&mut m, 2, "cdspred");
+    str_field(&mut m, 3, producer_version);
+    bytes_field(&mut m, 7, &g);
+    let mut opset = Vec::new();
+    str_field(&mut opset, 1, "");
+    int_field(&mut opset, 2, 13);
+    bytes_field(&mut m, 8, &opset);
+    m
+}
+
+/// The weights as graph initializers (the embedding with an all-zero padding row, the
+/// first layer transposed for MatMul).
+fn initializers(w: &Weights) -> [Vec<u8>; 9] {
     let (d, h, iw) = (w.dim, w.hidden, w.input_width());
     let mut emb = w.emb.clone();
     emb.extend(std::iter::repeat_n(0.0, d)); // the padding row
@@ -149,7 +183,7 @@ pub fn export(w: &Weights, producer_version: &str) -> Vec<u8> {
             w1t[i * h + j] = w.w1[j * iw + i];
         }
     }
-    let inits = [
+    [
         tensor_f32("emb", &[(VOCAB + 1) as i64, d as i64], &emb),
         tensor_f32("w1t", &[iw as i64, h as i64], &w1t),
         tensor_f32("b1", &[h as i64], &w.b1),
@@ -159,8 +193,13 @@ pub fn export(w: &Weights, producer_version: &str) -> Vec<u8> {
         tensor_f32("u_max", &[h as i64, 1], &w.u_max),
         tensor_f32("c0", &[1], &w.c0),
         tensor_i64("axis2", &[2]),
-    ];
-    let nodes = [
+    ]
+}
+
+/// The network's nodes: embedding mean, dense inputs, hidden layer, frame and
+/// non-coding logits, softmax.
+fn graph_nodes() -> [Vec<u8>; 19] {
+    [
         node(
             "Gather",
             "embed",
@@ -222,34 +261,7 @@ pub fn export(w: &Weights, producer_version: &str) -> Vec<u8> {
             &["probs"],
             &[("axis", Attr::Int(1))],
         ),
-    ];
-    let mut g = Vec::new();
-    for n in &nodes {
-        bytes_field(&mut g, 1, n);
-    }
-    str_field(&mut g, 2, "cdspred");
-    for t in &inits {
-        bytes_field(&mut g, 5, t);
-    }
-    let frames = Ok(FRAMES as i64);
-    for vi in [
-        value_info("ids", INT64, &[Err("N"), frames, Err("L")]),
-        value_info("counts", FLOAT, &[Err("N"), frames]),
-        value_info("dense", FLOAT, &[Err("N"), frames, Ok(DENSE as i64)]),
-    ] {
-        bytes_field(&mut g, 11, &vi);
-    }
-    bytes_field(&mut g, 12, &value_info("probs", FLOAT, &[Err("N"), Ok(7)]));
-    let mut m = Vec::new();
-    int_field(&mut m, 1, 7); // IR version 7 (opset 13 era)
-    str_field(&mut m, 2, "cdspred");
-    str_field(&mut m, 3, producer_version);
-    bytes_field(&mut m, 7, &g);
-    let mut opset = Vec::new();
-    str_field(&mut opset, 1, "");
-    int_field(&mut opset, 2, 13);
-    bytes_field(&mut m, 8, &opset);
-    m
+    ]
 }
 
 /// Inputs of the exported graph for reads of at most one window (the batch is padded

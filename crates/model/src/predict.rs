@@ -230,9 +230,54 @@ impl Predictor {
             };
         }
         let starts = window_starts(len, &self.config);
-        let mut best: Option<(f32, usize, [f32; 7])> = None;
         let mut segments: Vec<Segment> = Vec::new();
-        for &w in &starts {
+        let (cp, w, probs) = self.score_windows(codes, &starts, table, threshold, s, &mut segments);
+        let wlen = if starts.len() == 1 {
+            len
+        } else {
+            self.config.window
+        };
+        let best_frame = global_frame(&probs, w, wlen, len);
+        let mut frameshifts = Vec::new();
+        if starts.len() == 1 {
+            // Scored whole: the inputs still hold this read's paths.
+            let k = best_class(&probs) - 1;
+            frameshifts = path_frameshifts(&s.inputs, k, len);
+            if let Some(seg) = segments.first_mut() {
+                seg.path = s.inputs.paths[k].clone();
+            }
+        }
+        Prediction {
+            length: len,
+            probs,
+            coding_prob: cp,
+            sense_prob: probs[1] + probs[2] + probs[3],
+            best: Some(best_frame),
+            call: if cp >= threshold {
+                Call::Coding
+            } else {
+                Call::NonCoding
+            },
+            segments,
+            frameshifts,
+        }
+    }
+
+    /// Scores each window starting at `starts` (the whole read when there is one),
+    /// merging coding windows of one strand and frame into `segments`; returns the
+    /// best window's coding probability, start and class probabilities.
+    fn score_windows(
+        &self,
+        codes: &[Base],
+        starts: &[usize],
+        table: &TableContext,
+        threshold: f32,
+        s: &mut Scratch,
+        segments: &mut Vec<Segment>,
+    ) -> (f32, usize, [f32; 7]) {
+        let len = codes.len();
+        let mut best: Option<(f32, usize, [f32; 7])> = None;
+        for &w in starts {
             let wlen = if starts.len() == 1 {
                 len
             } else {
@@ -268,55 +313,7 @@ impl Predictor {
                 best = Some((cp, w, probs));
             }
         }
-        let (cp, w, probs) = best.expect("at least one window");
-        let wlen = if starts.len() == 1 {
-            len
-        } else {
-            self.config.window
-        };
-        let best_frame = global_frame(&probs, w, wlen, len);
-        let mut frameshifts = Vec::new();
-        if starts.len() == 1 {
-            // Scored whole: the inputs still hold this read's paths.
-            let k = best_class(&probs) - 1;
-            frameshifts = s
-                .inputs
-                .shifts(k)
-                .into_iter()
-                .map(|sh| Frameshift {
-                    pos: if k < 3 {
-                        sh.pos as usize
-                    } else {
-                        len - sh.pos as usize
-                    },
-                    kind: if sh.delta > 0 {
-                        ShiftKind::Insertion
-                    } else {
-                        ShiftKind::Deletion
-                    },
-                })
-                .collect();
-            if k >= 3 {
-                frameshifts.reverse();
-            }
-            if let Some(seg) = segments.first_mut() {
-                seg.path = s.inputs.paths[k].clone();
-            }
-        }
-        Prediction {
-            length: len,
-            probs,
-            coding_prob: cp,
-            sense_prob: probs[1] + probs[2] + probs[3],
-            best: Some(best_frame),
-            call: if cp >= threshold {
-                Call::Coding
-            } else {
-                Call::NonCoding
-            },
-            segments,
-            frameshifts,
-        }
+        best.expect("at least one window")
     }
 
     /// Predicts a batch on `threads` threads; results are in input order and do not
@@ -420,4 +417,27 @@ fn frame_in_segment(strand: Strand, global: Frame, start: usize, end: usize, len
         Strand::Minus => len - end,
     };
     Frame::new(((global.offset() as usize + 3 - s % 3) % 3) as u8).expect("mod 3")
+}
+/// The frame shifts on hypothesis `k`'s path, in read coordinates and read order.
+fn path_frameshifts(inputs: &FrameInputs, k: usize, len: usize) -> Vec<Frameshift> {
+    let mut shifts: Vec<Frameshift> = inputs
+        .shifts(k)
+        .into_iter()
+        .map(|sh| Frameshift {
+            pos: if k < 3 {
+                sh.pos as usize
+            } else {
+                len - sh.pos as usize
+            },
+            kind: if sh.delta > 0 {
+                ShiftKind::Insertion
+            } else {
+                ShiftKind::Deletion
+            },
+        })
+        .collect();
+    if k >= 3 {
+        shifts.reverse();
+    }
+    shifts
 }
