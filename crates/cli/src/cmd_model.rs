@@ -1,6 +1,6 @@
 //! `cdspred model …`: the model registry under `models/`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use cdspred_model::files::{ModelCard, ModelFiles};
@@ -61,10 +61,7 @@ pub fn run(cmd: ModelCommand) -> Result<()> {
             if name.is_empty() || name.contains(['/', '\\', '.']) {
                 bail!("model name {name:?} must be a plain word");
             }
-            let cfg: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(rd.file(RunDir::CONFIG))?)?;
-            let train_data = cfg["train_data"].as_str().unwrap_or_default();
-            let manifest = Path::new(train_data).with_file_name("manifest.json");
+            let manifest = rd.config()?.train_data.with_file_name("manifest.json");
             let card = &mut files.card;
             card.name = name.clone();
             card.data_manifest_sha256 = std::fs::read(&manifest)

@@ -50,14 +50,14 @@ pub struct RunSummary {
 impl RunSummary {
     pub fn load(dir: &Path) -> Result<RunSummary> {
         let run = RunDir::new(dir);
-        let cfg_path = run.file(RunDir::CONFIG);
-        let text = std::fs::read_to_string(&cfg_path)
-            .with_context(|| format!("{} is not a run directory", dir.display()))?;
-        let config =
-            match serde_json::from_str(&text).with_context(|| format!("{}", cfg_path.display()))? {
-                serde_json::Value::Object(m) => m,
-                _ => bail!("{}: not a JSON object", cfg_path.display()),
-            };
+        if !run.file(RunDir::CONFIG).exists() {
+            bail!("{} is not a run directory", dir.display());
+        }
+        // Typed on reading; a map of its keys for listing and comparing.
+        let config = serde_json::to_value(run.config()?)?
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
         Ok(RunSummary {
             dir: dir.to_path_buf(),
             config,

@@ -7,7 +7,7 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::trainer::EpochMetrics;
+use crate::trainer::{EpochMetrics, TrainConfig};
 
 /// A run directory that cannot be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +27,14 @@ pub enum RunDirError {
         path: PathBuf,
         /// 1-based line.
         line: usize,
+        /// Why.
+        source: serde_json::Error,
+    },
+    /// `config.json` is not a training config of this version.
+    #[error("{path}: not a training config: {source}")]
+    Config {
+        /// The file.
+        path: PathBuf,
         /// Why.
         source: serde_json::Error,
     },
@@ -84,6 +92,23 @@ impl RunDir {
         std::fs::read_to_string(self.file(name))
             .ok()
             .map(|s| s.trim().to_string())
+    }
+
+    /// Writes the resolved training config.
+    pub fn write_config(&self, cfg: &TrainConfig) -> Result<(), RunDirError> {
+        let path = self.file(Self::CONFIG);
+        let text = serde_json::to_string_pretty(cfg).expect("a config serialises");
+        std::fs::write(&path, text).map_err(|source| RunDirError::Io { path, source })
+    }
+
+    /// The run's training config.
+    pub fn config(&self) -> Result<TrainConfig, RunDirError> {
+        let path = self.file(Self::CONFIG);
+        let text = std::fs::read_to_string(&path).map_err(|source| RunDirError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        serde_json::from_str(&text).map_err(|source| RunDirError::Config { path, source })
     }
 
     /// The epochs recorded so far (none when `metrics.jsonl` does not exist yet); a
@@ -194,5 +219,26 @@ mod tests {
         let e = run.metrics().unwrap_err().to_string();
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(e.contains("metrics.jsonl: line 1: missing field"), "{e}");
+    }
+
+    #[test]
+    fn config_round_trips_and_an_unknown_key_is_named() {
+        let dir = std::env::temp_dir().join(format!("cdspred-rundir-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let run = RunDir::new(&dir);
+        let cfg = TrainConfig {
+            name: "rt".into(),
+            dim: 8,
+            ..TrainConfig::default()
+        };
+        run.write_config(&cfg).unwrap();
+        assert_eq!(run.config().unwrap(), cfg);
+        std::fs::write(run.file(RunDir::CONFIG), "{\"nme\": \"x\"}").unwrap();
+        let e = run.config().unwrap_err().to_string();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(
+            e.contains("config.json: not a training config: unknown field `nme`"),
+            "{e}"
+        );
     }
 }

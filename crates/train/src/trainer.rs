@@ -187,12 +187,7 @@ pub fn train(
     std::fs::create_dir_all(run_dir).map_err(io(run_dir))?;
     let (train_ds, val_ds, ctx) = load_data(cfg, &profiles)?;
     let run = RunDir::new(run_dir);
-    let cfg_path = run.file(RunDir::CONFIG);
-    std::fs::write(
-        &cfg_path,
-        serde_json::to_string_pretty(cfg).expect("config serialises"),
-    )
-    .map_err(io(&cfg_path))?;
+    run.write_config(cfg)?;
 
     let steps_per_epoch = train_ds.samples.len().div_ceil(cfg.batch_size);
     let mut weights = init_weights(cfg.dim, cfg.hidden, cfg.seed);
