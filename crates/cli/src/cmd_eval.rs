@@ -4,7 +4,10 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use cdspred_core::TableId;
-use cdspred_train::evaluate::{evaluate_sense, evaluate_sets, read_reads, read_truth, render};
+use cdspred_model::estimate::ErrorHint;
+use cdspred_train::evaluate::{
+    evaluate_sense, evaluate_sets, read_reads, read_truth, render, survey_set,
+};
 use clap::Args;
 
 #[derive(Args)]
@@ -31,9 +34,10 @@ pub struct EvalArgs {
     /// Threads.
     #[arg(long, default_value_t = 0)]
     threads: usize,
-    /// The reads' sequencing-error profile as a hint to the model (see `predict`).
-    #[arg(long, value_parser = crate::cmd_predict::parse_error_hint)]
-    errors: Option<crate::cmd_predict::ErrorHint>,
+    /// What the model is told about the reads' sequencing errors (see `predict`); with
+    /// `auto` each read set is surveyed on its own.
+    #[arg(long, default_value = "auto", value_parser = crate::cmd_predict::parse_error_hint)]
+    errors: ErrorHint,
     /// Also write the full report as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -48,7 +52,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
         );
     }
     let files = crate::cmd_predict::load_model(a.model.as_deref())?;
-    let pred = cdspred_model::Predictor::new(&files).with_error_hint(a.errors.map(|h| h.0));
+    let pred = cdspred_model::Predictor::new(&files);
     let threads = crate::cmd_predict::thread_count(a.threads);
     let mut json = serde_json::Map::new();
     if !a.truth.is_empty() {
@@ -56,7 +60,12 @@ pub fn run(a: EvalArgs) -> Result<()> {
         for (t, r) in a.truth.iter().zip(&a.reads) {
             sets.push((read_reads(r)?, read_truth(t)?));
         }
-        let rep = evaluate_sets(&pred, &sets, a.threshold, threads);
+        let rep = evaluate_sets(&pred, &sets, a.errors, a.threshold, threads);
+        for (est, r) in rep.error_estimates.iter().zip(&a.reads) {
+            if let Some(e) = est {
+                tracing::info!("{}: sequencing errors: {}", r.display(), e.describe());
+            }
+        }
         print!("{}", render(&rep));
         if rep.missing > 0 {
             eprintln!("warning: {} truth rows without a read", rep.missing);
@@ -65,7 +74,17 @@ pub fn run(a: EvalArgs) -> Result<()> {
     }
     for csv in &a.seed_csv {
         let ds = cdspred_data::seed::read_seed_csv(csv, a.table, 0)?;
-        let b = evaluate_sense(&pred, &ds, a.table, a.threshold, threads);
+        let hinted = match a.errors {
+            ErrorHint::Fixed(h) => pred.clone().with_error_hint(h),
+            ErrorHint::Auto => {
+                let reads: Vec<(&[u8], TableId)> =
+                    ds.samples.iter().map(|s| (ds.read(s), a.table)).collect();
+                let est = survey_set(&pred, &reads, threads);
+                tracing::info!("{}: sequencing errors: {}", csv.display(), est.describe());
+                pred.clone().with_error_hint(est.hint())
+            }
+        };
+        let b = evaluate_sense(&hinted, &ds, a.table, a.threshold, threads);
         println!(
             "{} (table {}): n={} sense accuracy={:.4} mcc={:.4} auc={:.4}",
             csv.display(),

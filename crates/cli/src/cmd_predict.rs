@@ -13,6 +13,7 @@ use std::sync::mpsc;
 use anyhow::{Context, Result};
 use cdspred_core::fastx::{FastxError, FastxReader, Record};
 use cdspred_core::TableId;
+use cdspred_model::estimate::{survey, ErrorEstimate, ErrorHint};
 use cdspred_model::files::ModelFiles;
 use cdspred_model::{Predictor, TableContext};
 use clap::Args;
@@ -39,25 +40,33 @@ pub struct PredictArgs {
     /// Call a read coding when coding_prob ≥ this (0–1).
     #[arg(long, default_value_t = 0.5, value_parser = crate::config::probability)]
     threshold: f32,
-    /// The reads' sequencing-error profile, when known: none, sub0.5, sub1, illumina,
-    /// adna, indel1, homopolymer1, mixed4, long6. Without it the model assumes the mix
-    /// it was trained on.
-    #[arg(long, value_parser = parse_error_hint)]
-    errors: Option<ErrorHint>,
+    /// What the model is told about the reads' sequencing errors: `auto` tells it the
+    /// `indel1` rate when the first reads (up to 65,536) clearly carry indels, else
+    /// nothing (see the model card); a profile name tells it
+    /// that profile's indel rate (none, sub0.5, sub1, illumina, adna, indel1,
+    /// homopolymer1, mixed4, long6); `unknown` tells nothing (the model assumes the mix
+    /// it was trained on).
+    #[arg(long, default_value = "auto", value_parser = parse_error_hint)]
+    errors: ErrorHint,
+    /// Only survey the reads: print what `--errors auto` would tell the model, as a
+    /// value for `--errors` (`indel1` or `unknown`), and exit. A sharded run
+    /// surveys the whole input once and passes the value to every shard.
+    #[arg(long)]
+    survey_errors: bool,
     /// Output file (default: standard output).
     #[arg(short, long)]
     output: Option<PathBuf>,
 }
 
-/// A sequencing-error profile named on the command line, as the model's hint.
-#[derive(Debug, Clone, Copy)]
-pub struct ErrorHint(pub f32);
-
-/// Parses `--errors NAME` (an unknown name is a usage error).
+/// Parses `--errors auto|unknown|PROFILE` (an unknown name is a usage error).
 pub fn parse_error_hint(name: &str) -> Result<ErrorHint, String> {
-    cdspred_data::ErrorProfile::named(name)
-        .map(|p| ErrorHint(p.indels_per_100nt() as f32))
-        .map_err(|e| e.to_string())
+    match name {
+        "auto" => Ok(ErrorHint::Auto),
+        "unknown" => Ok(ErrorHint::Fixed(None)),
+        _ => cdspred_data::ErrorProfile::named(name)
+            .map(|p| ErrorHint::Fixed(Some(p.indels_per_100nt() as f32)))
+            .map_err(|e| format!("{e}; or auto, unknown")),
+    }
 }
 
 /// Bad input data (exit code 2).
@@ -123,13 +132,66 @@ fn reader_thread(inputs: Vec<String>, tx: mpsc::SyncSender<Chunk>) {
     }
 }
 
+/// Surveys the first chunks of the input for `--errors auto`; returns the estimate and
+/// the chunks read (the last one may carry an input error).
+fn survey_first(
+    base: &Predictor,
+    rx: &mpsc::Receiver<Chunk>,
+    table: &TableContext,
+    threads: usize,
+) -> (ErrorEstimate, Vec<Chunk>) {
+    let mut est = ErrorEstimate::default();
+    let mut first = Vec::new();
+    while !est.settled() {
+        let Ok(chunk) = rx.recv() else { break };
+        let reads: Vec<&[u8]> = chunk.0.iter().map(|r| r.seq().codes()).collect();
+        survey(base, &mut est, &reads, table, threads);
+        let failed = chunk.1.is_some();
+        first.push(chunk);
+        if failed {
+            break;
+        }
+    }
+    (est, first)
+}
+
+/// The `--errors` value that tells the model what the survey would: `indel1` (its
+/// rate is the survey's indel hint) or `unknown`.
+pub fn errors_value(est: &ErrorEstimate) -> &'static str {
+    match est.hint() {
+        Some(_) => "indel1",
+        None => "unknown",
+    }
+}
+
 pub fn run(a: PredictArgs) -> Result<()> {
     let code = a.table.code();
     let files = load_model(a.model.as_deref())?;
     tracing::info!(model = %files.card.version, table = a.table.get(), "model loaded");
-    let predictor = Predictor::new(&files).with_error_hint(a.errors.map(|h| h.0));
+    let base = Predictor::new(&files);
     let table = TableContext::new(code.clone());
     let threads = thread_count(a.threads);
+    let (tx, rx) = mpsc::sync_channel::<Chunk>(2);
+    let inputs = a.inputs.clone();
+    let reader = std::thread::spawn(move || reader_thread(inputs, tx));
+    // With `--errors auto`, the first chunks are surveyed before any is predicted.
+    let mut first: Vec<Chunk> = Vec::new();
+    let predictor = match a.errors {
+        ErrorHint::Fixed(h) if !a.survey_errors => base.with_error_hint(h),
+        _ => {
+            let est;
+            (est, first) = survey_first(&base, &rx, &table, threads);
+            tracing::info!("sequencing errors: {}", est.describe());
+            if a.survey_errors {
+                if let Some((_, Some(e))) = first.pop() {
+                    return Err(e.into());
+                }
+                println!("{}", errors_value(&est));
+                return Ok(());
+            }
+            base.with_error_hint(est.hint())
+        }
+    };
     let mut out: Box<dyn Write> = match &a.output {
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
@@ -143,9 +205,6 @@ pub fn run(a: PredictArgs) -> Result<()> {
         .unwrap_or_else(|| "<stdout>".into());
     out.write_all(preamble(a.format).as_bytes())
         .with_context(|| format!("writing {out_name}"))?;
-    let (tx, rx) = mpsc::sync_channel::<Chunk>(2);
-    let inputs = a.inputs.clone();
-    let reader = std::thread::spawn(move || reader_thread(inputs, tx));
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new_spinner();
         b.set_style(
@@ -157,7 +216,7 @@ pub fn run(a: PredictArgs) -> Result<()> {
     let mut text = String::new();
     let mut n = 0u64;
     let mut failure = None;
-    for (records, err) in rx {
+    for (records, err) in first.into_iter().chain(rx) {
         let reads: Vec<&[u8]> = records.iter().map(|r| r.seq().codes()).collect();
         let preds = predictor.predict_batch(&reads, &table, a.threshold, threads);
         text.clear();
@@ -186,5 +245,28 @@ pub fn run(a: PredictArgs) -> Result<()> {
     match failure {
         Some(e) => Err(e.into()),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn survey_values_parse_to_the_hints_the_survey_gives() {
+        for (confident, shifted) in [(0, 0), (200, 10), (200, 150)] {
+            let est = ErrorEstimate {
+                reads: 1000,
+                bases: 300_000,
+                confident,
+                shifted,
+            };
+            assert_eq!(
+                parse_error_hint(errors_value(&est)).unwrap(),
+                ErrorHint::Fixed(est.hint()),
+                "{}",
+                est.describe()
+            );
+        }
     }
 }

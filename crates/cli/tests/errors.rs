@@ -230,3 +230,103 @@ fn mutate_keeps_truth_and_is_deterministic() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains("kutzneria"));
 }
+
+/// `cdspred predict` with its flags and `CDSPRED_LOG=info`: (stdout, stderr).
+fn predict_logged(path: &Path, extra: &[&str]) -> (String, String) {
+    let o = bin()
+        .env("CDSPRED_LOG", "info")
+        .env("NO_COLOR", "1")
+        .args(["predict", path.to_str().unwrap()])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    (
+        String::from_utf8(o.stdout).unwrap(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_default_error_hint_is_estimated_from_the_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let eval = shared().join("data/eval");
+    // 700 reads of nominal length 300 (and 700 of 60) from a dev genome, clean and
+    // with 1% indels; the 60-nt reads come first, as in a length-sorted file.
+    let pick = |profile: &str| -> (std::path::PathBuf, std::path::PathBuf) {
+        let out = dir.path().join(profile);
+        cdspred(&[
+            "data",
+            "mutate",
+            "--profile",
+            profile,
+            "--seed",
+            "1",
+            "--reads",
+            eval.join("cdiphtheriae.fasta.gz").to_str().unwrap(),
+            "--truth",
+            eval.join("cdiphtheriae.tsv.gz").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let truth = std::fs::read_to_string(out.with_extension("tsv")).unwrap();
+        let fasta = std::fs::read_to_string(out.with_extension("fasta")).unwrap();
+        let length: std::collections::HashMap<&str, &str> = truth
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let f: Vec<&str> = l.split('\t').collect();
+                (f[0], f[3])
+            })
+            .collect();
+        let recs: Vec<(&str, &str)> = fasta
+            .split('>')
+            .skip(1)
+            .map(|r| r.split_once('\n').unwrap())
+            .collect();
+        let of = |len: &str| -> String {
+            recs.iter()
+                .filter(|(h, _)| length[h.split_whitespace().next().unwrap()] == len)
+                .take(700)
+                .map(|(h, s)| format!(">{h}\n{s}"))
+                .collect()
+        };
+        let (all, short) = (
+            dir.path().join(format!("{profile}.fa")),
+            dir.path().join(format!("{profile}_60.fa")),
+        );
+        std::fs::write(&all, of("60") + &of("300")).unwrap();
+        std::fs::write(&short, of("60")).unwrap();
+        (all, short)
+    };
+    for (profile, verdict, same_as, not_as) in [
+        (
+            "none",
+            "no clear sign of indels: nothing told",
+            "unknown",
+            "indel1",
+        ),
+        ("indel1", "indels: told 0.8 per 100 nt", "indel1", "unknown"),
+    ] {
+        let (all, short) = pick(profile);
+        let (auto, log) = predict_logged(&all, &[]);
+        assert!(log.contains(verdict), "{profile}: {log}");
+        // Exactly as if that hint had been given, and not the other.
+        assert_eq!(
+            auto,
+            predict_logged(&all, &["--errors", same_as]).0,
+            "{profile}"
+        );
+        assert_ne!(
+            auto,
+            predict_logged(&all, &["--errors", not_as]).0,
+            "{profile}"
+        );
+        let survey = cdspred(&["predict", all.to_str().unwrap(), "--survey-errors"]);
+        assert_eq!(survey.trim(), same_as);
+        // Short reads alone say too little: nothing is told, as before the estimate.
+        let (auto, log) = predict_logged(&short, &["--threads", "3"]);
+        assert!(log.contains("too few confident reads"), "{log}");
+        assert_eq!(auto, predict_logged(&short, &["--errors", "unknown"]).0);
+    }
+}

@@ -29,8 +29,8 @@ fn shard_paths(dir: &Path, n: usize) -> Vec<String> {
         .collect()
 }
 
-/// Splits `input` into `n` shards, predicts each in `format`, merges, and compares with
-/// one `cdspred predict` of the input.
+/// Splits `input` into `n` shards, predicts each in `format` with the whole input's
+/// error survey, merges, and compares with one `cdspred predict` of the input.
 fn roundtrip(input: &str, n: usize, format: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let shards = tmp.path().join("shards");
@@ -43,10 +43,23 @@ fn roundtrip(input: &str, n: usize, format: &str) {
         "--out-dir",
         shards.to_str().unwrap(),
     ]);
+    // The whole input's sequencing-error survey, passed to every shard.
+    let errors = cdspred(&["predict", input, "--survey-errors"]);
+    let errors = errors.trim();
+    assert!(["indel1", "none", "unknown"].contains(&errors), "{errors}");
     let mut preds = Vec::new();
     for (i, s) in shard_paths(&shards, n).iter().enumerate() {
         let p = tmp.path().join(format!("p{i}.{format}"));
-        cdspred(&["predict", s, "--format", format, "-o", p.to_str().unwrap()]);
+        cdspred(&[
+            "predict",
+            s,
+            "--format",
+            format,
+            "--errors",
+            errors,
+            "-o",
+            p.to_str().unwrap(),
+        ]);
         preds.push(p.to_str().unwrap().to_string());
     }
     let merged = tmp.path().join(format!("merged.{format}"));

@@ -122,6 +122,9 @@ pub struct FrameInputs {
     pub dense: [[f32; DENSE]; FRAMES],
     /// Codon starts of each hypothesis' path, in strand coordinates.
     pub paths: [Vec<u32>; FRAMES],
+    /// What each hypothesis' path scores above its fixed frame (log-odds units): large
+    /// where shifting recovers a codon signal an indel broke (see [`crate::estimate`]).
+    pub gain: [f32; FRAMES],
     rc: Vec<Base>,
     codon: Vec<u8>,
     score: Vec<f32>,
@@ -285,6 +288,7 @@ impl FrameInputs {
             }
             self.frame_features(seq, freq, f, fixed[off], table, common);
             self.dense[f][SCORE] = if off < m { self.best[off] } else { 0.0 };
+            self.gain[f] = self.dense[f][SCORE] - fixed[off].1;
         }
     }
 

@@ -11,6 +11,8 @@
 //! - [`predict`]: per-read outputs (`coding_prob`, `sense_prob`, strand, frame, frame
 //!   shifts, the protein along the path), windows for long sequences, batches over
 //!   threads; an optional error hint (`--errors`).
+//! - [`estimate`]: a sample's sequencing-error level from its first reads (the hint
+//!   `--errors auto` gives).
 //! - [`embedded`]: the default model compiled into the binary.
 //!
 //! The network scores each of the six frames with one shared scorer and the non-coding
@@ -18,6 +20,7 @@
 //! the same `coding_prob` and mirrored strands by construction.
 
 pub mod embedded;
+pub mod estimate;
 pub mod features;
 pub mod files;
 pub mod net;

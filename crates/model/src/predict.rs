@@ -9,6 +9,7 @@ use cdspred_core::code::translate;
 use cdspred_core::dna::{revcomp_codes, Base};
 use cdspred_core::{Frame, GeneticCode, ReadClass, Strand};
 
+use crate::estimate::ReadEvidence;
 use crate::features::{FrameInputs, PathScorer, TableContext};
 use crate::files::{ModelConfig, ModelFiles};
 use crate::net::{Forward, Model};
@@ -325,31 +326,32 @@ impl Predictor {
         threshold: f32,
         threads: usize,
     ) -> Vec<Prediction> {
-        let threads = threads.max(1).min(reads.len().max(1));
-        if threads == 1 {
-            let mut s = Scratch::default();
-            return reads
-                .iter()
-                .map(|r| self.predict(r, table, threshold, &mut s))
-                .collect();
-        }
-        let chunk = reads.len().div_ceil(threads);
-        std::thread::scope(|sc| {
-            let handles: Vec<_> = reads
-                .chunks(chunk)
-                .map(|part| {
-                    sc.spawn(move || {
-                        let mut s = Scratch::default();
-                        part.iter()
-                            .map(|r| self.predict(r, table, threshold, &mut s))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("prediction threads do not panic"))
-                .collect()
+        par_map(reads, threads, |r, s| self.predict(r, table, threshold, s))
+    }
+
+    /// What each read tells about the sample's sequencing errors (see
+    /// [`crate::estimate`]): scored without a hint, the coding probability and how far
+    /// its best path gains over its fixed frame. For reads scored whole (up to
+    /// `max_len`); results are in input order and do not depend on the thread count.
+    pub fn error_evidence(
+        &self,
+        reads: &[&[Base]],
+        table: &TableContext,
+        threads: usize,
+    ) -> Vec<ReadEvidence> {
+        let path = PathScorer {
+            hint: None,
+            ..self.model.weights().path()
+        };
+        par_map(reads, threads, |r, s| {
+            s.inputs.fill(r, table, &path);
+            self.model.forward(&s.inputs, &mut s.fw);
+            let k = best_class(&s.fw.probs) - 1;
+            ReadEvidence {
+                length: r.len(),
+                coding_prob: 1.0 - s.fw.probs[0],
+                gain: s.inputs.gain[k],
+            }
         })
     }
 }
@@ -418,6 +420,36 @@ fn frame_in_segment(strand: Strand, global: Frame, start: usize, end: usize, len
     };
     Frame::new(((global.offset() as usize + 3 - s % 3) % 3) as u8).expect("mod 3")
 }
+/// `f` over `reads` on up to `threads` threads, results in input order.
+fn par_map<T: Send>(
+    reads: &[&[Base]],
+    threads: usize,
+    f: impl Fn(&[Base], &mut Scratch) -> T + Sync,
+) -> Vec<T> {
+    let threads = threads.max(1).min(reads.len().max(1));
+    if threads == 1 {
+        let mut s = Scratch::default();
+        return reads.iter().map(|r| f(r, &mut s)).collect();
+    }
+    let chunk = reads.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|sc| {
+        let handles: Vec<_> = reads
+            .chunks(chunk)
+            .map(|part| {
+                sc.spawn(move || {
+                    let mut s = Scratch::default();
+                    part.iter().map(|r| f(r, &mut s)).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("prediction threads do not panic"))
+            .collect()
+    })
+}
+
 /// The frame shifts on hypothesis `k`'s path, in read coordinates and read order.
 fn path_frameshifts(inputs: &FrameInputs, k: usize, len: usize) -> Vec<Frameshift> {
     let mut shifts: Vec<Frameshift> = inputs

@@ -11,6 +11,7 @@ use cdspred_core::fastx::FastxReader;
 use cdspred_core::{DnaSeq, Frame, ReadClass, Strand, TableId};
 use cdspred_data::genome::open_text;
 use cdspred_data::{Dataset, ReadLabel};
+use cdspred_model::estimate::{survey, ErrorEstimate, ErrorHint};
 use cdspred_model::{Prediction, Predictor, TableContext};
 use serde::Serialize;
 
@@ -154,6 +155,9 @@ pub struct Report {
     pub confusion: [[usize; 7]; 7],
     /// Reads without truth or truth without reads.
     pub missing: usize,
+    /// Per read set, in order: the sequencing-error survey behind its hint (with
+    /// `ErrorHint::Auto`).
+    pub error_estimates: Vec<Option<ErrorEstimate>>,
 }
 
 /// Predicts reads, each with the genetic code of its truth row.
@@ -186,15 +190,19 @@ pub fn predict_with_tables(
 /// Reads (id, sequence) with their truth rows.
 pub type LabelledSet = (Vec<(String, DnaSeq)>, Vec<Truth>);
 
-/// Evaluates read sets given as (reads, truth) pairs.
+/// Evaluates read sets given as (reads, truth) pairs; `pred` carries no hint, `errors`
+/// says what each set's predictor is told (with `Auto`, each set is surveyed on its own,
+/// as `cdspred predict` would survey that file).
 pub fn evaluate_sets(
     pred: &Predictor,
     sets: &[LabelledSet],
+    errors: ErrorHint,
     threshold: f32,
     threads: usize,
 ) -> Report {
     let mut missing = 0;
     let mut rows: Vec<(&Truth, Prediction)> = Vec::new();
+    let mut estimates = Vec::new();
     for (reads, truth) in sets {
         let by_id: HashMap<&str, &DnaSeq> = reads.iter().map(|(i, s)| (i.as_str(), s)).collect();
         let paired: Vec<(&Truth, &DnaSeq)> = truth
@@ -204,10 +212,37 @@ pub fn evaluate_sets(
         missing += truth.len() - paired.len();
         let inputs: Vec<(&[u8], TableId)> =
             paired.iter().map(|(t, s)| (s.codes(), t.table)).collect();
-        let preds = predict_with_tables(pred, &inputs, threshold, threads);
+        let (hinted, estimate) = match errors {
+            ErrorHint::Fixed(h) => (pred.clone().with_error_hint(h), None),
+            ErrorHint::Auto => {
+                let est = survey_set(pred, &inputs, threads);
+                (pred.clone().with_error_hint(est.hint()), Some(est))
+            }
+        };
+        estimates.push(estimate);
+        let preds = predict_with_tables(&hinted, &inputs, threshold, threads);
         rows.extend(paired.into_iter().map(|p| p.0).zip(preds));
     }
-    report(&rows, threshold, missing)
+    let mut rep = report(&rows, threshold, missing);
+    rep.error_estimates = estimates;
+    rep
+}
+
+/// The sequencing-error survey of a read set, as `cdspred predict` would survey it as
+/// a file: its first reads, with the genetic code of its first read.
+pub fn survey_set(pred: &Predictor, inputs: &[(&[u8], TableId)], threads: usize) -> ErrorEstimate {
+    let mut est = ErrorEstimate::default();
+    if let Some(&(_, t)) = inputs.first() {
+        let reads: Vec<&[u8]> = inputs.iter().filter(|r| r.1 == t).map(|r| r.0).collect();
+        survey(
+            pred,
+            &mut est,
+            &reads,
+            &TableContext::new(t.code()),
+            threads,
+        );
+    }
+    est
 }
 
 fn report(rows: &[(&Truth, Prediction)], threshold: f32, missing: usize) -> Report {
@@ -282,6 +317,7 @@ fn report(rows: &[(&Truth, Prediction)], threshold: f32, missing: usize) -> Repo
         means,
         confusion,
         missing,
+        error_estimates: Vec::new(),
     }
 }
 
