@@ -258,6 +258,7 @@ mod tests {
             let est = ErrorEstimate {
                 reads: 1000,
                 bases: 300_000,
+                usable: 1000,
                 confident,
                 shifted,
             };

@@ -79,6 +79,10 @@ fn output_is_identical_across_threads_and_compression() {
     let two = stdout(&run(&["predict", "--threads", "2", ex.to_str().unwrap()]));
     let zipped = stdout(&run(&["predict", "--threads", "2", gz.to_str().unwrap()]));
     let piped = stdout(&run_stdin(&["predict", "-"], &text));
+    for n in ["3", "7"] {
+        let other = stdout(&run(&["predict", "--threads", n, ex.to_str().unwrap()]));
+        assert_eq!(one, other, "{n} threads");
+    }
     assert_eq!(one, two);
     assert_eq!(one, zipped);
     assert_eq!(one, piped);

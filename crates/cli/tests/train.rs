@@ -154,6 +154,17 @@ fn same_weights_at_any_thread_count() {
     let wa = std::fs::read(a.path().join("best/model.safetensors")).unwrap();
     let wb = std::fs::read(b.path().join("best/model.safetensors")).unwrap();
     assert_eq!(wa, wb);
+    // Thread counts that do not divide the batch's 8 chunks evenly.
+    for n in [3, 7] {
+        let c = tempfile::tempdir().unwrap();
+        let threads = format!("threads={n}");
+        train(
+            c.path(),
+            &[threads.as_str(), "epochs=2", "max_train_reads=4000"],
+        );
+        let wc = std::fs::read(c.path().join("best/model.safetensors")).unwrap();
+        assert_eq!(wa, wc, "{n} threads");
+    }
 }
 
 #[test]

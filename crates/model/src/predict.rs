@@ -356,15 +356,28 @@ impl Predictor {
     }
 }
 
-/// Start positions of the windows covering a sequence of `len` nt.
+/// Start positions of the windows covering a sequence of `len` nt: one window for
+/// sequences up to `max_len`; longer ones get windows spread evenly from 0 to
+/// `len - window`, at most `stride` apart, and placed mirror-symmetrically (with `w`
+/// comes `len - window - w`), so a sequence and its reverse complement are scored on
+/// the same windows and get the same `coding_prob` at any length.
 pub fn window_starts(len: usize, cfg: &ModelConfig) -> Vec<usize> {
     if len <= cfg.max_len {
         return vec![0];
     }
-    let mut v: Vec<usize> = (0..=len - cfg.window).step_by(cfg.stride).collect();
-    if *v.last().expect("len > window") != len - cfg.window {
-        v.push(len - cfg.window);
-    }
+    let span = len - cfg.window;
+    let gaps = span.div_ceil(cfg.stride.max(1));
+    let mut v: Vec<usize> = (0..=gaps)
+        .flat_map(|k| {
+            // The left half spreads down from the start, the right half mirrors it; a
+            // middle start of an odd span comes with its mirror.
+            let k = k.min(gaps - k);
+            let w = (k * span).div_ceil(gaps);
+            [w, span - w]
+        })
+        .collect();
+    v.sort_unstable();
+    v.dedup();
     v
 }
 
@@ -472,4 +485,31 @@ fn path_frameshifts(inputs: &FrameInputs, k: usize, len: usize) -> Vec<Frameshif
         shifts.reverse();
     }
     shifts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_are_mirror_symmetric_cover_the_sequence_and_stay_close() {
+        let cfg = ModelConfig::new(16, 32);
+        assert_eq!(window_starts(400, &cfg), vec![0]);
+        assert_eq!(window_starts(500, &cfg), vec![0, 100, 200]);
+        for len in 401..3000 {
+            let v = window_starts(len, &cfg);
+            let span = len - cfg.window;
+            assert_eq!((v[0], *v.last().unwrap()), (0, span), "{len}");
+            for w in &v {
+                assert!(v.contains(&(span - w)), "{len}: {v:?}");
+            }
+            assert!(
+                v.windows(2)
+                    .all(|p| p[1] > p[0] && p[1] - p[0] <= cfg.stride),
+                "{len}: {v:?}"
+            );
+            // No more windows than the plain grid plus one.
+            assert!(v.len() <= span.div_ceil(cfg.stride) + 2, "{len}: {v:?}");
+        }
+    }
 }

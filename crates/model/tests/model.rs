@@ -86,6 +86,28 @@ fn flops_per_300nt_read_within_budget() {
     );
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+    /// Above 400 nt too (scored in windows): a sequence and its reverse complement get
+    /// the same coding_prob, and their coding segments mirror each other.
+    #[test]
+    fn strand_consistent_when_windowed(s in "[ACGT]{401,1500}") {
+        let p = predictor();
+        let t = TableContext::new(GeneticCode::bacterial());
+        let d = DnaSeq::from_ascii(s.as_bytes()).unwrap();
+        let mut sc = Scratch::default();
+        let a = p.predict(d.codes(), &t, 0.5, &mut sc);
+        let b = p.predict(d.reverse_complement().codes(), &t, 0.5, &mut sc);
+        prop_assert!((a.coding_prob - b.coding_prob).abs() <= 1e-4, "{} vs {}", a.coding_prob, b.coding_prob);
+        let n = s.len();
+        let mut sa: Vec<(usize, usize)> = a.segments.iter().map(|g| (g.start, g.end)).collect();
+        let mut sb: Vec<(usize, usize)> = b.segments.iter().map(|g| (n - g.end, n - g.start)).collect();
+        sa.sort_unstable();
+        sb.sort_unstable();
+        prop_assert_eq!(sa, sb);
+    }
+}
+
 #[test]
 fn short_reads_are_not_scored_and_long_ones_are_windowed() {
     let p = predictor();
