@@ -22,8 +22,8 @@
 //! | reads | clean, `sub1`, `adna`, `illumina` | `indel1`, `homopolymer1`, `mixed4` |
 //! |---|---:|---:|
 //! | four training genomes (S. suis, P. aeruginosa, Acidilobus, a Lachnospiraceae MAG) | 0.002–0.054 | 0.53–0.91 |
-//! | C. diphtheriae, M. hyorhinis (dev; no `illumina`) | 0.033–0.056 | 0.41–0.69 |
-//! | Kutzneria slice (dev, GC 0.68; no `illumina`) | 0.19–0.20 | 0.73–0.87 |
+//! | C. diphtheriae, M. hyorhinis (dev) | 0.032–0.057 | 0.41–0.69 |
+//! | Kutzneria slice (dev, GC 0.68) | 0.19–0.21 | 0.73–0.87 |
 //! | ART reads (`scripts/eval_art.py`): MiSeq 250 nt / 454 Titanium 300 nt | 0.020–0.032 | 0.10–0.21 (454) |
 //!
 //! The cut, [`CUT`] = 0.27, is half the smallest share of the indel-laden training
