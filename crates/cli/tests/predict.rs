@@ -4,6 +4,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+mod common;
+use common::shared;
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_cdspred"))
 }
@@ -284,9 +287,70 @@ fn genetic_code_is_validated_and_changes_translation() {
         read,
     ));
     let v: serde_json::Value = serde_json::from_str(t4.lines().next().unwrap()).unwrap();
-    if v["strand"] == "+" && v["frame"] == "0" {
-        assert!(v["protein"].as_str().unwrap().contains('W'));
+    assert_eq!(v["call"], "coding");
+}
+
+/// (header, sequence) records of FASTA text.
+fn records(text: &str) -> Vec<(String, String)> {
+    text.split('>')
+        .skip(1)
+        .map(|r| {
+            let (h, s) = r.split_once('\n').unwrap();
+            (h.to_string(), s.lines().collect())
+        })
+        .collect()
+}
+
+#[test]
+fn table_4_proteins_read_tga_as_trp() {
+    // Real M. hyorhinis (table 4) reads: every protein in faa is the translation of the
+    // codons in ffn under NCBI table 4 (TCAG order; TGA = W), by a table written here.
+    const TABLE_4: &[u8; 64] = b"FFLLSSSSYY**CCWWLLLLPPPPHHQQRRRRIIIMTTTTNNKKSSRRVVVVAAAADDEEGGGG";
+    let b = |c: u8| b"TCAG".iter().position(|&x| x == c);
+    let translate = |s: &str| -> String {
+        s.as_bytes()
+            .chunks_exact(3)
+            .map(|c| match (b(c[0]), b(c[1]), b(c[2])) {
+                (Some(x), Some(y), Some(z)) => TABLE_4[x * 16 + y * 4 + z] as char,
+                _ => 'X',
+            })
+            .collect()
+    };
+    let reads = shared().join("data/eval/mhyorhinis.fasta.gz");
+    let reads = reads.to_str().unwrap();
+    let ffn = records(&stdout(&run(&[
+        "predict", "--table", "4", "--format", "ffn", reads,
+    ])));
+    let faa = records(&stdout(&run(&[
+        "predict", "--table", "4", "--format", "faa", reads,
+    ])));
+    // Reads without frame shifts: ffn holds the read (sense strand), faa its
+    // translation from the reported frame.
+    let unshifted: std::collections::HashSet<String> = stdout(&run(&[
+        "predict", "--table", "4", "--format", "jsonl", reads,
+    ]))
+    .lines()
+    .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+    .filter(|v| v["call"] == "coding" && v["frameshifts"].as_array().unwrap().is_empty())
+    .map(|v| v["id"].as_str().unwrap().to_string())
+    .collect();
+    assert_eq!(ffn.len(), faa.len());
+    let (mut checked, mut with_tga) = (0, 0);
+    for ((hn, n), (hp, p)) in ffn.iter().zip(&faa) {
+        assert_eq!(hn, hp);
+        let id = hn.split_whitespace().next().unwrap();
+        if !unshifted.contains(id) {
+            continue;
+        }
+        let frame: usize = hn.split("frame=").nth(1).unwrap()[..1].parse().unwrap();
+        let codons = &n[frame..];
+        assert_eq!(&translate(codons), p, "{hn}");
+        checked += 1;
+        with_tga += codons.as_bytes().chunks_exact(3).any(|c| c == b"TGA") as usize;
     }
+    assert!(checked > 3000, "{checked} proteins checked");
+    // The reads exercise the reassignment (M. hyorhinis uses TGA for Trp).
+    assert!(with_tga > 500, "{with_tga} proteins with an in-frame TGA");
 }
 
 #[test]
