@@ -6,7 +6,7 @@ use anyhow::{bail, Result};
 use cdspred_core::TableId;
 use cdspred_model::estimate::ErrorHint;
 use cdspred_train::evaluate::{
-    evaluate_sense, evaluate_sets, read_reads, read_truth, render, survey_set,
+    evaluate_sense, evaluate_sets, hinted_for_set, read_reads, read_truth, render,
 };
 use clap::Args;
 
@@ -74,16 +74,12 @@ pub fn run(a: EvalArgs) -> Result<()> {
     }
     for csv in &a.seed_csv {
         let ds = cdspred_data::seed::read_seed_csv(csv, a.table, 0)?;
-        let hinted = match a.errors {
-            ErrorHint::Fixed(h) => pred.clone().with_error_hint(h),
-            ErrorHint::Auto => {
-                let reads: Vec<(&[u8], TableId)> =
-                    ds.samples.iter().map(|s| (ds.read(s), a.table)).collect();
-                let est = survey_set(&pred, &reads, threads);
-                tracing::info!("{}: sequencing errors: {}", csv.display(), est.describe());
-                pred.clone().with_error_hint(est.hint())
-            }
-        };
+        let reads: Vec<(&[u8], TableId)> =
+            ds.samples.iter().map(|s| (ds.read(s), a.table)).collect();
+        let (hinted, est) = hinted_for_set(&pred, a.errors, &reads, threads);
+        if let Some(e) = est {
+            tracing::info!("{}: sequencing errors: {}", csv.display(), e.describe());
+        }
         let b = evaluate_sense(&hinted, &ds, a.table, a.threshold, threads);
         println!(
             "{} (table {}): n={} sense accuracy={:.4} mcc={:.4} auc={:.4}",

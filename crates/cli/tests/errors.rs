@@ -170,26 +170,29 @@ fn unknown_error_profiles_are_usage_errors() {
     assert!(e.contains("unknown error profile \"bogus\""), "{e}");
 }
 
+/// `cdspred data mutate` of a dev read set (`OUT.fasta`, `OUT.tsv`).
+fn mutate(genome: &str, profile: &str, seed: &str, out: &Path) -> String {
+    let eval = shared().join("data/eval");
+    cdspred(&[
+        "data",
+        "mutate",
+        "--profile",
+        profile,
+        "--seed",
+        seed,
+        "--reads",
+        eval.join(format!("{genome}.fasta.gz")).to_str().unwrap(),
+        "--truth",
+        eval.join(format!("{genome}.tsv.gz")).to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ])
+}
+
 #[test]
 fn mutate_keeps_truth_and_is_deterministic() {
     let dir = tempfile::tempdir().unwrap();
-    let eval = shared().join("data/eval");
-    let run = |out: &Path| {
-        cdspred(&[
-            "data",
-            "mutate",
-            "--profile",
-            "mixed4",
-            "--seed",
-            "7",
-            "--reads",
-            eval.join("kutzneria.fasta.gz").to_str().unwrap(),
-            "--truth",
-            eval.join("kutzneria.tsv.gz").to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ])
-    };
+    let run = |out: &Path| mutate("kutzneria", "mixed4", "7", out);
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     run(&a);
     run(&b);
@@ -250,25 +253,11 @@ fn predict_logged(path: &Path, extra: &[&str]) -> (String, String) {
 #[test]
 fn the_default_error_hint_is_estimated_from_the_reads() {
     let dir = tempfile::tempdir().unwrap();
-    let eval = shared().join("data/eval");
     // 700 reads of nominal length 300 (and 700 of 60) from a dev genome, clean and
     // with 1% indels; the 60-nt reads come first, as in a length-sorted file.
     let pick = |profile: &str| -> (std::path::PathBuf, std::path::PathBuf) {
         let out = dir.path().join(profile);
-        cdspred(&[
-            "data",
-            "mutate",
-            "--profile",
-            profile,
-            "--seed",
-            "1",
-            "--reads",
-            eval.join("cdiphtheriae.fasta.gz").to_str().unwrap(),
-            "--truth",
-            eval.join("cdiphtheriae.tsv.gz").to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ]);
+        mutate("cdiphtheriae", profile, "1", &out);
         let truth = std::fs::read_to_string(out.with_extension("tsv")).unwrap();
         let fasta = std::fs::read_to_string(out.with_extension("fasta")).unwrap();
         let length: std::collections::HashMap<&str, &str> = truth

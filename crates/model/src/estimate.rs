@@ -88,8 +88,6 @@ pub enum ErrorHint {
 /// What one read says (see [`Predictor::error_evidence`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ReadEvidence {
-    /// Read length.
-    pub length: usize,
     /// Coding probability without a hint.
     pub coding_prob: f32,
     /// Best path score minus its fixed frame's, for the read's best hypothesis.
@@ -191,18 +189,14 @@ pub fn survey(
 mod tests {
     use super::*;
 
-    fn ev(length: usize, coding_prob: f32, gain: f32) -> ReadEvidence {
-        ReadEvidence {
-            length,
-            coding_prob,
-            gain,
-        }
+    fn ev(coding_prob: f32, gain: f32) -> ReadEvidence {
+        ReadEvidence { coding_prob, gain }
     }
 
     fn sample(confident: usize, shifted: usize) -> ErrorEstimate {
         let mut e = ErrorEstimate::default();
         let v: Vec<_> = (0..confident)
-            .map(|i| ev(300, 0.95, if i < shifted { 30.0 } else { 1.0 }))
+            .map(|i| ev(0.95, if i < shifted { 30.0 } else { 1.0 }))
             .collect();
         e.add(&v);
         e
@@ -212,7 +206,7 @@ mod tests {
     fn the_share_of_shifted_confident_reads_decides() {
         let mut e = sample(100, 28);
         // Unconfident reads do not count.
-        e.add(&[ev(300, 0.5, 50.0)]);
+        e.add(&[ev(0.5, 50.0)]);
         assert_eq!((e.confident, e.shifted), (100, 28));
         assert_eq!(e.has_indels(), Some(true));
         assert_eq!(e.hint(), Some(INDEL_HINT));

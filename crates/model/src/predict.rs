@@ -183,8 +183,20 @@ impl Predictor {
 
     /// Class probabilities of one window (length ≥ 8).
     pub fn window_probs(&self, codes: &[Base], table: &TableContext, s: &mut Scratch) -> [f32; 7] {
+        self.probs_with_hint(codes, table, self.hint, s)
+    }
+
+    /// Class probabilities of one window under an explicit error hint; `s.inputs` keep
+    /// the window's frame paths.
+    fn probs_with_hint(
+        &self,
+        codes: &[Base],
+        table: &TableContext,
+        hint: Option<f32>,
+        s: &mut Scratch,
+    ) -> [f32; 7] {
         let path = PathScorer {
-            hint: self.hint,
+            hint,
             ..self.model.weights().path()
         };
         s.inputs.fill(codes, table, &path);
@@ -339,18 +351,11 @@ impl Predictor {
         table: &TableContext,
         threads: usize,
     ) -> Vec<ReadEvidence> {
-        let path = PathScorer {
-            hint: None,
-            ..self.model.weights().path()
-        };
         par_map(reads, threads, |r, s| {
-            s.inputs.fill(r, table, &path);
-            self.model.forward(&s.inputs, &mut s.fw);
-            let k = best_class(&s.fw.probs) - 1;
+            let probs = self.probs_with_hint(r, table, None, s);
             ReadEvidence {
-                length: r.len(),
-                coding_prob: 1.0 - s.fw.probs[0],
-                gain: s.inputs.gain[k],
+                coding_prob: 1.0 - probs[0],
+                gain: s.inputs.gain[best_class(&probs) - 1],
             }
         })
     }

@@ -90,6 +90,16 @@ pub(crate) struct ReadRequest {
 
 /// Reads the body (multipart, JSON, or FASTA/FASTQ, any of them gzip), bounded by the
 /// configured body size, and validates settings and reads: every 4xx a prediction
+/// A number in a multipart form field (400 naming the field otherwise).
+fn form_number<T: std::str::FromStr>(data: &[u8], field: &str) -> Result<T, ApiError> {
+    String::from_utf8_lossy(data).trim().parse().map_err(|_| {
+        ApiError::bad(
+            format!("{field} must be a number"),
+            serde_json::json!({ "field": field }),
+        )
+    })
+}
+
 /// request can get for its content comes from here.
 pub(crate) async fn read_request(
     st: &AppState,
@@ -331,22 +341,8 @@ async fn parse_multipart(req: Request, st: &AppState) -> Result<Parsed, ApiError
                 reads.extend(r);
                 got_file = true;
             }
-            "table" => {
-                table = Some(String::from_utf8_lossy(&data).trim().parse().map_err(|_| {
-                    ApiError::bad(
-                        "table must be a number",
-                        serde_json::json!({"field": "table"}),
-                    )
-                })?)
-            }
-            "threshold" => {
-                threshold = Some(String::from_utf8_lossy(&data).trim().parse().map_err(|_| {
-                    ApiError::bad(
-                        "threshold must be a number",
-                        serde_json::json!({"field": "threshold"}),
-                    )
-                })?)
-            }
+            "table" => table = Some(form_number(&data, "table")?),
+            "threshold" => threshold = Some(form_number(&data, "threshold")?),
             other => {
                 return Err(ApiError::bad(
                     format!("unknown form field {other:?}"),

@@ -212,13 +212,7 @@ pub fn evaluate_sets(
         missing += truth.len() - paired.len();
         let inputs: Vec<(&[u8], TableId)> =
             paired.iter().map(|(t, s)| (s.codes(), t.table)).collect();
-        let (hinted, estimate) = match errors {
-            ErrorHint::Fixed(h) => (pred.clone().with_error_hint(h), None),
-            ErrorHint::Auto => {
-                let est = survey_set(pred, &inputs, threads);
-                (pred.clone().with_error_hint(est.hint()), Some(est))
-            }
-        };
+        let (hinted, estimate) = hinted_for_set(pred, errors, &inputs, threads);
         estimates.push(estimate);
         let preds = predict_with_tables(&hinted, &inputs, threshold, threads);
         rows.extend(paired.into_iter().map(|p| p.0).zip(preds));
@@ -228,9 +222,26 @@ pub fn evaluate_sets(
     rep
 }
 
+/// `pred` (which carries no hint) told what `errors` says for one read set: a fixed
+/// hint, or with `Auto` the hint of the set's own survey (returned too).
+pub fn hinted_for_set(
+    pred: &Predictor,
+    errors: ErrorHint,
+    inputs: &[(&[u8], TableId)],
+    threads: usize,
+) -> (Predictor, Option<ErrorEstimate>) {
+    match errors {
+        ErrorHint::Fixed(h) => (pred.clone().with_error_hint(h), None),
+        ErrorHint::Auto => {
+            let est = survey_set(pred, inputs, threads);
+            (pred.clone().with_error_hint(est.hint()), Some(est))
+        }
+    }
+}
+
 /// The sequencing-error survey of a read set, as `cdspred predict` would survey it as
 /// a file: its first reads, with the genetic code of its first read.
-pub fn survey_set(pred: &Predictor, inputs: &[(&[u8], TableId)], threads: usize) -> ErrorEstimate {
+fn survey_set(pred: &Predictor, inputs: &[(&[u8], TableId)], threads: usize) -> ErrorEstimate {
     let mut est = ErrorEstimate::default();
     if let Some(&(_, t)) = inputs.first() {
         let reads: Vec<&[u8]> = inputs.iter().filter(|r| r.1 == t).map(|r| r.0).collect();
