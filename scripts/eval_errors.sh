@@ -3,7 +3,9 @@
 # each profile is applied by `cdspred data mutate` (seed 1) to the reads of
 # C. diphtheriae (table 11), M. hyorhinis (table 4) and the Kutzneria slice, then
 # `cdspred eval` scores them. Mutated sets are cached under work/eval-errors/.
-# With EVAL_HINT=1 each set is scored with `--errors PROFILE` (the model is told).
+# With EVAL_HINT=1 each set is scored with `--errors PROFILE` (the model is told);
+# with EVAL_ERRORS=VALUE with `--errors VALUE` (e.g. `unknown`); by default the
+# survey decides (`--errors auto`).
 # usage: scripts/eval_errors.sh [MODEL_DIR] [PROFILES...]   (default: embedded model;
 #        profiles none sub1 adna indel1 mixed4 homopolymer1)
 set -euo pipefail
@@ -24,5 +26,6 @@ for p in "${PROFILES[@]}"; do
   done
   echo "== profile $p"
   H=(); [ -n "${EVAL_HINT:-}" ] && H=(--errors "$p")
+  [ -n "${EVAL_ERRORS:-}" ] && H=(--errors "$EVAL_ERRORS")
   "$BIN" eval "${M[@]}" "${H[@]}" "${args[@]}" ${EVAL_JSON:+--json "$OUT/$p.json"}
 done

@@ -24,6 +24,10 @@ pub enum ModelCommand {
         /// Registry folder.
         #[arg(long, default_value = "models")]
         registry: PathBuf,
+        /// A second run whose best network becomes the clean expert (trained without
+        /// indels, fixed frames; scores reads told or surveyed to have no indels).
+        #[arg(long, value_name = "RUN")]
+        clean_expert: Option<PathBuf>,
     },
     /// Print a model's config and card (default: the embedded model).
     ///
@@ -33,7 +37,7 @@ pub enum ModelCommand {
         #[arg(long)]
         model: Option<PathBuf>,
     },
-    /// Export the network as ONNX (opset 13): inputs `ids`, `counts`, `dense` (see
+    /// Export the main network (or its clean expert) as ONNX (opset 13): inputs `ids`, `counts`, `dense` (see
     /// docs/experiments.md), output `probs`. Feature extraction stays in cdspred.
     ///
     /// Example: cdspred model export --onnx model.onnx
@@ -44,6 +48,9 @@ pub enum ModelCommand {
         /// Model directory (default: the embedded model).
         #[arg(long)]
         model: Option<PathBuf>,
+        /// Export the clean expert instead of the main network.
+        #[arg(long)]
+        clean_expert: bool,
     },
 }
 
@@ -54,12 +61,31 @@ pub fn run(cmd: ModelCommand) -> Result<()> {
             name,
             metrics,
             registry,
+            clean_expert,
         } => {
             let rd = RunDir::new(&run);
             let mut files = ModelFiles::load(&rd.best_dir())
                 .with_context(|| format!("run {}", run.display()))?;
             if name.is_empty() || name.contains(['/', '\\', '.']) {
                 bail!("model name {name:?} must be a plain word");
+            }
+            if let Some(expert) = &clean_expert {
+                let other = ModelFiles::load(&RunDir::new(expert).best_dir())
+                    .with_context(|| format!("clean expert run {}", expert.display()))?;
+                if (other.config.dim, other.config.hidden)
+                    != (files.config.dim, files.config.hidden)
+                {
+                    bail!(
+                        "clean expert run {}: dim {} hidden {}, but run {} has dim {} hidden {}",
+                        expert.display(),
+                        other.config.dim,
+                        other.config.hidden,
+                        run.display(),
+                        files.config.dim,
+                        files.config.hidden
+                    );
+                }
+                files.clean = Some(other.weights);
             }
             let manifest = rd.config()?.train_data.with_file_name("manifest.json");
             let card = &mut files.card;
@@ -69,6 +95,12 @@ pub fn run(cmd: ModelCommand) -> Result<()> {
                 .with_context(|| format!("data manifest {}", manifest.display()))?;
             card.git_commit = rd.text(RunDir::COMMIT).unwrap_or_default();
             card.training_command = rd.text(RunDir::COMMAND).unwrap_or_default();
+            if let Some(expert) = &clean_expert {
+                let more = RunDir::new(expert)
+                    .text(RunDir::COMMAND)
+                    .unwrap_or_default();
+                card.training_command = format!("{}; clean expert: {more}", card.training_command);
+            }
             if let Some(m) = metrics {
                 card.metrics = serde_json::from_str(
                     &std::fs::read_to_string(&m).with_context(|| m.display().to_string())?,
@@ -90,9 +122,18 @@ pub fn run(cmd: ModelCommand) -> Result<()> {
             );
             Ok(())
         }
-        ModelCommand::Export { onnx, model } => {
+        ModelCommand::Export {
+            onnx,
+            model,
+            clean_expert,
+        } => {
             let files = crate::cmd_predict::load_model(model.as_deref())?;
-            let bytes = cdspred_model::onnx::export(&files.weights, &files.card.version);
+            let weights = match (clean_expert, &files.clean) {
+                (false, _) => &files.weights,
+                (true, Some(w)) => w,
+                (true, None) => bail!("model {} has no clean expert", files.card.version),
+            };
+            let bytes = cdspred_model::onnx::export(weights, &files.card.version);
             std::fs::write(&onnx, &bytes)
                 .with_context(|| format!("cannot write {}", onnx.display()))?;
             println!(

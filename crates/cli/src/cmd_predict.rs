@@ -156,10 +156,11 @@ fn survey_first(
 }
 
 /// The `--errors` value that tells the model what the survey would: `indel1` (its
-/// rate is the survey's indel hint) or `unknown`.
+/// rate is the survey's indel hint), `none` (no indels: the clean expert) or `unknown`.
 pub fn errors_value(est: &ErrorEstimate) -> &'static str {
     match est.hint() {
-        Some(_) => "indel1",
+        Some(h) if h > 0.0 => "indel1",
+        Some(_) => "none",
         None => "unknown",
     }
 }
@@ -254,13 +255,14 @@ mod tests {
 
     #[test]
     fn survey_values_parse_to_the_hints_the_survey_gives() {
-        for (confident, shifted) in [(0, 0), (200, 10), (200, 150)] {
+        for (confident, shifted) in [(0, 0), (200, 5), (200, 30), (200, 150)] {
             let est = ErrorEstimate {
                 reads: 1000,
                 bases: 300_000,
                 usable: 1000,
                 confident,
                 shifted,
+                ..Default::default()
             };
             assert_eq!(
                 parse_error_hint(errors_value(&est)).unwrap(),

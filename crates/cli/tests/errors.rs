@@ -255,7 +255,7 @@ fn the_default_error_hint_is_estimated_from_the_reads() {
     let dir = tempfile::tempdir().unwrap();
     // 700 reads of nominal length 300 (and 700 of 60) from a dev genome, clean and
     // with 1% indels; the 60-nt reads come first, as in a length-sorted file.
-    let pick = |profile: &str| -> (std::path::PathBuf, std::path::PathBuf) {
+    let pick = |profile: &str| -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
         let out = dir.path().join(profile);
         mutate("cdiphtheriae", profile, "1", &out);
         let truth = std::fs::read_to_string(out.with_extension("tsv")).unwrap();
@@ -273,31 +273,33 @@ fn the_default_error_hint_is_estimated_from_the_reads() {
             .skip(1)
             .map(|r| r.split_once('\n').unwrap())
             .collect();
-        let of = |len: &str| -> String {
+        let of = |len: &str, n: usize| -> String {
             recs.iter()
                 .filter(|(h, _)| length[h.split_whitespace().next().unwrap()] == len)
-                .take(700)
+                .take(n)
                 .map(|(h, s)| format!(">{h}\n{s}"))
                 .collect()
         };
-        let (all, short) = (
+        let (all, short, mid) = (
             dir.path().join(format!("{profile}.fa")),
             dir.path().join(format!("{profile}_60.fa")),
+            dir.path().join(format!("{profile}_150.fa")),
         );
-        std::fs::write(&all, of("60") + &of("300")).unwrap();
-        std::fs::write(&short, of("60")).unwrap();
-        (all, short)
+        std::fs::write(&all, of("60", 700) + &of("300", 700)).unwrap();
+        std::fs::write(&short, of("60", 700)).unwrap();
+        std::fs::write(&mid, of("150", 4000)).unwrap();
+        (all, short, mid)
     };
     for (profile, verdict, same_as, not_as) in [
         (
             "none",
-            "no clear sign of indels: nothing told",
+            "no sign of indels: told 0 (clean expert)",
+            "none",
             "unknown",
-            "indel1",
         ),
         ("indel1", "indels: told 0.8 per 100 nt", "indel1", "unknown"),
     ] {
-        let (all, short) = pick(profile);
+        let (all, short, mid) = pick(profile);
         let (auto, log) = predict_logged(&all, &[]);
         assert!(log.contains(verdict), "{profile}: {log}");
         // Exactly as if that hint had been given, and not the other.
@@ -317,5 +319,19 @@ fn the_default_error_hint_is_estimated_from_the_reads() {
         let (auto, log) = predict_logged(&short, &["--threads", "3"]);
         assert!(log.contains("too few confident reads"), "{log}");
         assert_eq!(auto, predict_logged(&short, &["--errors", "unknown"]).0);
+        // 150-nt reads can show a sample clean (given enough of them), never
+        // indel-laden: clean ones go to the clean expert, those with indels are told
+        // nothing.
+        let (auto, log) = predict_logged(&mid, &[]);
+        let (verdict, same_as) = match profile {
+            "none" => ("no sign of indels", "none"),
+            _ => ("nothing told", "unknown"),
+        };
+        assert!(log.contains(verdict), "{profile} 150 nt: {log}");
+        assert_eq!(
+            auto,
+            predict_logged(&mid, &["--errors", same_as]).0,
+            "{profile}"
+        );
     }
 }

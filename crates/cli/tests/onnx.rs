@@ -13,10 +13,6 @@ use common::{cdspred, repo, shared};
 
 #[test]
 fn onnx_export_matches_in_onnxruntime() {
-    let tmp = tempfile::tempdir().unwrap();
-    let onnx = tmp.path().join("model.onnx");
-    let out = cdspred(&["model", "export", "--onnx", onnx.to_str().unwrap()]);
-    assert!(out.contains("model.onnx"), "{out}");
     let reads: Vec<Vec<u8>> = FastxReader::open(
         shared()
             .join("data/eval/cdiphtheriae.fasta.gz")
@@ -29,15 +25,31 @@ fn onnx_export_matches_in_onnxruntime() {
     .collect();
     assert_eq!(reads.len(), 1000);
     let files = cdspred_model::embedded::default_model().unwrap();
+    let clean = files
+        .clean
+        .as_ref()
+        .expect("the default model has a clean expert");
+    // The main network, and the clean expert (`--clean-expert`).
+    for (extra, weights) in [(None, &files.weights), (Some("--clean-expert"), clean)] {
+        parity(&reads, extra, weights);
+    }
+}
+
+fn parity(reads: &[Vec<u8>], extra: Option<&str>, weights: &cdspred_model::Weights) {
+    let tmp = tempfile::tempdir().unwrap();
+    let onnx = tmp.path().join("model.onnx");
+    let mut args = vec!["model", "export", "--onnx", onnx.to_str().unwrap()];
+    args.extend(extra);
+    let out = cdspred(&args);
+    assert!(out.contains("model.onnx"), "{out}");
     let table = TableContext::new(GeneticCode::bacterial());
     let refs: Vec<&[u8]> = reads.iter().map(Vec::as_slice).collect();
-    let (ids, l, counts, dense) =
-        cdspred_model::onnx::prepare(&refs, &table, &files.weights.path());
-    let model = Model::new(files.weights.clone());
+    let (ids, l, counts, dense) = cdspred_model::onnx::prepare(&refs, &table, &weights.path());
+    let model = Model::new(weights.clone());
     let (mut fi, mut fw) = (FrameInputs::default(), Forward::default());
     let mut probs = Vec::new();
     for r in &refs {
-        fi.fill(r, &table, &files.weights.path());
+        fi.fill(r, &table, &weights.path());
         model.forward(&fi, &mut fw);
         probs.extend_from_slice(&fw.probs);
     }
@@ -56,7 +68,7 @@ fn onnx_export_matches_in_onnxruntime() {
         .output()
         .expect("python3 with onnxruntime (pip install -r scripts/ci-requirements.txt)");
     let text = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
-    assert!(o.status.success(), "{text}");
+    assert!(o.status.success(), "{extra:?}: {text}");
     assert!(text.contains("1000 reads"), "{text}");
-    eprintln!("{text}");
+    eprintln!("{extra:?}: {text}");
 }

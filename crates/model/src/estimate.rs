@@ -10,18 +10,19 @@
 //! frame-path decoder recovers the signal by shifting, so on a confidently coding read
 //! (coding_prob ≥ 0.9 without a hint) the best path then scores far above the best
 //! fixed frame ([`crate::features::FrameInputs::gain`]). On clean reads gains that
-//! large are rare: the decoder's detours gain little more than their cost. Only reads
-//! of 250–400 nt are used; on shorter reads an indel gains too little to tell from a
-//! detour in a genome the model fits less well.
+//! large are rare: the decoder's detours gain little more than their cost. Reads of
+//! 250–400 nt decide; on 120–249-nt reads an indel gains too little to tell from a
+//! detour in a genome the model fits less well, so they can only show a sample clean
+//! (below).
 //!
-//! Measured with the embedded model: the share of the confident 250–400-nt reads the
-//! survey saw (about 200–500 per set) whose gain exceeds 12 (log-odds units). Training
-//! genomes by `scripts/calibrate_errors.sh`; dev genomes by `cdspred eval` on the sets
-//! of `scripts/eval_errors.sh`:
+//! Measured with the embedded model's main network: the share of the confident
+//! 250–400-nt reads the survey saw (about 200–500 per set) whose gain exceeds 12
+//! (log-odds units). Training genomes by `scripts/calibrate_errors.sh`; dev genomes by
+//! `cdspred eval` on the sets of `scripts/eval_errors.sh`:
 //!
 //! | reads | clean, `sub1`, `adna`, `illumina` | `indel1`, `homopolymer1`, `mixed4` |
 //! |---|---:|---:|
-//! | four training genomes (S. suis, P. aeruginosa, Acidilobus, a Lachnospiraceae MAG) | 0.002–0.054 | 0.53–0.91 |
+//! | four training genomes (S. suis, P. aeruginosa, Acidilobus, a Lachnospiraceae MAG) | 0.000–0.057 | 0.53–0.92 |
 //! | C. diphtheriae, M. hyorhinis (dev) | 0.032–0.057 | 0.41–0.69 |
 //! | Kutzneria slice (dev, GC 0.68) | 0.19–0.21 | 0.73–0.87 |
 //! | ART reads (`scripts/eval_art.py`): MiSeq 250 nt / 454 Titanium 300 nt | 0.020–0.032 | 0.10–0.21 (454) |
@@ -33,15 +34,37 @@
 //! Kutzneria reads; the rule above uses training figures only but was chosen after
 //! seeing that dev result.
 //!
-//! A sample above the cut is told 0.8 indels per 100 nt (the `indel1` rate). Any other
-//! sample is told nothing, as with `--errors unknown`: telling a clean-looking sample
-//! "0 indels" (as `--errors none`) helped the dev read sets (gene MCC 0.916 vs 0.899 at
-//! 300 nt) but hurt ART's MiSeq reads (0.620 vs 0.643 at 250 nt), and ART's 454 reads,
-//! whose share (0.10–0.21) falls between the groups, lost 0.05 with it. So only the
-//! clear case is acted on. With fewer than [`MIN_CONFIDENT`] confident reads of
-//! 250–400 nt (short reads, contigs) nothing is told either. The survey stops once
-//! [`SETTLE`] confident reads are seen, after [`MAX_READS`] reads or [`MAX_BASES`]
-//! bases, or after [`GIVE_UP_READS`] reads without one of 250–400 nt.
+//! A sample above the cut is told 0.8 indels per 100 nt (the `indel1` rate). A sample
+//! below [`CLEAN_CUT`] = 0.08 (about 1.5× the largest clean share of the training
+//! genomes, 0.054) is told 0, so the model's *clean expert* scores it: a network
+//! trained without indels and decoded in fixed frames (see
+//! [`crate::predict::Predictor::with_error_hint`]). On the dev read sets that lifts
+//! clean reads from 0.899 to 0.939 gene MCC at 300 nt (1% substitutions 0.885 → 0.921,
+//! deamination 0.896 → 0.932), and ART's MiSeq reads (share 0.02–0.03) from 0.643 to
+//! 0.669. Samples between the cuts (the Kutzneria slice, ART's 454 reads at 0.10–0.21)
+//! are told nothing, as with `--errors unknown`: the main network, trained on the whole
+//! mix, is the safer guess there (told 0, ART's 454 reads lose 0.11 at 300 nt). With
+//! fewer than [`MIN_CONFIDENT`] confident reads of 250–400 nt the 120–249-nt reads
+//! speak: with at least [`SHORT_SETTLE`] confident ones, a share below
+//! [`SHORT_CLEAN_CUT`] = 0.025 means clean (told 0, the clean expert); anything else
+//! tells nothing. Shares of 120–249-nt reads:
+//!
+//! | reads | clean, `sub1`, `adna`, `illumina` | `indel1`, `homopolymer1`, `mixed4` |
+//! |---|---:|---:|
+//! | four training genomes | 0.0008–0.0148 | 0.047–0.44 |
+//! | C. diphtheriae, M. hyorhinis (dev, 150-nt reads) | 0.0026–0.0089 | 0.037–0.080 |
+//! | Kutzneria slice (dev, GC 0.68) | 0.10–0.12 | 0.27–0.35 |
+//! | ART HiSeq 2500, 150 nt | 0.003–0.008 | |
+//!
+//! The short cut is the geometric mean of the training groups' nearest shares (0.0148
+//! and 0.047). A short cut can show no more than "clean": the clean Kutzneria slice
+//! gains as much as reads with indels elsewhere. On ART's HiSeq reads this lifts gene
+//! MCC from 0.671 to 0.746. Reads under 120 nt, and contigs, tell nothing. The survey
+//! stops once [`SETTLE`] confident reads of 250–400 nt are seen, after [`MAX_READS`]
+//! reads or [`MAX_BASES`] bases, or after [`GIVE_UP_READS`] reads without one of
+//! 250–400 nt (short reads alone never stop it early: in a length-sorted file the long
+//! reads come last); 120–249-nt reads are scored only until [`SHORT_SETTLE`] confident
+//! ones are seen.
 
 use cdspred_core::dna::Base;
 use serde::Serialize;
@@ -64,12 +87,23 @@ pub const SETTLE: usize = 200;
 pub const MIN_CONFIDENT: usize = 100;
 /// Shortest usable read (nt); the longest is the model's `max_len` (scored whole).
 const SHORTEST: usize = 250;
+/// Shortest read of the second group (120–249 nt), which can only show a sample clean.
+const SHORTEST_SHORT: usize = 120;
+/// Confident short reads that a clean verdict from short reads needs (their shares are
+/// small, so it takes many to tell them apart); no more are scored.
+pub const SHORT_SETTLE: usize = 1000;
+/// Share of confident short reads gaining by shifting below which a sample of short
+/// reads is clean.
+pub const SHORT_CLEAN_CUT: f64 = 0.025;
 /// Coding probability of a confident read.
 const CONFIDENT: f32 = 0.9;
 /// Gain (log-odds units) that counts as a recovered indel.
 const GAIN: f32 = 12.0;
 /// Share of confident reads with such a gain above which a sample has indels.
 pub const CUT: f64 = 0.27;
+/// Share of confident reads with such a gain below which a sample is clean (no
+/// indels to speak of).
+pub const CLEAN_CUT: f64 = 0.08;
 /// The hint given to a sample with indels: the `indel1` profile's rate.
 pub const INDEL_HINT: f32 = 0.8;
 /// Reads surveyed per step.
@@ -88,6 +122,8 @@ pub enum ErrorHint {
 /// What one read says (see [`Predictor::error_evidence`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ReadEvidence {
+    /// Read length (nt).
+    pub length: usize,
     /// Coding probability without a hint.
     pub coding_prob: f32,
     /// Best path score minus its fixed frame's, for the read's best hypothesis.
@@ -96,7 +132,26 @@ pub struct ReadEvidence {
 
 /// Whether a read's length can be used (long enough, scored whole).
 pub fn usable_length(len: usize, config: &ModelConfig) -> bool {
-    len >= SHORTEST && len <= config.max_len
+    len >= SHORTEST_SHORT && len <= config.max_len
+}
+
+/// Whether a read is worth scoring for an estimate so far: short reads only until
+/// [`SHORT_SETTLE`] confident ones are seen.
+fn wanted(len: usize, config: &ModelConfig, est: &ErrorEstimate) -> bool {
+    usable_length(len, config) && (len >= SHORTEST || est.short_confident < SHORT_SETTLE)
+}
+
+/// What a survey concluded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The share of shifted confident reads is above [`CUT`].
+    Indels,
+    /// It is below [`CLEAN_CUT`].
+    Clean,
+    /// It is between the two.
+    Unclear,
+    /// Fewer than [`MIN_CONFIDENT`] confident reads of 250–400 nt.
+    TooFew,
 }
 
 /// Counts gathered over a sample's first reads.
@@ -106,21 +161,39 @@ pub struct ErrorEstimate {
     pub reads: usize,
     /// Their bases.
     pub bases: usize,
-    /// Those of a usable length (250–400 nt).
+    /// Those of 250–400 nt.
     pub usable: usize,
     /// Confident reads of 250–400 nt.
     pub confident: usize,
     /// Those whose best path gained a lot by shifting.
     pub shifted: usize,
+    /// Reads of 120–249 nt.
+    pub short_usable: usize,
+    /// Confident reads of 120–249 nt.
+    pub short_confident: usize,
+    /// Those whose best path gained a lot by shifting.
+    pub short_shifted: usize,
 }
 
 impl ErrorEstimate {
     /// Adds the evidence of some usable reads.
     pub fn add(&mut self, evidence: &[ReadEvidence]) {
         for e in evidence {
+            let long = e.length >= SHORTEST;
+            if long {
+                self.usable += 1;
+            } else {
+                self.short_usable += 1;
+            }
             if e.coding_prob >= CONFIDENT {
-                self.confident += 1;
-                self.shifted += (e.gain > GAIN) as usize;
+                let shifted = (e.gain > GAIN) as usize;
+                if long {
+                    self.confident += 1;
+                    self.shifted += shifted;
+                } else {
+                    self.short_confident += 1;
+                    self.short_shifted += shifted;
+                }
             }
         }
     }
@@ -133,27 +206,53 @@ impl ErrorEstimate {
             || (self.usable == 0 && self.reads >= GIVE_UP_READS)
     }
 
-    /// Whether the sample looks indel-laden: `None` with too little evidence.
-    pub fn has_indels(&self) -> Option<bool> {
-        (self.confident >= MIN_CONFIDENT).then(|| self.shifted as f64 / self.confident as f64 > CUT)
+    /// What the reads say about indels.
+    pub fn verdict(&self) -> Verdict {
+        if self.confident < MIN_CONFIDENT {
+            // Short reads can show a sample clean, never indel-laden: a genome the
+            // model fits less well (Kutzneria) gains as much on them as indels do.
+            let short = self.short_shifted as f64 / self.short_confident.max(1) as f64;
+            return if self.short_confident < SHORT_SETTLE {
+                Verdict::TooFew
+            } else if short < SHORT_CLEAN_CUT {
+                Verdict::Clean
+            } else {
+                Verdict::Unclear
+            };
+        }
+        let share = self.shifted as f64 / self.confident as f64;
+        if share > CUT {
+            Verdict::Indels
+        } else if share < CLEAN_CUT {
+            Verdict::Clean
+        } else {
+            Verdict::Unclear
+        }
     }
 
-    /// The hint to give the model: indels per 100 nt when the sample clearly has
-    /// indels, else `None` (nothing told: the model assumes its training mix).
+    /// The hint to give the model: [`INDEL_HINT`] indels per 100 nt when the sample
+    /// clearly has indels, 0 when it clearly has none (the clean expert then scores
+    /// it, see [`crate::predict::Predictor::with_error_hint`]), else `None` (nothing
+    /// told: the main network assumes its training mix).
     pub fn hint(&self) -> Option<f32> {
-        (self.has_indels() == Some(true)).then_some(INDEL_HINT)
+        match self.verdict() {
+            Verdict::Indels => Some(INDEL_HINT),
+            Verdict::Clean => Some(0.0),
+            Verdict::Unclear | Verdict::TooFew => None,
+        }
     }
 
     /// One line for the log.
     pub fn describe(&self) -> String {
-        let verdict = match self.has_indels() {
-            Some(true) => format!("indels: told {INDEL_HINT} per 100 nt"),
-            Some(false) => "no clear sign of indels: nothing told".to_string(),
-            None => "too few confident reads of 250-400 nt: nothing told".to_string(),
+        let verdict = match self.verdict() {
+            Verdict::Indels => format!("indels: told {INDEL_HINT} per 100 nt"),
+            Verdict::Clean => "no sign of indels: told 0 (clean expert)".to_string(),
+            Verdict::Unclear => "no clear sign either way: nothing told".to_string(),
+            Verdict::TooFew => "too few confident reads of 120-400 nt: nothing told".to_string(),
         };
         format!(
-            "{verdict} ({} of {} confident reads of 250-400 nt gained by shifting, from {} reads)",
-            self.shifted, self.confident, self.reads
+            "{verdict} ({} of {} confident reads of 250-400 nt and {} of {} of 120-249 nt gained by shifting, from {} reads)",
+            self.shifted, self.confident, self.short_shifted, self.short_confident, self.reads
         )
     }
 }
@@ -177,9 +276,8 @@ pub fn survey(
         let usable: Vec<&[Base]> = now
             .iter()
             .copied()
-            .filter(|r| usable_length(r.len(), pred.config()))
+            .filter(|r| wanted(r.len(), pred.config(), est))
             .collect();
-        est.usable += usable.len();
         est.add(&pred.error_evidence(&usable, table, threads));
         rest = later;
     }
@@ -190,7 +288,11 @@ mod tests {
     use super::*;
 
     fn ev(coding_prob: f32, gain: f32) -> ReadEvidence {
-        ReadEvidence { coding_prob, gain }
+        ReadEvidence {
+            length: 300,
+            coding_prob,
+            gain,
+        }
     }
 
     fn sample(confident: usize, shifted: usize) -> ErrorEstimate {
@@ -208,12 +310,16 @@ mod tests {
         // Unconfident reads do not count.
         e.add(&[ev(0.5, 50.0)]);
         assert_eq!((e.confident, e.shifted), (100, 28));
-        assert_eq!(e.has_indels(), Some(true));
+        assert_eq!(e.verdict(), Verdict::Indels);
         assert_eq!(e.hint(), Some(INDEL_HINT));
         assert!(e.describe().starts_with("indels"), "{}", e.describe());
-        assert_eq!(sample(100, 27).has_indels(), Some(false));
+        assert_eq!(sample(100, 27).verdict(), Verdict::Unclear);
         assert_eq!(sample(100, 27).hint(), None);
-        assert_eq!(sample(99, 90).hint(), None);
+        assert_eq!(sample(100, 8).verdict(), Verdict::Unclear);
+        assert_eq!(sample(100, 7).verdict(), Verdict::Clean);
+        assert_eq!(sample(100, 7).hint(), Some(0.0));
+        assert_eq!(sample(99, 90).verdict(), Verdict::TooFew);
+        assert_eq!(sample(99, 0).hint(), None);
     }
 
     #[test]
@@ -233,5 +339,42 @@ mod tests {
         };
         assert!(short.settled());
         assert!(!ErrorEstimate { usable: 1, ..short }.settled());
+        // Short reads alone never settle it early: long ones may follow (read sets
+        // sorted by length), and only they can show indels.
+        assert!(!ErrorEstimate {
+            short_confident: SHORT_SETTLE,
+            ..Default::default()
+        }
+        .settled());
+    }
+
+    #[test]
+    fn short_reads_can_only_show_a_sample_clean() {
+        let short = |confident: usize, shifted: usize| {
+            let mut e = ErrorEstimate::default();
+            let v: Vec<_> = (0..confident)
+                .map(|i| ReadEvidence {
+                    length: 150,
+                    coding_prob: 0.95,
+                    gain: if i < shifted { 30.0 } else { 1.0 },
+                })
+                .collect();
+            e.add(&v);
+            e
+        };
+        let e = short(SHORT_SETTLE, 24);
+        assert_eq!(
+            (e.short_confident, e.confident, e.usable),
+            (SHORT_SETTLE, 0, 0)
+        );
+        assert_eq!(e.verdict(), Verdict::Clean);
+        assert_eq!(e.hint(), Some(0.0));
+        assert_eq!(short(SHORT_SETTLE, 25).verdict(), Verdict::Unclear);
+        assert_eq!(short(SHORT_SETTLE, 900).verdict(), Verdict::Unclear);
+        assert_eq!(short(SHORT_SETTLE - 1, 0).verdict(), Verdict::TooFew);
+        // Enough long reads decide on their own.
+        let mut both = short(SHORT_SETTLE, 0);
+        both.add(&(0..100).map(|_| ev(0.95, 30.0)).collect::<Vec<_>>());
+        assert_eq!(both.verdict(), Verdict::Indels);
     }
 }

@@ -38,6 +38,11 @@ pub struct ModelConfig {
     pub window: usize,
     /// Step between windows.
     pub stride: usize,
+    /// Whether `model.safetensors` also holds the *clean expert*: a second network of
+    /// the same shape, trained without indels and decoded in fixed frames, under
+    /// `clean.`-prefixed tensor names (see [`crate::predict::Predictor::with_error_hint`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub clean_expert: bool,
 }
 
 impl ModelConfig {
@@ -52,6 +57,7 @@ impl ModelConfig {
             max_len: 400,
             window: 300,
             stride: 150,
+            clean_expert: false,
         }
     }
 }
@@ -82,7 +88,7 @@ impl ModelCard {
     /// The limits every promoted model's card states (what the model is not for).
     pub fn standard_limits() -> Vec<String> {
         vec![
-            "Sequencing errors are modelled by the training profiles named in the config (substitutions, indels, homopolymer indels, ancient-DNA deamination); reads with indels score well below clean reads, and clean reads score below a model trained on clean reads only (see the card's error tables).".into(),
+            "Sequencing errors are modelled by the training profiles named in the config (substitutions, indels, homopolymer indels, ancient-DNA deamination); reads with indels score well below clean reads (see the card's error tables). The clean expert scores only samples surveyed (250-400-nt reads) or told (--errors) to have no indels; shorter reads go to the main network, which scores clean reads lower, unless --errors none is given.".into(),
             "Prokaryotes only: eukaryotic genes with introns, and organelles, are out of scope.".into(),
             "Genetic codes other than 11 are handled by mapping reassigned codons to a table-11 synonym; only tables 11 and 4 were evaluated.".into(),
             "High-GC genomes (GC > 0.65) are the weakest case (see the metrics per genome).".into(),
@@ -134,6 +140,8 @@ pub struct ModelFiles {
     pub config: ModelConfig,
     /// The weights.
     pub weights: Weights,
+    /// The clean expert's weights (present exactly when `config.clean_expert`).
+    pub clean: Option<Weights>,
     /// The card.
     pub card: ModelCard,
 }
@@ -194,10 +202,21 @@ impl ModelFiles {
             path: dir.join("card.json"),
             source,
         })?;
-        let weights = read_weights(&dir.join("model.safetensors"), weights, &config)?;
+        let wpath = dir.join("model.safetensors");
+        let st = SafeTensors::deserialize(weights).map_err(|e| ModelError::Weights {
+            path: wpath.clone(),
+            msg: format!("not a safetensors file: {e}"),
+        })?;
+        let main = read_weights(&wpath, &st, &config, "")?;
+        let clean = if config.clean_expert {
+            Some(read_weights(&wpath, &st, &config, CLEAN_PREFIX)?)
+        } else {
+            None
+        };
         Ok(ModelFiles {
             config,
-            weights,
+            weights: main,
+            clean,
             card,
         })
     }
@@ -206,7 +225,8 @@ impl ModelFiles {
     pub fn save(&mut self, dir: &Path) -> Result<(), ModelError> {
         let io = |path: PathBuf| move |source| ModelError::Io { path, source };
         std::fs::create_dir_all(dir).map_err(io(dir.to_path_buf()))?;
-        let bytes = weights_bytes(&self.weights);
+        self.config.clean_expert = self.clean.is_some();
+        let bytes = model_bytes(&self.weights, self.clean.as_ref());
         self.card.weights_sha256 = sha256_hex(&bytes);
         let wp = dir.join("model.safetensors");
         std::fs::write(&wp, &bytes).map_err(io(wp))?;
@@ -220,18 +240,24 @@ impl ModelFiles {
     }
 }
 
-/// Serialises weights as little-endian f32 safetensors.
-pub fn weights_bytes(w: &Weights) -> Vec<u8> {
-    let raw: Vec<(&str, Vec<usize>, Vec<u8>)> = w
-        .tensors()
-        .into_iter()
-        .map(|(n, s, d)| (n, s, d.iter().flat_map(|v| v.to_le_bytes()).collect()))
-        .collect();
+/// Prefix of the clean expert's tensor names.
+pub const CLEAN_PREFIX: &str = "clean.";
+
+/// Serialises, as little-endian f32 safetensors, the main network and, when given, the clean expert (its tensors under
+/// [`CLEAN_PREFIX`]).
+pub fn model_bytes(w: &Weights, clean: Option<&Weights>) -> Vec<u8> {
+    let mut raw: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+    for (prefix, net) in [("", Some(w)), (CLEAN_PREFIX, clean)] {
+        for (n, s, d) in net.map(|n| n.tensors()).unwrap_or_default() {
+            let bytes = d.iter().flat_map(|v| v.to_le_bytes()).collect();
+            raw.push((format!("{prefix}{n}"), s, bytes));
+        }
+    }
     let views: Vec<(&str, TensorView<'_>)> = raw
         .iter()
         .map(|(n, s, b)| {
             (
-                *n,
+                n.as_str(),
                 TensorView::new(Dtype::F32, s.clone(), b).expect("sizes match shapes"),
             )
         })
@@ -241,19 +267,23 @@ pub fn weights_bytes(w: &Weights) -> Vec<u8> {
     safetensors::serialize(views, Some(meta)).expect("in-memory serialisation")
 }
 
-fn read_weights(path: &Path, bytes: &[u8], cfg: &ModelConfig) -> Result<Weights, ModelError> {
+fn read_weights(
+    path: &Path,
+    st: &SafeTensors<'_>,
+    cfg: &ModelConfig,
+    prefix: &str,
+) -> Result<Weights, ModelError> {
     let bad = |msg: String| ModelError::Weights {
         path: path.to_path_buf(),
         msg,
     };
-    let st =
-        SafeTensors::deserialize(bytes).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
     let mut w = Weights::zeros(cfg.dim, cfg.hidden);
     let expected: Vec<(&str, Vec<usize>)> =
         w.tensors().into_iter().map(|(n, s, _)| (n, s)).collect();
     for ((name, shape), dst) in expected.into_iter().zip(w.tensors_mut()) {
+        let name = format!("{prefix}{name}");
         let t = st
-            .tensor(name)
+            .tensor(&name)
             .map_err(|_| bad(format!("tensor {name:?} is missing")))?;
         if t.dtype() != Dtype::F32 {
             return Err(bad(format!(
@@ -293,6 +323,7 @@ mod tests {
         let mut m = ModelFiles {
             config: ModelConfig::new(4, 3),
             weights: w.clone(),
+            clean: None,
             card: ModelCard::default(),
         };
         m.save(&dir).unwrap();
@@ -309,6 +340,20 @@ mod tests {
             e.contains("model.safetensors") && e.contains("shape"),
             "{e}"
         );
+        // With a clean expert: both networks round-trip; a file that lacks the
+        // expert's tensors while the config says it has one is refused by name.
+        let mut c = Weights::zeros(4, 3);
+        c.w2[1] = 0.25;
+        m.clean = Some(c.clone());
+        m.save(&dir).unwrap();
+        let back = ModelFiles::load(&dir).unwrap();
+        assert!(back.config.clean_expert);
+        assert_eq!((back.weights, back.clean), (w.clone(), Some(c)));
+        let cfg = std::fs::read(dir.join("config.json")).unwrap();
+        let e = ModelFiles::from_bytes(&dir, &cfg, &model_bytes(&w, None), b"{}")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("\"clean.emb\" is missing"), "{e}");
         std::fs::remove_dir_all(&dir).ok();
     }
 }

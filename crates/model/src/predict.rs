@@ -150,15 +150,22 @@ pub struct Scratch {
 #[derive(Debug, Clone)]
 pub struct Predictor {
     model: Model,
+    clean: Option<Model>,
     config: ModelConfig,
     hint: Option<f32>,
 }
+
+/// Indels per 100 nt up to which a hint counts as "no indels" and the clean expert,
+/// when the model has one, scores the reads (`none`, `sub1`, `adna`: 0; `illumina`:
+/// 0.02).
+pub const CLEAN_MAX_INDELS: f32 = 0.05;
 
 impl Predictor {
     /// From loaded files.
     pub fn new(files: &ModelFiles) -> Predictor {
         Predictor {
             model: Model::new(files.weights.clone()),
+            clean: files.clean.clone().map(Model::new),
             config: files.config.clone(),
             hint: None,
         }
@@ -166,9 +173,21 @@ impl Predictor {
 
     /// Tells the model the expected indels per 100 nt of the reads (`--errors`); `None`
     /// (the default) lets it assume the mix it was trained on.
+    ///
+    /// A model with a clean expert scores reads told at most [`CLEAN_MAX_INDELS`] (no
+    /// indels to speak of) with that expert: a network trained on clean reads and
+    /// reads with substitutions only, decoded in fixed frames (its shift cost is
+    /// prohibitive), which is what such reads need; frames that may shift cost it
+    /// accuracy on them (false paths through non-coding DNA). Reads told more, or
+    /// nothing, go to the main network, trained on the whole error mix.
     pub fn with_error_hint(mut self, indels_per_100nt: Option<f32>) -> Predictor {
         self.hint = indels_per_100nt;
         self
+    }
+
+    /// Whether reads are scored by the clean expert (see [`Predictor::with_error_hint`]).
+    pub fn uses_clean_expert(&self) -> bool {
+        self.clean.is_some() && self.hint.is_some_and(|h| h <= CLEAN_MAX_INDELS)
     }
 
     /// The config.
@@ -183,25 +202,10 @@ impl Predictor {
 
     /// Class probabilities of one window (length ≥ 8).
     pub fn window_probs(&self, codes: &[Base], table: &TableContext, s: &mut Scratch) -> [f32; 7] {
-        self.probs_with_hint(codes, table, self.hint, s)
-    }
-
-    /// Class probabilities of one window under an explicit error hint; `s.inputs` keep
-    /// the window's frame paths.
-    fn probs_with_hint(
-        &self,
-        codes: &[Base],
-        table: &TableContext,
-        hint: Option<f32>,
-        s: &mut Scratch,
-    ) -> [f32; 7] {
-        let path = PathScorer {
-            hint,
-            ..self.model.weights().path()
-        };
-        s.inputs.fill(codes, table, &path);
-        self.model.forward(&s.inputs, &mut s.fw);
-        s.fw.probs
+        match &self.clean {
+            Some(expert) if self.uses_clean_expert() => probs_of(expert, codes, table, None, s),
+            _ => probs_of(&self.model, codes, table, self.hint, s),
+        }
     }
 
     /// Class probabilities and the penultimate representation (the mean over the six
@@ -352,13 +356,32 @@ impl Predictor {
         threads: usize,
     ) -> Vec<ReadEvidence> {
         par_map(reads, threads, |r, s| {
-            let probs = self.probs_with_hint(r, table, None, s);
+            let probs = probs_of(&self.model, r, table, None, s);
             ReadEvidence {
+                length: r.len(),
                 coding_prob: 1.0 - probs[0],
                 gain: s.inputs.gain[best_class(&probs) - 1],
             }
         })
     }
+}
+
+/// Class probabilities of one window from network `net` under an error hint;
+/// `s.inputs` keep the window's frame paths.
+fn probs_of(
+    net: &Model,
+    codes: &[Base],
+    table: &TableContext,
+    hint: Option<f32>,
+    s: &mut Scratch,
+) -> [f32; 7] {
+    let path = PathScorer {
+        hint,
+        ..net.weights().path()
+    };
+    s.inputs.fill(codes, table, &path);
+    net.forward(&s.inputs, &mut s.fw);
+    s.fw.probs
 }
 
 /// Start positions of the windows covering a sequence of `len` nt: one window for

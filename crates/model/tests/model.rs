@@ -13,10 +13,16 @@ fn predictor() -> Predictor {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
     /// A read and its reverse complement get the same coding_prob (±1e-4), mirrored
-    /// strand and the same frame (the frame is defined on the sense-oriented read).
+    /// strand and the same frame (the frame is defined on the sense-oriented read),
+    /// from the main network (no hint, or an indel hint) and from the clean expert.
     #[test]
-    fn strand_consistent(s in "[ACGTN]{40,400}", table in prop::sample::select(vec![11u32, 4, 25, 15])) {
-        let p = predictor();
+    fn strand_consistent(
+        s in "[ACGTN]{40,400}",
+        table in prop::sample::select(vec![11u32, 4, 25, 15]),
+        hint in prop::sample::select(vec![None, Some(0.0f32), Some(0.8)]),
+    ) {
+        let p = predictor().with_error_hint(hint);
+        prop_assert_eq!(p.uses_clean_expert(), hint == Some(0.0));
         let t = TableContext::new(GeneticCode::new(table).unwrap());
         let d = DnaSeq::from_ascii(s.as_bytes()).unwrap();
         let mut sc = Scratch::default();
@@ -64,6 +70,8 @@ fn embedded_model_matches_its_card_and_the_registry_copy() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/default");
     let disk = cdspred_model::files::ModelFiles::load(&dir).unwrap();
     assert_eq!(disk.weights, m.weights);
+    assert!(m.clean.is_some(), "the default model has a clean expert");
+    assert_eq!(disk.clean, m.clean);
     let bytes = std::fs::read(dir.join("model.safetensors")).unwrap();
     assert_eq!(
         cdspred_model::files::sha256_hex(&bytes),

@@ -333,6 +333,7 @@ fn save_best(
     let mut files = ModelFiles {
         config: ModelConfig::new(cfg.dim, cfg.hidden),
         weights: weights.clone(),
+        clean: None,
         card: ModelCard {
             name: cfg.name.clone(),
             version: format!("{}-e{epoch}", cfg.name),
