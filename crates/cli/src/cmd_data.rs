@@ -36,8 +36,8 @@ pub enum DataCommand {
     ///
     /// Example: cdspred data mutate --profile indel1 --reads r.fasta.gz --truth r.tsv.gz --out work/indel1/r
     Mutate {
-        /// A built-in profile: none, sub0.5, sub1, illumina, adna, indel1, homopolymer1,
-        /// mixed4, long6.
+        /// A built-in profile: none, sub0.5, sub1, illumina, adna, indel0.5, indel1,
+        /// homopolymer1, mixed4, long6.
         #[arg(long)]
         profile: String,
         /// Seed of the errors.

@@ -40,16 +40,18 @@ pub struct PredictArgs {
     /// Call a read coding when coding_prob ≥ this (0–1).
     #[arg(long, default_value_t = 0.5, value_parser = crate::config::probability)]
     threshold: f32,
-    /// What the model is told about the reads' sequencing errors: `auto` tells it the
-    /// `indel1` rate when the first reads (up to 65,536) clearly carry indels, else
-    /// nothing (see the model card); a profile name tells it
-    /// that profile's indel rate (none, sub0.5, sub1, illumina, adna, indel1,
-    /// homopolymer1, mixed4, long6); `unknown` tells nothing (the model assumes the mix
-    /// it was trained on).
+    /// What the model is told about the reads' sequencing errors: `auto` surveys the
+    /// first reads (up to 65,536) and tells it the `indel1` rate when they clearly carry
+    /// indels, the `indel0.5` rate when they show some sign of them, and sends them to
+    /// the clean expert when they clearly carry none, else tells nothing (see the model
+    /// card); a profile name tells it that profile's indel rate (none, sub0.5, sub1,
+    /// illumina, adna, indel0.5, indel1, homopolymer1, mixed4, long6; those without
+    /// indels select the clean expert); `unknown` tells the main network nothing (it
+    /// assumes the mix it was trained on).
     #[arg(long, default_value = "auto", value_parser = parse_error_hint)]
     errors: ErrorHint,
     /// Only survey the reads: print what `--errors auto` would tell the model, as a
-    /// value for `--errors` (`indel1` or `unknown`), and exit. A sharded run
+    /// value for `--errors` (`indel1`, `indel0.5`, `none` or `unknown`), and exit. A sharded run
     /// surveys the whole input once and passes the value to every shard.
     #[arg(long)]
     survey_errors: bool,
@@ -155,11 +157,13 @@ fn survey_first(
     (est, first)
 }
 
-/// The `--errors` value that tells the model what the survey would: `indel1` (its
-/// rate is the survey's indel hint), `none` (no indels: the clean expert) or `unknown`.
+/// The `--errors` value that tells the model what the survey would: `indel1` or
+/// `indel0.5` (their rates are the survey's hints), `none` (no indels: the clean
+/// expert) or `unknown`.
 pub fn errors_value(est: &ErrorEstimate) -> &'static str {
     match est.hint() {
-        Some(h) if h > 0.0 => "indel1",
+        Some(h) if h >= cdspred_model::estimate::INDEL_HINT => "indel1",
+        Some(h) if h > 0.0 => "indel0.5",
         Some(_) => "none",
         None => "unknown",
     }
