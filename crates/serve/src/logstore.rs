@@ -172,22 +172,34 @@ impl LogStore {
                             .ok()
                             .map(|n| n as u64);
                     }
-                    match write(c, &entry) {
+                    let written = match write(c, &entry) {
                         Ok(()) => {
                             rows = rows.map(|n| n + entry.reads.len() as u64);
-                            let mut s = st.lock().unwrap_or_else(|p| p.into_inner());
-                            s.ok = true;
-                            s.requests_written += 1;
+                            true
                         }
-                        Err(e) => fail(format!("{}: {e}", cfg.path.display())),
-                    }
+                        Err(e) => {
+                            fail(format!("{}: {e}", cfg.path.display()));
+                            false
+                        }
+                    };
                     since_prune += 1;
+                    let mut pruned = true;
                     if since_prune >= 50 || rows.is_some_and(|n| n > cfg.retention_rows) {
                         since_prune = 0;
                         match prune(c, cfg.retention_rows, cfg.retention_days) {
                             Ok(left) => rows = Some(left),
-                            Err(e) => fail(format!("retention: {e}")),
+                            Err(e) => {
+                                fail(format!("retention: {e}"));
+                                pruned = false;
+                            }
                         }
+                    }
+                    // Counted once retention has been applied, so a reader who sees
+                    // the count also sees the pruned table.
+                    if written {
+                        let mut s = st.lock().unwrap_or_else(|p| p.into_inner());
+                        s.ok = pruned;
+                        s.requests_written += 1;
                     }
                 }
                 if let Some(c) = conn.as_mut() {
