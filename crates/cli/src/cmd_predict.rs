@@ -19,10 +19,11 @@ use cdspred_model::{Predictor, TableContext};
 use clap::Args;
 
 use crate::output::{preamble, write_record, Format};
+use crate::sink::Sink;
 
 #[derive(Args)]
 pub struct PredictArgs {
-    /// FASTA/FASTQ files, plain or gzip (`-` for standard input).
+    /// FASTA/FASTQ files, plain, gzip or zstd (`-` for standard input).
     #[arg(default_value = "-")]
     inputs: Vec<String>,
     /// NCBI genetic code (11 bacteria/archaea, 4 Mycoplasma, 25 SR1, 15 …).
@@ -55,7 +56,9 @@ pub struct PredictArgs {
     /// surveys the whole input once and passes the value to every shard.
     #[arg(long)]
     survey_errors: bool,
-    /// Output file (default: standard output).
+    /// Output file (default: standard output); `.gz` means gzip. Written beside it and
+    /// renamed over it when the run succeeds; a failed run keeps its rows in
+    /// FILE.partial and leaves FILE as it was.
     #[arg(short, long)]
     output: Option<PathBuf>,
 }
@@ -170,6 +173,19 @@ pub fn errors_value(est: &ErrorEstimate) -> &'static str {
 }
 
 pub fn run(a: PredictArgs) -> Result<()> {
+    // Every input must open before anything is surveyed or any output created.
+    for path in a.inputs.iter().filter(|p| p.as_str() != "-") {
+        if let Err(e) = std::fs::File::open(path) {
+            return Err(InputError(FastxError {
+                file: path.clone(),
+                record: 0,
+                id: None,
+                line: 0,
+                kind: cdspred_core::fastx::FastxErrorKind::Open(e.to_string()),
+            })
+            .into());
+        }
+    }
     let code = a.table.code();
     let files = load_model(a.model.as_deref())?;
     tracing::info!(model = %files.card.version, table = a.table.get(), "model loaded");
@@ -197,17 +213,49 @@ pub fn run(a: PredictArgs) -> Result<()> {
             base.with_error_hint(est.hint())
         }
     };
-    let mut out: Box<dyn Write> = match &a.output {
-        Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
-    let out_name = a
-        .output
-        .as_ref()
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|| "<stdout>".into());
+    let mut out = Sink::open(a.output.as_deref())?;
+    let written = write_all(&a, &predictor, &table, first, rx, &mut out);
+    reader
+        .join()
+        .map_err(|_| anyhow::anyhow!("reader thread failed"))?;
+    match written {
+        Ok((n, None)) => {
+            out.commit()?;
+            tracing::info!(reads = n, "done");
+            Ok(())
+        }
+        Ok((_, Some(e))) => {
+            keep_partial(out);
+            Err(e.into())
+        }
+        Err(e) => {
+            keep_partial(out);
+            Err(e)
+        }
+    }
+}
+
+/// After a failure: the output target stays as it was; the rows written are kept
+/// beside it.
+fn keep_partial(out: Sink) {
+    if let Some(p) = out.abandon() {
+        tracing::warn!("rows written before the error are in {}", p.display());
+    }
+}
+
+/// Predicts every chunk (the surveyed ones first) and writes the records; returns the
+/// reads written and the input error that stopped reading, if any.
+fn write_all(
+    a: &PredictArgs,
+    predictor: &Predictor,
+    table: &TableContext,
+    first: Vec<Chunk>,
+    rx: mpsc::Receiver<Chunk>,
+    out: &mut Sink,
+) -> Result<(u64, Option<InputError>)> {
+    let code = a.table.code();
+    let threads = thread_count(a.threads);
+    let out_name = out.name();
     out.write_all(preamble(a.format).as_bytes())
         .with_context(|| format!("writing {out_name}"))?;
     let bar = std::io::stderr().is_terminal().then(|| {
@@ -223,7 +271,7 @@ pub fn run(a: PredictArgs) -> Result<()> {
     let mut failure = None;
     for (records, err) in first.into_iter().chain(rx) {
         let reads: Vec<&[u8]> = records.iter().map(|r| r.seq().codes()).collect();
-        let preds = predictor.predict_batch(&reads, &table, a.threshold, threads);
+        let preds = predictor.predict_batch(&reads, table, a.threshold, threads);
         text.clear();
         for (r, p) in records.iter().zip(&preds) {
             write_record(&mut text, a.format, r.id(), r.seq().codes(), p, &code);
@@ -240,17 +288,10 @@ pub fn run(a: PredictArgs) -> Result<()> {
         }
     }
     out.flush().with_context(|| format!("writing {out_name}"))?;
-    reader
-        .join()
-        .map_err(|_| anyhow::anyhow!("reader thread failed"))?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    tracing::info!(reads = n, "done");
-    match failure {
-        Some(e) => Err(e.into()),
-        None => Ok(()),
-    }
+    Ok((n, failure))
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ mod cmd_sweep;
 mod cmd_train;
 mod config;
 mod output;
+mod sink;
 
 use clap::{CommandFactory, Parser, Subcommand};
 

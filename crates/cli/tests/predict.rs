@@ -1,6 +1,6 @@
 //! `cdspred predict` run as a user would: the real binary, the embedded model.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -141,9 +141,16 @@ fn fails_with(input: &[u8], name: &str, needles: &[&str]) {
     for n in needles {
         assert!(err.contains(n), "{n:?} not in {err}");
     }
-    // Rows written before the bad record are complete lines.
-    let written = std::fs::read_to_string(&out_file).unwrap();
-    assert!(written.is_empty() || written.ends_with('\n'));
+    // A failed run creates no output; the rows written before the bad record are
+    // complete lines in OUT.partial.
+    assert!(
+        !out_file.exists(),
+        "a failed run left {}",
+        out_file.display()
+    );
+    if let Ok(written) = std::fs::read_to_string(dir.path().join("out.tsv.partial")) {
+        assert!(written.is_empty() || written.ends_with('\n'));
+    }
 }
 
 #[test]
@@ -178,7 +185,15 @@ fn bad_input_names_file_record_and_position() {
     let o = run(&["predict", "/nonexistent/reads.fa"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr)
-        .contains("/nonexistent/reads.fa: record 0, line 0: cannot open"));
+        .contains("cannot open /nonexistent/reads.fa: No such file"));
+    // Compressed formats that are not read are named.
+    let mut bz = b"BZh91AY&SY".to_vec();
+    bz.extend_from_slice(&[0; 32]);
+    fails_with(
+        &bz,
+        "reads.fa.bz2",
+        &["reads.fa.bz2", "bzip2-compressed input is not read"],
+    );
 }
 
 #[test]
@@ -190,14 +205,64 @@ fn rows_before_a_bad_record_are_kept() {
     let p = dir.path().join("mixed.fa");
     std::fs::write(&p, &input).unwrap();
     let out = dir.path().join("o.tsv");
+    std::fs::write(&out, "an earlier result\n").unwrap();
     let o = run(&["predict", p.to_str().unwrap(), "-o", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    let text = std::fs::read_to_string(out).unwrap();
+    assert!(String::from_utf8_lossy(&o.stderr).contains("o.tsv.partial"));
+    let text = std::fs::read_to_string(dir.path().join("o.tsv.partial")).unwrap();
     assert_eq!(
         text.lines().count(),
         401,
-        "all 400 good rows and the header are written"
+        "all 400 good rows and the header are kept"
     );
+    // The earlier result is untouched, by a bad record and by a missing input alike,
+    // and no temporary file is left beside it.
+    for input in [p.to_str().unwrap(), "/nonexistent/reads.fa"] {
+        let o = run(&["predict", input, "-o", out.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2));
+        assert_eq!(
+            std::fs::read_to_string(&out).unwrap(),
+            "an earlier result\n"
+        );
+    }
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.ends_with(".tmp")), "{names:?}");
+}
+
+#[test]
+fn gz_output_is_gzip_and_zstd_input_is_read() {
+    let ex = example();
+    let plain = stdout(&run(&["predict", ex.to_str().unwrap()]));
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dir.path().join("o.tsv.gz");
+    stdout(&run(&[
+        "predict",
+        ex.to_str().unwrap(),
+        "-o",
+        gz.to_str().unwrap(),
+    ]));
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(&gz).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    assert_eq!(text, plain);
+    // The example as two zstd frames (as pzstd writes them).
+    let fasta = std::fs::read(&ex).unwrap();
+    let cut = fasta.windows(2).position(|w| w == b"\n>").unwrap() + 1;
+    let mut z = ruzstd::encoding::compress_to_vec(
+        &fasta[..cut],
+        ruzstd::encoding::CompressionLevel::Fastest,
+    );
+    z.extend(ruzstd::encoding::compress_to_vec(
+        &fasta[cut..],
+        ruzstd::encoding::CompressionLevel::Fastest,
+    ));
+    let zst = dir.path().join("reads.fa.zst");
+    std::fs::write(&zst, z).unwrap();
+    assert_eq!(stdout(&run(&["predict", zst.to_str().unwrap()])), plain);
 }
 
 #[test]

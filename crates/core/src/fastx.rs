@@ -1,7 +1,8 @@
 //! Streaming FASTA/FASTQ reading.
 //!
-//! [`FastxReader::open`] takes a path (or `-` for standard input), detects gzip from the
-//! first two bytes (never from the name) and the format from the first character, and
+//! [`FastxReader::open`] takes a path (or `-` for standard input), detects gzip and zstd
+//! from the first bytes (never from the name; bzip2 and xz are named in an error) and
+//! the format from the first character, and
 //! then yields one [`Record`] at a time in bounded memory. Every error names the file,
 //! the record (1-based index and id when known) and the line and column.
 
@@ -23,7 +24,10 @@ pub enum Format {
 /// What went wrong in a record.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FastxErrorKind {
-    /// Reading failed (missing file, truncated gzip, …).
+    /// The file could not be opened.
+    #[error("{0}")]
+    Open(String),
+    /// Reading failed (truncated gzip, unsupported compression, …).
     #[error("{0}")]
     Io(String),
     /// The first non-blank character is neither `>` nor `@`.
@@ -56,9 +60,9 @@ pub enum FastxErrorKind {
     BadFastq(&'static str),
 }
 
-/// An error that names where in which file it happened.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}: record {record}{id}, line {line}: {kind}", id = self.id.as_deref().map(|i| format!(" ({i})")).unwrap_or_default())]
+/// An error that names where in which file it happened: `cannot open FILE: reason`,
+/// `FILE: reason` before the first line, else `FILE: record N (id), line L: reason`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FastxError {
     /// The file as named by the user (`-` for stdin).
     pub file: String,
@@ -71,6 +75,29 @@ pub struct FastxError {
     /// What went wrong.
     pub kind: FastxErrorKind,
 }
+
+impl std::fmt::Display for FastxError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.kind {
+            FastxErrorKind::Open(reason) => write!(f, "cannot open {}: {reason}", self.file),
+            kind if self.record == 0 && self.line == 0 => write!(f, "{}: {kind}", self.file),
+            kind => {
+                let id = self
+                    .id
+                    .as_deref()
+                    .map(|i| format!(" ({i})"))
+                    .unwrap_or_default();
+                write!(
+                    f,
+                    "{}: record {}{id}, line {}: {kind}",
+                    self.file, self.record, self.line
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for FastxError {}
 
 /// One sequence record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,18 +141,84 @@ pub struct FastxReader<R> {
 /// A boxed, sendable buffered reader.
 pub type DynRead = Box<dyn BufRead + Send>;
 
-/// Buffers a byte stream, decompressing it when it starts with the gzip magic bytes.
+/// Magic bytes of compressed formats that are named, not read.
+const UNREAD_COMPRESSION: [(&[u8], &str, &str); 2] = [
+    (b"BZh", "bzip2", "bzip2 -dc"),
+    (&[0xfd, b'7', b'z', b'X', b'Z', 0], "xz", "xz -dc"),
+];
+/// The zstd frame magic (little-endian 0xFD2FB528).
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/// Buffers a byte stream, decompressing it when it starts with the gzip or zstd magic
+/// bytes; bzip2 and xz input is refused with an error that names the format.
 pub fn decompressing(raw: Box<dyn Read + Send>) -> io::Result<DynRead> {
     let mut buf = BufReader::with_capacity(1 << 16, raw);
-    let gz = buf.fill_buf()?.starts_with(&[0x1f, 0x8b]);
-    Ok(if gz {
-        Box::new(BufReader::with_capacity(
+    let head = buf.fill_buf()?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        return Ok(Box::new(BufReader::with_capacity(
             1 << 16,
             flate2::bufread::MultiGzDecoder::new(buf),
-        ))
-    } else {
-        Box::new(buf)
-    })
+        )));
+    }
+    if head.starts_with(&ZSTD_MAGIC) {
+        return Ok(Box::new(BufReader::with_capacity(
+            1 << 16,
+            ZstdFrames::new(buf)?,
+        )));
+    }
+    for (magic, name, tool) in UNREAD_COMPRESSION {
+        if head.starts_with(magic) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{name}-compressed input is not read (gzip and zstd are): decompress it first, e.g. `{tool} FILE | cdspred predict -`"
+                ),
+            ));
+        }
+    }
+    Ok(Box::new(buf))
+}
+
+/// A zstd stream of one or more frames, decoded in turn.
+struct ZstdFrames<R: BufRead> {
+    frame: Option<ruzstd::decoding::StreamingDecoder<R, ruzstd::decoding::FrameDecoder>>,
+}
+
+impl<R: BufRead> ZstdFrames<R> {
+    fn new(src: R) -> io::Result<ZstdFrames<R>> {
+        Ok(ZstdFrames {
+            frame: Some(Self::frame(src)?),
+        })
+    }
+
+    fn frame(
+        src: R,
+    ) -> io::Result<ruzstd::decoding::StreamingDecoder<R, ruzstd::decoding::FrameDecoder>> {
+        ruzstd::decoding::StreamingDecoder::new(src)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("zstd: {e}")))
+    }
+}
+
+impl<R: BufRead> Read for ZstdFrames<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let Some(frame) = self.frame.as_mut() else {
+                return Ok(0);
+            };
+            let n = frame
+                .read(buf)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("zstd: {e}")))?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            // This frame is done: another may follow.
+            let mut src = self.frame.take().expect("checked above").into_inner();
+            if src.fill_buf()?.is_empty() {
+                return Ok(0);
+            }
+            self.frame = Some(Self::frame(src)?);
+        }
+    }
 }
 
 /// Opens a file for reading, plain or gzip: the one opener of every text input the
@@ -137,20 +230,21 @@ pub fn open_path(path: &Path) -> io::Result<DynRead> {
 }
 
 impl FastxReader<DynRead> {
-    /// Opens a path, or standard input for `-`, decompressing gzip when present.
+    /// Opens a path, or standard input for `-`, decompressing gzip or zstd when present.
     pub fn open(path: &str) -> Result<Self, FastxError> {
-        let opened = if path == "-" {
-            decompressing(Box::new(io::stdin()))
-        } else {
-            open_path(Path::new(path))
-        };
-        let reader = opened.map_err(|e| FastxError {
+        let fail = |kind| FastxError {
             file: path.to_string(),
             record: 0,
             id: None,
             line: 0,
-            kind: FastxErrorKind::Io(e.to_string()),
-        })?;
+            kind,
+        };
+        let raw: Box<dyn Read + Send> = if path == "-" {
+            Box::new(io::stdin())
+        } else {
+            Box::new(File::open(path).map_err(|e| fail(FastxErrorKind::Open(e.to_string())))?)
+        };
+        let reader = decompressing(raw).map_err(|e| fail(FastxErrorKind::Io(e.to_string())))?;
         Ok(FastxReader::new(reader, path))
     }
 }
@@ -380,6 +474,61 @@ impl<R: BufRead> Iterator for FastxReader<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reads all records of bytes through the same decompression as a file.
+    fn read_stream(bytes: Vec<u8>) -> Result<Vec<Record>, FastxError> {
+        let r = decompressing(Box::new(io::Cursor::new(bytes))).map_err(|e| FastxError {
+            file: "t".into(),
+            record: 0,
+            id: None,
+            line: 0,
+            kind: FastxErrorKind::Io(e.to_string()),
+        })?;
+        FastxReader::new(r, "t").collect()
+    }
+
+    #[test]
+    fn zstd_is_read_frame_after_frame_and_bzip2_xz_are_named() {
+        use ruzstd::encoding::{compress_to_vec, CompressionLevel};
+        let a = b">a\nACGTACGT\n>b\nGGGCCC\n".as_slice();
+        let b = b">c\nTTTTAAAA\n".as_slice();
+        // Two frames, as `pzstd` or `cat x.zst y.zst` write them.
+        let mut z = compress_to_vec(a, CompressionLevel::Fastest);
+        z.extend(compress_to_vec(b, CompressionLevel::Fastest));
+        let ids: Vec<String> = read_stream(z.clone())
+            .unwrap()
+            .iter()
+            .map(|r| r.id().to_string())
+            .collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+        // A cut-off stream is an error, not a silent end.
+        z.truncate(z.len() - 4);
+        assert!(read_stream(z).is_err());
+        for (magic, name) in [
+            (&b"BZh91AY&SY"[..], "bzip2"),
+            (&[0xfd, b'7', b'z', b'X', b'Z', 0, 0][..], "xz"),
+        ] {
+            let e = read_stream(magic.to_vec()).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("{name}-compressed input is not read")),
+                "{e}"
+            );
+            assert!(e.starts_with("t: "), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_missing_file_says_cannot_open_it() {
+        let e = FastxReader::open("/nonexistent/dir/reads.fa")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.starts_with("cannot open /nonexistent/dir/reads.fa: "),
+            "{e}"
+        );
+        assert!(!e.contains("record 0"), "{e}");
+    }
 
     fn read_all(text: &[u8]) -> Result<Vec<Record>, FastxError> {
         FastxReader::new(text, "t.fa").collect()
