@@ -172,7 +172,8 @@ pub fn errors_value(est: &ErrorEstimate) -> &'static str {
     }
 }
 
-pub fn run(a: PredictArgs) -> Result<()> {
+/// Runs `cdspred predict`; `quiet` (`-q`) also hides the progress display.
+pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
     // Every input must open before anything is surveyed or any output created.
     for path in a.inputs.iter().filter(|p| p.as_str() != "-") {
         if let Err(e) = std::fs::File::open(path) {
@@ -214,7 +215,8 @@ pub fn run(a: PredictArgs) -> Result<()> {
         }
     };
     let mut out = Sink::open(a.output.as_deref())?;
-    let written = write_all(&a, &predictor, &table, first, rx, &mut out);
+    let progress = !quiet && std::io::stderr().is_terminal();
+    let written = write_all(&a, &predictor, &table, (first, rx), &mut out, progress);
     reader
         .join()
         .map_err(|_| anyhow::anyhow!("reader thread failed"))?;
@@ -249,16 +251,16 @@ fn write_all(
     a: &PredictArgs,
     predictor: &Predictor,
     table: &TableContext,
-    first: Vec<Chunk>,
-    rx: mpsc::Receiver<Chunk>,
+    (first, rx): (Vec<Chunk>, mpsc::Receiver<Chunk>),
     out: &mut Sink,
+    progress: bool,
 ) -> Result<(u64, Option<InputError>)> {
     let code = a.table.code();
     let threads = thread_count(a.threads);
     let out_name = out.name();
     out.write_all(preamble(a.format).as_bytes())
         .with_context(|| format!("writing {out_name}"))?;
-    let bar = std::io::stderr().is_terminal().then(|| {
+    let bar = progress.then(|| {
         let b = indicatif::ProgressBar::new_spinner();
         b.set_style(
             indicatif::ProgressStyle::with_template("{spinner} {pos} reads {per_sec}")

@@ -113,15 +113,19 @@ fn main() {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("CDSPRED_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    // Colour only on a terminal, and never with NO_COLOR set.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none();
     let sub = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     match cli.log_format {
         LogFormat::Json => sub.json().init(),
         LogFormat::Text => sub.init(),
     }
     let result = match cli.command {
-        Command::Predict(a) => cmd_predict::run(a),
+        Command::Predict(a) => cmd_predict::run(a, cli.quiet),
         Command::Data(c) => cmd_data::run(c),
         Command::Train(a) => cmd_train::run(a),
         Command::Eval(a) => cmd_eval::run(a),

@@ -186,6 +186,31 @@ fn bad_input_names_file_record_and_position() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr)
         .contains("cannot open /nonexistent/reads.fa: No such file"));
+    // An endless binary stream is refused on its first byte, in bounded time and memory.
+    let mut c = bin()
+        .args(["predict", "/dev/zero"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    let status = loop {
+        if let Some(st) = c.try_wait().unwrap() {
+            break st;
+        }
+        if t0.elapsed() > std::time::Duration::from_secs(20) {
+            c.kill().unwrap();
+            panic!("predict /dev/zero still running after 20 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(2));
+    let mut err = String::new();
+    c.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert!(
+        err.contains("/dev/zero: record 1, line 1: not FASTA or FASTQ"),
+        "{err}"
+    );
     // Compressed formats that are not read are named.
     let mut bz = b"BZh91AY&SY".to_vec();
     bz.extend_from_slice(&[0; 32]);
@@ -438,4 +463,21 @@ fn long_sequences_are_windowed_in_gff() {
     }
     let tsv = stdout(&run_stdin(&["predict"], input.as_bytes()));
     assert_eq!(tsv.lines().count(), 2);
+}
+
+#[test]
+fn logs_to_a_file_carry_no_colour_codes() {
+    let ex = example();
+    let o = bin()
+        .env_remove("NO_COLOR")
+        .args(["predict", "-v", ex.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("INFO"), "-v logs: {err}");
+    assert!(
+        !err.contains('\x1b'),
+        "ANSI codes on a non-terminal: {err:?}"
+    );
 }

@@ -58,7 +58,19 @@ pub enum FastxErrorKind {
     /// A FASTQ record cut short or without its `+` line.
     #[error("malformed FASTQ record: {0}")]
     BadFastq(&'static str),
+    /// A line longer than the reader accepts.
+    #[error("line longer than {0} bytes")]
+    LineTooLong(u64),
+    /// A header line longer than the reader accepts.
+    #[error("header longer than {0} bytes")]
+    HeaderTooLong(usize),
 }
+
+/// Longest line read: a 1-Gb chromosome fits on one line; memory stays bounded on an
+/// endless one.
+pub const MAX_LINE: u64 = 1 << 30;
+/// Longest header line (the first line of a file is read at most this far).
+pub const MAX_HEADER: usize = 1 << 20;
 
 /// An error that names where in which file it happened: `cannot open FILE: reason`,
 /// `FILE: reason` before the first line, else `FILE: record N (id), line L: reason`.
@@ -281,11 +293,27 @@ impl<R: BufRead> FastxReader<R> {
 
     /// Reads the next line into `self.line` without its line ending; false at EOF.
     fn next_line(&mut self, id: Option<&str>) -> Result<bool, FastxError> {
+        self.read_line(id, MAX_LINE)
+    }
+
+    /// [`Self::next_line`], reading at most `limit` bytes (an error beyond).
+    fn read_line(&mut self, id: Option<&str>, limit: u64) -> Result<bool, FastxError> {
         self.line.clear();
-        match self.inner.read_until(b'\n', &mut self.line) {
+        match (&mut self.inner)
+            .take(limit)
+            .read_until(b'\n', &mut self.line)
+        {
             Ok(0) => Ok(false),
-            Ok(_) => {
+            Ok(n) => {
                 self.line_no += 1;
+                if n as u64 == limit && self.line.last() != Some(&b'\n') {
+                    let kind = if limit < MAX_LINE {
+                        FastxErrorKind::HeaderTooLong(limit as usize)
+                    } else {
+                        FastxErrorKind::LineTooLong(limit)
+                    };
+                    return Err(self.err(id, kind));
+                }
                 while matches!(self.line.last(), Some(b'\n' | b'\r')) {
                     self.line.pop();
                 }
@@ -303,6 +331,9 @@ impl<R: BufRead> FastxReader<R> {
     }
 
     fn header_id(&self, id: Option<&str>) -> Result<String, FastxError> {
+        if self.line.len() > MAX_HEADER {
+            return Err(self.err(id, FastxErrorKind::HeaderTooLong(MAX_HEADER)));
+        }
         let text = String::from_utf8_lossy(&self.line[1..]);
         match text.split_whitespace().next() {
             Some(w) => Ok(w.to_string()),
@@ -336,7 +367,18 @@ impl<R: BufRead> FastxReader<R> {
         }
         if self.format.is_none() {
             loop {
-                if !self.next_line(None)? {
+                // A file that is not FASTA/FASTQ is refused on its first byte, before
+                // any of it is buffered (a binary file, /dev/zero).
+                let first = match self.inner.fill_buf() {
+                    Ok(b) => b.first().copied(),
+                    Err(e) => return Err(self.err(None, FastxErrorKind::Io(e.to_string()))),
+                };
+                if let Some(c) = first.filter(|c| !b">@\r\n".contains(c)) {
+                    self.record_no = 1;
+                    self.line_no += 1;
+                    return Err(self.err(None, FastxErrorKind::UnknownFormat(c as char)));
+                }
+                if !self.read_line(None, MAX_HEADER as u64)? {
                     self.done = true;
                     return Ok(None);
                 }
@@ -515,6 +557,34 @@ mod tests {
             );
             assert!(e.starts_with("t: "), "{e}");
         }
+    }
+
+    #[test]
+    fn endless_or_binary_input_is_refused_in_bounded_memory() {
+        // /dev/zero: refused on its first byte, nothing buffered.
+        let zero = BufReader::new(io::repeat(0));
+        let e = FastxReader::new(zero, "/dev/zero")
+            .next()
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(e.kind, FastxErrorKind::UnknownFormat('\0'));
+        assert_eq!(
+            e.to_string(),
+            "/dev/zero: record 1, line 1: not FASTA or FASTQ: expected '>' or '@' but found '\\0'"
+        );
+        // An endless header line: refused after MAX_HEADER bytes.
+        let endless = BufReader::new(io::Cursor::new(b">".to_vec()).chain(io::repeat(b'A')));
+        let e = FastxReader::new(endless, "h.fa")
+            .next()
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(e.kind, FastxErrorKind::HeaderTooLong(MAX_HEADER));
+        // A long sequence on one line is fine.
+        let mut long = b">chr\n".to_vec();
+        long.extend(std::iter::repeat_n(b'A', 3 << 20));
+        long.push(b'\n');
+        let recs = read_all(&long).unwrap();
+        assert_eq!(recs[0].seq().len(), 3 << 20);
     }
 
     #[test]
