@@ -44,7 +44,7 @@ enum LogFormat {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Predict coding reads in FASTA/FASTQ files (plain or gzip).
+    /// Predict coding reads in FASTA/FASTQ files (plain, gzip or zstd).
     ///
     /// Example: cdspred predict examples/reads.fasta -o predictions.tsv
     Predict(cmd_predict::PredictArgs),
@@ -100,8 +100,26 @@ enum Command {
     Docs(cmd_docs::DocsCommand),
 }
 
+/// Parses the command line; `--version` also names the embedded model and its weights.
+fn parse_args() -> Cli {
+    use clap::FromArgMatches;
+    let mut cmd = Cli::command();
+    if std::env::args().any(|a| a == "--version" || a == "-V") {
+        let model = cdspred_model::embedded::default_model()
+            .map(|m| m.card.version)
+            .unwrap_or_else(|e| format!("unreadable: {e}"));
+        let version = format!(
+            "{} (embedded model {model}, weights sha256 {})",
+            env!("CARGO_PKG_VERSION"),
+            cdspred_model::embedded::embedded_weights_sha256()
+        );
+        cmd = cmd.version(&*Box::leak(version.into_boxed_str()));
+    }
+    Cli::from_arg_matches(&cmd.get_matches()).unwrap_or_else(|e| e.exit())
+}
+
 fn main() {
-    let cli = Cli::parse();
+    let cli = parse_args();
     let level = if cli.quiet {
         "error"
     } else {

@@ -481,3 +481,20 @@ fn logs_to_a_file_carry_no_colour_codes() {
         "ANSI codes on a non-terminal: {err:?}"
     );
 }
+
+#[test]
+fn version_names_the_embedded_model_and_its_weights() {
+    let o = run(&["--version"]);
+    let text = stdout(&o);
+    let card: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/default/card.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let sha = card["weights_sha256"].as_str().unwrap();
+    let name = card["version"].as_str().unwrap();
+    assert!(text.starts_with("cdspred "), "{text}");
+    assert!(text.contains(sha) && text.contains(name), "{text}");
+}
