@@ -13,7 +13,7 @@ use std::sync::mpsc;
 use anyhow::{Context, Result};
 use cdspred_core::fastx::{FastxError, FastxReader, Record};
 use cdspred_core::TableId;
-use cdspred_model::estimate::{survey, ErrorEstimate, ErrorHint};
+use cdspred_model::estimate::{survey, ErrorEstimate, ErrorHint, Verdict};
 use cdspred_model::files::ModelFiles;
 use cdspred_model::{Predictor, TableContext};
 use clap::Args;
@@ -164,11 +164,11 @@ fn survey_first(
 /// `indel0.5` (their rates are the survey's hints), `none` (no indels: the clean
 /// expert) or `unknown`.
 pub fn errors_value(est: &ErrorEstimate) -> &'static str {
-    match est.hint() {
-        Some(h) if h >= cdspred_model::estimate::INDEL_HINT => "indel1",
-        Some(h) if h > 0.0 => "indel0.5",
-        Some(_) => "none",
-        None => "unknown",
+    match est.verdict() {
+        Verdict::Indels => "indel1",
+        Verdict::SomeIndels => "indel0.5",
+        Verdict::Clean => "none",
+        Verdict::Unclear | Verdict::TooFew => "unknown",
     }
 }
 
@@ -177,14 +177,7 @@ pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
     // Every input must open before anything is surveyed or any output created.
     for path in a.inputs.iter().filter(|p| p.as_str() != "-") {
         if let Err(e) = std::fs::File::open(path) {
-            return Err(InputError(FastxError {
-                file: path.clone(),
-                record: 0,
-                id: None,
-                line: 0,
-                kind: cdspred_core::fastx::FastxErrorKind::Open(e.to_string()),
-            })
-            .into());
+            return Err(InputError(FastxError::cannot_open(path, &e)).into());
         }
     }
     let code = a.table.code();

@@ -111,6 +111,19 @@ impl std::fmt::Display for FastxError {
 
 impl std::error::Error for FastxError {}
 
+impl FastxError {
+    /// `path` could not be opened.
+    pub fn cannot_open(path: &str, e: &io::Error) -> FastxError {
+        FastxError {
+            file: path.to_string(),
+            record: 0,
+            id: None,
+            line: 0,
+            kind: FastxErrorKind::Open(e.to_string()),
+        }
+    }
+}
+
 /// One sequence record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
@@ -244,19 +257,18 @@ pub fn open_path(path: &Path) -> io::Result<DynRead> {
 impl FastxReader<DynRead> {
     /// Opens a path, or standard input for `-`, decompressing gzip or zstd when present.
     pub fn open(path: &str) -> Result<Self, FastxError> {
-        let fail = |kind| FastxError {
+        let raw: Box<dyn Read + Send> = if path == "-" {
+            Box::new(io::stdin())
+        } else {
+            Box::new(File::open(path).map_err(|e| FastxError::cannot_open(path, &e))?)
+        };
+        let reader = decompressing(raw).map_err(|e| FastxError {
             file: path.to_string(),
             record: 0,
             id: None,
             line: 0,
-            kind,
-        };
-        let raw: Box<dyn Read + Send> = if path == "-" {
-            Box::new(io::stdin())
-        } else {
-            Box::new(File::open(path).map_err(|e| fail(FastxErrorKind::Open(e.to_string())))?)
-        };
-        let reader = decompressing(raw).map_err(|e| fail(FastxErrorKind::Io(e.to_string())))?;
+            kind: FastxErrorKind::Io(e.to_string()),
+        })?;
         Ok(FastxReader::new(reader, path))
     }
 }

@@ -153,7 +153,9 @@ pub enum Verdict {
     Indels,
     /// It is below [`CLEAN_CUT`].
     Clean,
-    /// It is between the two.
+    /// It is between the two (250–400-nt reads).
+    SomeIndels,
+    /// Only 120–249-nt reads, and not clearly clean: they cannot show indels.
     Unclear,
     /// Fewer than [`MIN_CONFIDENT`] confident reads of 250–400 nt.
     TooFew,
@@ -231,7 +233,7 @@ impl ErrorEstimate {
         } else if share < CLEAN_CUT {
             Verdict::Clean
         } else {
-            Verdict::Unclear
+            Verdict::SomeIndels
         }
     }
 
@@ -243,7 +245,7 @@ impl ErrorEstimate {
     pub fn hint(&self) -> Option<f32> {
         match self.verdict() {
             Verdict::Indels => Some(INDEL_HINT),
-            Verdict::Unclear if self.confident >= MIN_CONFIDENT => Some(UNCLEAR_HINT),
+            Verdict::SomeIndels => Some(UNCLEAR_HINT),
             Verdict::Clean => Some(0.0),
             Verdict::Unclear | Verdict::TooFew => None,
         }
@@ -254,9 +256,7 @@ impl ErrorEstimate {
         let verdict = match self.verdict() {
             Verdict::Indels => format!("indels: told {INDEL_HINT} per 100 nt"),
             Verdict::Clean => "no sign of indels: told 0 (clean expert)".to_string(),
-            Verdict::Unclear if self.confident >= MIN_CONFIDENT => {
-                format!("some sign of indels: told {UNCLEAR_HINT} per 100 nt")
-            }
+            Verdict::SomeIndels => format!("some sign of indels: told {UNCLEAR_HINT} per 100 nt"),
             Verdict::Unclear => "no clear sign either way: nothing told".to_string(),
             Verdict::TooFew => "too few confident reads of 120-400 nt: nothing told".to_string(),
         };
@@ -323,9 +323,9 @@ mod tests {
         assert_eq!(e.verdict(), Verdict::Indels);
         assert_eq!(e.hint(), Some(INDEL_HINT));
         assert!(e.describe().starts_with("indels"), "{}", e.describe());
-        assert_eq!(sample(100, 27).verdict(), Verdict::Unclear);
+        assert_eq!(sample(100, 27).verdict(), Verdict::SomeIndels);
         assert_eq!(sample(100, 27).hint(), Some(UNCLEAR_HINT));
-        assert_eq!(sample(100, 8).verdict(), Verdict::Unclear);
+        assert_eq!(sample(100, 8).verdict(), Verdict::SomeIndels);
         assert_eq!(sample(100, 7).verdict(), Verdict::Clean);
         assert_eq!(sample(100, 7).hint(), Some(0.0));
         assert_eq!(sample(99, 90).verdict(), Verdict::TooFew);
