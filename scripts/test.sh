@@ -4,9 +4,9 @@
 # training smoke, MLflow tracking, ONNX parity — against ../shared/data), the Snakemake
 # workflow, the DVC pipeline, schemathesis against the API, the documentation book, the
 # browser test of the web page and the alert-rule tests. Installs what it needs when
-# missing: Debian's chromium and prometheus, playwright-core from npm, mdbook from
+# missing: Debian's chromium, prometheus and genometools, playwright-core from npm, mdbook from
 # crates.io, and the pinned Python tools of scripts/ci-requirements.txt (Snakemake,
-# pre-commit, schemathesis, MLflow, DVC, onnxruntime) in a virtual environment under
+# pre-commit, schemathesis, MLflow, DVC, onnxruntime, MultiQC) in a virtual environment under
 # ~/.cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +25,7 @@ need() {
 }
 need promtool prometheus   # promtool for the rules, prometheus for the scrape test
 need chromium chromium     # the browser test
+need gt genometools        # gt gff3validator on predict's GFF3 (crates/cli/tests/outputs.rs)
 
 # Python tools, pinned, in a cached virtual environment.
 VENV=${CDSPRED_VENV:-$HOME/.cache/cdspred-venv}

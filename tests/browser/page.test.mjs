@@ -70,8 +70,21 @@ test("upload, table, sorting, paging and download", async () => {
   assert.equal(tsv[0], "id\tlength\tcoding_prob\tsense_prob\tstrand\tframe\tcall\tprotein");
   const [dl2] = await Promise.all([page.waitForEvent("download"), page.click("#dl-csv")]);
   assert.equal(readFileSync(await dl2.path(), "utf8").trim().split("\n")[0], "id,length,coding_prob,sense_prob,strand,frame,call,protein");
-  // The model card is shown.
+  // The model card is shown, with every held-out genome's figures beside the mean.
   assert.match(await page.textContent("#card"), /default/);
+  const card = (await (await fetch(base + "/v1/info")).json()).model_card;
+  const groups = card.metrics.read_sets.groups;
+  const genomes = [...new Set(groups.map((g) => g.genome))];
+  assert.ok(genomes.length >= 3, genomes.join());
+  for (const g of genomes) {
+    const cells = await page.$$eval('#card-genomes tr[data-genome="' + g + '"] td.gene', (tds) => tds.map((t) => t.textContent));
+    const want = ["60", "100", "150", "300"].map((l) => groups.find((x) => x.genome === g && String(x.length) === l).gene.mcc.toFixed(3));
+    assert.deepEqual(cells, want, g);
+  }
+  assert.equal(await page.locator('#card-genomes tr[data-genome="mean"]').count(), 1);
+  // Frames are counted from the numbers the API returns.
+  assert.match(summary, /frame 0\/1\/2/);
+  assert.doesNotMatch(await page.textContent("#summary"), /0 \/ 0 \/ 0/);
   assert.deepEqual(external, [], "the page loads nothing from outside the server");
   await page.screenshot({ path: path.join(tmpdir(), "cdspred-page.png"), fullPage: true });
 });

@@ -18,7 +18,10 @@ use cdspred_model::files::ModelFiles;
 use cdspred_model::{Predictor, TableContext};
 use clap::Args;
 
-use crate::output::{preamble, write_record, Format};
+use cdspred_model::predict::{Call, Prediction};
+use cdspred_model::result::SeqNames;
+
+use crate::output::{preamble, write_record, Format, Provenance, Rec};
 use crate::sink::Sink;
 
 #[derive(Args)]
@@ -61,6 +64,23 @@ pub struct PredictArgs {
     /// FILE.partial and leaves FILE as it was.
     #[arg(short, long)]
     output: Option<PathBuf>,
+    /// Also write GFF3 to FILE in the same pass (staged like -o; `.gz` means gzip).
+    #[arg(long, value_name = "FILE")]
+    gff3: Option<PathBuf>,
+    /// Also write the proteins (faa) to FILE in the same pass.
+    #[arg(long, value_name = "FILE")]
+    faa: Option<PathBuf>,
+    /// Also write the coding-strand nucleotides (ffn) to FILE in the same pass.
+    #[arg(long, value_name = "FILE")]
+    ffn: Option<PathBuf>,
+    /// Write the run's counts as JSON to FILE, in MultiQC's custom-content format
+    /// (name it `*_mqc.json` for MultiQC to find it).
+    #[arg(long, value_name = "FILE")]
+    stats: Option<PathBuf>,
+    /// Sample name in the stats file (default: the first input's name without its
+    /// extensions, or `stdin`).
+    #[arg(long, value_name = "NAME")]
+    sample: Option<String>,
 }
 
 /// Parses `--errors auto|unknown|PROFILE` (an unknown name is a usage error).
@@ -78,6 +98,17 @@ pub fn parse_error_hint(name: &str) -> Result<ErrorHint, String> {
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
 pub struct InputError(#[from] pub FastxError);
+
+/// A usage error found after parsing, e.g. two outputs to one file (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Standard output was closed by its reader (`| head`): the run ends quietly with
+/// status 0.
+#[derive(Debug, thiserror::Error)]
+#[error("standard output closed")]
+pub struct PipeClosed;
 
 /// The model from `--model`, or the embedded default.
 pub fn load_model(dir: Option<&Path>) -> Result<ModelFiles> {
@@ -172,8 +203,223 @@ pub fn errors_value(est: &ErrorEstimate) -> &'static str {
     }
 }
 
-/// Runs `cdspred predict`; `quiet` (`-q`) also hides the progress display.
+/// The outputs of a run: the main one (`-o`/`--format`) and the extra ones, each
+/// with its format.
+struct Outputs(Vec<(Format, Sink)>);
+
+impl Outputs {
+    /// The extra outputs' formats and files.
+    fn extra(a: &PredictArgs) -> [(Format, &Option<PathBuf>); 3] {
+        [
+            (Format::Gff3, &a.gff3),
+            (Format::Faa, &a.faa),
+            (Format::Ffn, &a.ffn),
+        ]
+    }
+
+    /// Checks that no two outputs share a file (a usage error).
+    fn check(a: &PredictArgs) -> Result<()> {
+        let extra = Outputs::extra(a);
+        let mut paths: Vec<(&str, PathBuf)> = Vec::new();
+        let named = std::iter::once(("-o", &a.output))
+            .chain(extra.iter().map(|(f, p)| (flag(*f), *p)))
+            .chain(std::iter::once(("--stats", &a.stats)));
+        for (flag, p) in named {
+            let Some(p) = p else { continue };
+            let abs = std::path::absolute(p).unwrap_or_else(|_| p.clone());
+            if let Some((other, _)) = paths.iter().find(|(_, q)| *q == abs) {
+                return Err(UsageError(format!(
+                    "{flag} and {other} both name {}: give each output its own file",
+                    p.display()
+                ))
+                .into());
+            }
+            paths.push((flag, abs));
+        }
+        Ok(())
+    }
+
+    /// Opens them all.
+    fn open(a: &PredictArgs) -> Result<Outputs> {
+        let extra = Outputs::extra(a);
+        let mut outs = vec![(a.format, Sink::open(a.output.as_deref())?)];
+        for (f, p) in extra {
+            if let Some(p) = p {
+                outs.push((f, Sink::open(Some(p))?));
+            }
+        }
+        Ok(Outputs(outs))
+    }
+
+    fn commit(self) -> Result<()> {
+        for (_, s) in self.0 {
+            s.commit()?;
+        }
+        Ok(())
+    }
+
+    /// After a failure: every output target stays as it was; the rows written are
+    /// kept beside it.
+    fn abandon(self) {
+        for (_, s) in self.0 {
+            if let Some(p) = s.abandon() {
+                tracing::warn!("rows written before the error are in {}", p.display());
+            }
+        }
+    }
+}
+
+fn flag(f: Format) -> &'static str {
+    match f {
+        Format::Gff3 => "--gff3",
+        Format::Faa => "--faa",
+        Format::Ffn => "--ffn",
+        _ => "-o",
+    }
+}
+
+/// A write error: a closed standard output becomes [`PipeClosed`].
+fn write_error(e: std::io::Error, sink: &Sink) -> anyhow::Error {
+    if e.kind() == std::io::ErrorKind::BrokenPipe && sink.is_stdout() {
+        PipeClosed.into()
+    } else {
+        anyhow::Error::new(e).context(format!("writing {}", sink.name()))
+    }
+}
+
+/// What a run saw: the closing summary line and the stats file.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Tally {
+    /// Records read.
+    pub reads: u64,
+    /// Their bases.
+    pub bases: u64,
+    /// Called coding.
+    pub coding: u64,
+    /// Called non-coding.
+    pub noncoding: u64,
+    /// Too short to score.
+    pub too_short: u64,
+    /// Reads whose reported frame path has frame shifts.
+    pub with_frameshifts: u64,
+    /// Frame shifts on those paths.
+    pub frameshifts: u64,
+    /// Features written (coding reads and segments).
+    pub features: u64,
+    /// Records whose name an earlier record had (renamed `name.2`, … in feature IDs).
+    pub duplicate_names: u64,
+}
+
+impl Tally {
+    fn add(&mut self, p: &Prediction) {
+        self.reads += 1;
+        self.bases += p.length as u64;
+        match p.call {
+            Call::Coding => self.coding += 1,
+            Call::NonCoding => self.noncoding += 1,
+            Call::TooShort => self.too_short += 1,
+        }
+        if !p.frameshifts.is_empty() {
+            self.with_frameshifts += 1;
+            self.frameshifts += p.frameshifts.len() as u64;
+        }
+        self.features += p.segments.len() as u64;
+    }
+
+    /// The closing line on standard error.
+    fn summary(&self, seconds: f64) -> String {
+        format!(
+            "cdspred: {} reads: {} coding, {} noncoding, {} too short; {} with frameshifts; {} features; {} duplicate names; {:.2} s, {:.0} reads/s",
+            self.reads,
+            self.coding,
+            self.noncoding,
+            self.too_short,
+            self.with_frameshifts,
+            self.features,
+            self.duplicate_names,
+            seconds,
+            self.reads as f64 / seconds.max(1e-9)
+        )
+    }
+}
+
+/// The sample name of the stats file: `--sample`, else the first input's file name
+/// without its compression and sequence extensions.
+fn sample_name(a: &PredictArgs) -> String {
+    if let Some(s) = &a.sample {
+        return s.clone();
+    }
+    let first = a.inputs.first().map(String::as_str).unwrap_or("-");
+    if first == "-" {
+        return "stdin".into();
+    }
+    let mut name = Path::new(first)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| first.to_string());
+    for ext in [".gz", ".zst", ".bz2", ".xz"] {
+        if let Some(s) = name.strip_suffix(ext) {
+            name = s.to_string();
+            break;
+        }
+    }
+    for ext in [".fasta", ".fastq", ".fna", ".fa", ".fq", ".fas", ".seq"] {
+        if let Some(s) = name.strip_suffix(ext) {
+            name = s.to_string();
+            break;
+        }
+    }
+    name
+}
+
+/// The stats file: MultiQC custom content (a general-statistics table, one row per
+/// sample) plus a `cdspred` section with the run's settings.
+fn stats_json(a: &PredictArgs, t: &Tally, seconds: f64, run: serde_json::Value) -> String {
+    let pct = |n: u64| {
+        if t.reads == 0 {
+            0.0
+        } else {
+            (n as f64 * 1e4 / t.reads as f64).round() / 100.0
+        }
+    };
+    let v = serde_json::json!({
+        "id": "cdspred",
+        "section_name": "cdspred",
+        "description": "Protein-coding reads called by cdspred predict.",
+        "plot_type": "generalstats",
+        "pconfig": [
+            {"coding_pct": {"title": "% coding", "max": 100, "min": 0, "suffix": "%"}},
+            {"reads": {"title": "Reads", "format": "{:,.0f}"}},
+            {"coding": {"title": "Coding", "format": "{:,.0f}"}},
+            {"noncoding": {"title": "Non-coding", "format": "{:,.0f}"}},
+            {"too_short": {"title": "Too short", "format": "{:,.0f}"}},
+            {"frameshift_pct": {"title": "% with frameshifts", "max": 100, "min": 0, "suffix": "%"}}
+        ],
+        "data": {
+            sample_name(a): {
+                "reads": t.reads,
+                "coding": t.coding,
+                "noncoding": t.noncoding,
+                "too_short": t.too_short,
+                "coding_pct": pct(t.coding),
+                "frameshift_pct": pct(t.with_frameshifts),
+            }
+        },
+        "cdspred": {
+            "version": env!("CARGO_PKG_VERSION"),
+            "counts": t,
+            "seconds": (seconds * 1e3).round() / 1e3,
+            "run": run,
+        }
+    });
+    serde_json::to_string_pretty(&v).expect("stats serialise") + "\n"
+}
+
+/// Runs `cdspred predict`; `quiet` (`-q`) also hides the progress display and the
+/// closing summary.
 pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
+    let started = std::time::Instant::now();
+    Outputs::check(&a)?;
     // Every input must open before anything is surveyed or any output created.
     for path in a.inputs.iter().filter(|p| p.as_str() != "-") {
         if let Err(e) = std::fs::File::open(path) {
@@ -183,6 +429,11 @@ pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
     let code = a.table.code();
     let files = load_model(a.model.as_deref())?;
     tracing::info!(model = %files.card.version, table = a.table.get(), "model loaded");
+    let prov = Provenance {
+        model: files.card.version.clone(),
+        weights_sha256: files.card.weights_sha256.clone(),
+        table: code.id(),
+    };
     let base = Predictor::new(&files);
     let table = TableContext::new(code.clone());
     let threads = thread_count(a.threads);
@@ -191,6 +442,7 @@ pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
     let reader = std::thread::spawn(move || reader_thread(inputs, tx));
     // With `--errors auto`, the first chunks are surveyed before any is predicted.
     let mut first: Vec<Chunk> = Vec::new();
+    let mut errors = serde_json::json!({"given": true});
     let predictor = match a.errors {
         ErrorHint::Fixed(h) if !a.survey_errors => base.with_error_hint(h),
         _ => {
@@ -204,55 +456,92 @@ pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
                 println!("{}", errors_value(&est));
                 return Ok(());
             }
+            errors = serde_json::json!({"given": false, "survey": errors_value(&est)});
             base.with_error_hint(est.hint())
         }
     };
-    let mut out = Sink::open(a.output.as_deref())?;
+    errors["indels_per_100nt"] = serde_json::json!(predictor.error_hint());
+    errors["clean_expert"] = serde_json::json!(predictor.uses_clean_expert());
+    let mut outs = match Outputs::open(&a) {
+        Ok(o) => o,
+        Err(e) => {
+            drop(rx);
+            let _ = reader.join();
+            return Err(e);
+        }
+    };
     let progress = !quiet && std::io::stderr().is_terminal();
-    let written = write_all(&a, &predictor, &table, (first, rx), &mut out, progress);
+    let written = write_all(
+        &a,
+        &predictor,
+        &table,
+        &prov,
+        (first, rx),
+        &mut outs,
+        progress,
+    );
+    // Dropping the receiver (done in write_all) lets a reader blocked on a full channel
+    // end.
     reader
         .join()
         .map_err(|_| anyhow::anyhow!("reader thread failed"))?;
-    match written {
-        Ok((n, None)) => {
-            out.commit()?;
-            tracing::info!(reads = n, "done");
-            Ok(())
-        }
+    let tally = match written {
+        Ok((t, None)) => t,
         Ok((_, Some(e))) => {
-            keep_partial(out);
-            Err(e.into())
+            outs.abandon();
+            return Err(e.into());
         }
         Err(e) => {
-            keep_partial(out);
-            Err(e)
+            outs.abandon();
+            return Err(e);
         }
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    if let Some(path) = &a.stats {
+        let run = serde_json::json!({
+            "inputs": a.inputs,
+            "model": prov.model,
+            "weights_sha256": prov.weights_sha256,
+            "table": prov.table,
+            "threshold": a.threshold,
+            "errors": errors,
+        });
+        let mut s = Sink::open(Some(path))?;
+        s.write_all(stats_json(&a, &tally, seconds, run).as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+        s.commit()?;
     }
+    outs.commit()?;
+    if tally.duplicate_names > 0 {
+        tracing::warn!(
+            "{} records repeat an earlier record's name; their feature IDs use name.2, name.3, …",
+            tally.duplicate_names
+        );
+    }
+    tracing::info!(reads = tally.reads, "done");
+    if !quiet {
+        eprintln!("{}", tally.summary(seconds));
+    }
+    Ok(())
 }
 
-/// After a failure: the output target stays as it was; the rows written are kept
-/// beside it.
-fn keep_partial(out: Sink) {
-    if let Some(p) = out.abandon() {
-        tracing::warn!("rows written before the error are in {}", p.display());
-    }
-}
-
-/// Predicts every chunk (the surveyed ones first) and writes the records; returns the
-/// reads written and the input error that stopped reading, if any.
+/// Predicts every chunk (the surveyed ones first) and writes the records to every
+/// output; returns what was written and the input error that stopped reading, if any.
 fn write_all(
     a: &PredictArgs,
     predictor: &Predictor,
     table: &TableContext,
+    prov: &Provenance,
     (first, rx): (Vec<Chunk>, mpsc::Receiver<Chunk>),
-    out: &mut Sink,
+    outs: &mut Outputs,
     progress: bool,
-) -> Result<(u64, Option<InputError>)> {
+) -> Result<(Tally, Option<InputError>)> {
     let code = a.table.code();
     let threads = thread_count(a.threads);
-    let out_name = out.name();
-    out.write_all(preamble(a.format).as_bytes())
-        .with_context(|| format!("writing {out_name}"))?;
+    for (f, sink) in outs.0.iter_mut() {
+        sink.write_all(preamble(*f, prov).as_bytes())
+            .map_err(|e| write_error(e, sink))?;
+    }
     let bar = progress.then(|| {
         let b = indicatif::ProgressBar::new_spinner();
         b.set_style(
@@ -261,32 +550,47 @@ fn write_all(
         );
         b
     });
-    let mut text = String::new();
-    let mut n = 0u64;
+    let mut texts = vec![String::new(); outs.0.len()];
+    let mut names = SeqNames::default();
+    let mut tally = Tally::default();
     let mut failure = None;
     for (records, err) in first.into_iter().chain(rx) {
         let reads: Vec<&[u8]> = records.iter().map(|r| r.seq().codes()).collect();
         let preds = predictor.predict_batch(&reads, table, a.threshold, threads);
-        text.clear();
+        texts.iter_mut().for_each(String::clear);
         for (r, p) in records.iter().zip(&preds) {
-            write_record(&mut text, a.format, r.id(), r.seq().codes(), p, &code);
+            let seqid = names.unique(r.id());
+            let rec = Rec {
+                id: r.id(),
+                seqid: &seqid,
+                codes: r.seq().codes(),
+                p,
+            };
+            for ((f, _), text) in outs.0.iter().zip(texts.iter_mut()) {
+                write_record(text, *f, &rec, &code);
+            }
+            tally.add(p);
         }
-        out.write_all(text.as_bytes())
-            .with_context(|| format!("writing {out_name}"))?;
-        n += records.len() as u64;
+        for ((_, sink), text) in outs.0.iter_mut().zip(&texts) {
+            sink.write_all(text.as_bytes())
+                .map_err(|e| write_error(e, sink))?;
+        }
         if let Some(b) = &bar {
-            b.set_position(n);
+            b.set_position(tally.reads);
         }
         if err.is_some() {
             failure = err;
             break;
         }
     }
-    out.flush().with_context(|| format!("writing {out_name}"))?;
+    for (_, sink) in outs.0.iter_mut() {
+        sink.flush().map_err(|e| write_error(e, sink))?;
+    }
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    Ok((n, failure))
+    tally.duplicate_names = names.duplicates();
+    Ok((tally, failure))
 }
 
 #[cfg(test)]

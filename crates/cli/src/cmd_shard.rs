@@ -19,7 +19,7 @@ use cdspred_core::fastx::FastxReader;
 use clap::{Args, Subcommand};
 
 use crate::cmd_predict::InputError;
-use crate::output::{preamble, Format};
+use crate::output::Format;
 
 #[derive(Subcommand)]
 pub enum ShardCommand {
@@ -171,34 +171,49 @@ fn split(a: SplitArgs) -> Result<()> {
 }
 
 fn merge(a: MergeArgs) -> Result<()> {
-    let head = preamble(a.format);
+    // The lines each shard's output starts with: TSV's header, GFF3's version and
+    // provenance lines (all shards' must be the same; the first one's are kept).
+    let (head_lines, must_start) = match a.format {
+        Format::Tsv => (1, format!("{}\n", cdspred_model::ReadResult::TSV_HEADER)),
+        Format::Gff3 => (4, "##gff-version 3\n".to_string()),
+        _ => (0, String::new()),
+    };
     let mut file = a.output.as_deref().map(AtomicFile::create).transpose()?;
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let out: &mut dyn Write = match &mut file {
         Some(f) => &mut f.w,
         None => &mut stdout,
     };
-    out.write_all(head.as_bytes())?;
+    let mut head: Option<String> = None;
     let mut line = String::new();
-    for path in &a.inputs {
+    for (i, path) in a.inputs.iter().enumerate() {
         let f =
             std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
         let mut rd = std::io::BufReader::new(f);
-        if !head.is_empty() {
+        let mut this = String::new();
+        for _ in 0..head_lines {
             line.clear();
             rd.read_line(&mut line)
                 .with_context(|| format!("reading {}", path.display()))?;
-            if line != head {
-                bail!(
-                    "{}: line 1: expected the {} header {:?}, found {:?}",
-                    path.display(),
-                    format!("{:?}", a.format).to_lowercase(),
-                    head.trim_end(),
-                    line.trim_end()
-                );
-            }
+            this.push_str(&line);
+        }
+        let expected = head.get_or_insert_with(|| this.clone());
+        if !this.starts_with(&must_start) || this != *expected {
+            bail!(
+                "{}: line 1: expected the {} header {:?}, found {:?}",
+                path.display(),
+                format!("{:?}", a.format).to_lowercase(),
+                expected.trim_end(),
+                this.trim_end()
+            );
+        }
+        if i == 0 {
+            out.write_all(this.as_bytes())?;
         }
         std::io::copy(&mut rd, out).with_context(|| format!("copying {}", path.display()))?;
+    }
+    if a.inputs.is_empty() && head_lines == 1 {
+        out.write_all(must_start.as_bytes())?;
     }
     match file {
         Some(f) => f.finish(),

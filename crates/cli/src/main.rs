@@ -158,13 +158,15 @@ fn main() {
         Command::Docs(c) => cmd_docs::run(c, Cli::command()),
     };
     if let Err(e) = result {
+        if e.downcast_ref::<cmd_predict::PipeClosed>().is_some() {
+            std::process::exit(0);
+        }
         eprintln!("error: {e}");
         for cause in e.chain().skip(1) {
             eprintln!("  caused by: {cause}");
         }
-        std::process::exit(match e.downcast_ref::<cmd_predict::InputError>() {
-            Some(_) => 2,
-            None => 1,
-        });
+        let usage = e.downcast_ref::<cmd_predict::InputError>().is_some()
+            || e.downcast_ref::<cmd_predict::UsageError>().is_some();
+        std::process::exit(if usage { 2 } else { 1 });
     }
 }

@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 
 use cdspred_core::dna::codes_to_ascii;
 use cdspred_core::GeneticCode;
-use cdspred_model::predict::Prediction;
+use cdspred_model::predict::{Prediction, Segment};
+use cdspred_model::result::feature_id;
 use cdspred_model::ReadResult;
 
 /// The output formats.
@@ -23,12 +24,29 @@ pub enum Format {
     Ffn,
 }
 
+/// What a run's outputs say produced them (GFF3 `#!` lines, the stats file).
+#[derive(Debug, Clone)]
+pub struct Provenance {
+    /// The model's version label.
+    pub model: String,
+    /// The sha256 of its weights file.
+    pub weights_sha256: String,
+    /// The genetic code translated with.
+    pub table: u32,
+}
+
 /// Text written before the first record.
-pub fn preamble(f: Format) -> &'static str {
+pub fn preamble(f: Format, prov: &Provenance) -> String {
     match f {
-        Format::Tsv => "id\tlength\tcoding_prob\tsense_prob\tstrand\tframe\tcall\tframeshifts\n",
-        Format::Gff3 => "##gff-version 3\n",
-        _ => "",
+        Format::Tsv => format!("{}\n", ReadResult::TSV_HEADER),
+        Format::Gff3 => format!(
+            "##gff-version 3\n#!processor cdspred {}\n#!model {} weights-sha256 {}\n#!genetic-code {}\n",
+            env!("CARGO_PKG_VERSION"),
+            prov.model,
+            prov.weights_sha256,
+            prov.table
+        ),
+        _ => String::new(),
     }
 }
 
@@ -44,73 +62,133 @@ fn shift_list(p: &Prediction) -> String {
         .join(",")
 }
 
+/// One input record as the writers see it.
+pub struct Rec<'a> {
+    /// The read's id (first word of its header).
+    pub id: &'a str,
+    /// The id made unique in the run ([`cdspred_model::result::SeqNames`]): the GFF3
+    /// seqid and the stem of its feature IDs.
+    pub seqid: &'a str,
+    /// Its bases.
+    pub codes: &'a [u8],
+    /// Its prediction.
+    pub p: &'a Prediction,
+}
+
+/// Whether a segment runs off the sequence's left and right ends (its coding stretch
+/// may go on beyond them): within 3 nt of an end.
+pub fn partial(s: &Segment, length: usize) -> (bool, bool) {
+    (s.start < 3, s.end + 3 > length)
+}
+
+/// Appends `text` %-escaped for a GFF3 seqid: only `[a-zA-Z0-9.:^*$@!+_?|-]` stay
+/// as they are (so a leading `>` is escaped too).
+pub fn gff3_seqid(out: &mut String, text: &str) {
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b".:^*$@!+_?|-".contains(&b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+}
+
+/// Appends `text` %-escaped for a GFF3 attribute value: `;=&,%`, tab, newline and
+/// other control characters are escaped; other characters stay (UTF-8 included).
+pub fn gff3_value(out: &mut String, text: &str) {
+    for c in text.chars() {
+        if matches!(c, ';' | '=' | '&' | ',' | '%') || c.is_control() {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                let _ = write!(out, "%{b:02X}");
+            }
+        } else {
+            out.push(c);
+        }
+    }
+}
+
 /// Appends one record's output to `out`.
-pub fn write_record(
-    out: &mut String,
-    f: Format,
-    id: &str,
-    codes: &[u8],
-    p: &Prediction,
-    code: &GeneticCode,
-) {
+pub fn write_record(out: &mut String, f: Format, r: &Rec, code: &GeneticCode) {
+    let p = r.p;
     match f {
-        Format::Tsv => ReadResult::write_tsv(out, id, p),
+        Format::Tsv => ReadResult::write_tsv(out, r.id, r.seqid, p),
         Format::Jsonl => {
-            let r = ReadResult::new(id.to_string(), codes, p, code);
-            out.push_str(&serde_json::to_string(&r).expect("a result serialises"));
+            let res = ReadResult::new(r.id.to_string(), r.seqid, r.codes, p, code);
+            out.push_str(&serde_json::to_string(&res).expect("a result serialises"));
             out.push('\n');
         }
         Format::Gff3 => {
-            for (k, s) in p.segments.iter().enumerate() {
+            if p.segments.is_empty() {
+                return;
+            }
+            let mut seqid = String::new();
+            gff3_seqid(&mut seqid, r.seqid);
+            let _ = writeln!(out, "##sequence-region {seqid} 1 {}", p.length);
+            for s in &p.segments {
                 let shifted = !s.path.is_empty() && !p.frameshifts.is_empty();
-                let _ = writeln!(
+                let _ = write!(
                     out,
-                    "{id}\tcdspred\tCDS\t{}\t{}\t{:.4}\t{}\t{}\tID={id}_cds{};coding_prob={:.4}{}",
+                    "{seqid}\tcdspred\tCDS\t{}\t{}\t{:.4}\t{}\t{}\tID=",
                     s.start + 1,
                     s.end,
                     s.coding_prob,
                     s.strand.symbol(),
                     s.frame,
-                    k + 1,
-                    s.coding_prob,
-                    if shifted {
-                        format!(";frameshifts={}", shift_list(p))
-                    } else {
-                        String::new()
-                    }
                 );
+                gff3_value(out, &feature_id(r.seqid, s));
+                let _ = write!(
+                    out,
+                    ";coding_prob={:.4};transl_table={}",
+                    s.coding_prob,
+                    code.id()
+                );
+                let (left, right) = partial(s, p.length);
+                if left || right {
+                    out.push_str(";partial=true");
+                }
+                if left {
+                    let _ = write!(out, ";start_range=.,{}", s.start + 1);
+                }
+                if right {
+                    let _ = write!(out, ";end_range={},.", s.end);
+                }
+                if shifted {
+                    let _ = write!(out, ";frameshifts={}", shift_list(p));
+                }
+                out.push('\n');
             }
         }
         Format::Faa | Format::Ffn => {
-            for (k, s) in p.segments.iter().enumerate() {
+            for s in &p.segments {
                 let shifted = !s.path.is_empty() && !p.frameshifts.is_empty();
-                let name = if p.segments.len() == 1 {
-                    id.to_string()
-                } else {
-                    format!("{id}_seg{}", k + 1)
-                };
                 // Along the frame path: the frameshift-corrected protein, and in ffn
                 // the bases of the path's codons (sense strand, from its first codon).
                 let body = if f == Format::Faa {
-                    s.protein(codes, code)
+                    s.protein(r.codes, code)
                 } else if shifted {
-                    codes_to_ascii(&s.codons(codes))
+                    codes_to_ascii(&s.codons(r.codes))
                 } else {
-                    codes_to_ascii(&s.sense(codes))
+                    codes_to_ascii(&s.sense(r.codes))
                 };
                 let shifts = if shifted {
                     format!(" frameshifts={}", shift_list(p))
                 } else {
                     String::new()
                 };
+                let (left, right) = partial(s, p.length);
                 let _ = writeln!(
                     out,
-                    ">{name} strand={} frame={} start={} end={} coding_prob={:.4}{shifts}\n{body}",
+                    ">{} strand={} frame={} start={} end={} coding_prob={:.4} partial={}{} transl_table={}{shifts}\n{body}",
+                    feature_id(r.seqid, s),
                     s.strand.symbol(),
                     s.frame,
                     s.start + 1,
                     s.end,
-                    s.coding_prob
+                    s.coding_prob,
+                    u8::from(left),
+                    u8::from(right),
+                    code.id()
                 );
             }
         }
@@ -134,10 +212,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_tsv_header_names_the_result_columns() {
-        assert_eq!(
-            preamble(Format::Tsv),
-            format!("{}\n", ReadResult::TSV_HEADER)
-        );
+    fn gff3_escapes_reserved_characters() {
+        let mut s = String::new();
+        gff3_seqid(&mut s, ">contig;x=y 1\tz%");
+        assert_eq!(s, "%3Econtig%3Bx%3Dy%201%09z%25");
+        let mut v = String::new();
+        gff3_value(&mut v, "a;b=c&d,e%f g>é\n");
+        assert_eq!(v, "a%3Bb%3Dc%26d%2Ce%25f g>é%0A");
     }
 }

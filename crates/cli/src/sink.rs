@@ -56,6 +56,11 @@ impl Sink {
         })
     }
 
+    /// Whether this is standard output.
+    pub fn is_stdout(&self) -> bool {
+        self.staged.is_none()
+    }
+
     /// The output's name for messages.
     pub fn name(&self) -> String {
         match &self.staged {

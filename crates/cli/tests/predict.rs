@@ -53,7 +53,7 @@ fn tsv_contract_on_the_example() {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
         lines[0],
-        "id\tlength\tcoding_prob\tsense_prob\tstrand\tframe\tcall\tframeshifts"
+        "id\tlength\tcoding_prob\tsense_prob\tstrand\tframe\tcall\tframeshifts\tfeatures"
     );
     assert_eq!(lines.len(), 401);
     let mut coding = 0;
@@ -65,6 +65,12 @@ fn tsv_contract_on_the_example() {
         assert!((0.0..=1.0).contains(&cp) && sp <= cp + 1e-4);
         assert!(["+", "-"].contains(&f[4]) && ["0", "1", "2"].contains(&f[5]));
         assert_eq!(f[6], if cp >= 0.5 { "coding" } else { "noncoding" });
+        // A coding read is one feature, named by its coordinates and strand.
+        if f[6] == "coding" {
+            assert_eq!(f[8], format!("{}_1_{}_{}", f[0], f[1], f[4]));
+        } else {
+            assert_eq!(f[8], ".");
+        }
         coding += (f[6] == "coding") as usize;
     }
     // An E. coli contig is mostly coding; the model must say so for most reads.
@@ -120,7 +126,7 @@ fn iupac_codes_are_read_as_n_and_short_reads_are_too_short() {
     assert_ne!(rows[0][6], "too_short");
     assert_eq!(
         rows[1],
-        vec!["tiny", "8", "NaN", "NaN", ".", ".", "too_short", "."]
+        vec!["tiny", "8", "NaN", "NaN", ".", ".", "too_short", ".", "."]
     );
 }
 
@@ -313,9 +319,16 @@ fn other_formats() {
     assert_eq!(objs.len(), 400);
     let with_protein = objs.iter().filter(|o| o["protein"].is_string()).count();
     assert_eq!(with_protein, coding.len());
+    // JSON frames are numbers.
+    assert!(objs
+        .iter()
+        .all(|o| o["frame"].as_u64().is_some_and(|f| f < 3)));
     let gff = stdout(&run(&["predict", "--format", "gff3", ex.to_str().unwrap()]));
     assert!(gff.starts_with("##gff-version 3\n"));
-    assert_eq!(gff.lines().skip(1).count(), coding.len());
+    assert_eq!(
+        gff.lines().filter(|l| !l.starts_with('#')).count(),
+        coding.len()
+    );
     let faa = stdout(&run(&["predict", "--format", "faa", ex.to_str().unwrap()]));
     let proteins: Vec<&str> = faa.lines().filter(|l| !l.starts_with('>')).collect();
     assert_eq!(proteins.len(), coding.len());
@@ -422,7 +435,7 @@ fn table_4_proteins_read_tga_as_trp() {
     .lines()
     .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
     .filter(|v| v["call"] == "coding" && v["frameshifts"].as_array().unwrap().is_empty())
-    .map(|v| v["id"].as_str().unwrap().to_string())
+    .map(|v| v["features"][0].as_str().unwrap().to_string())
     .collect();
     assert_eq!(ffn.len(), faa.len());
     let (mut checked, mut with_tga) = (0, 0);
@@ -456,7 +469,7 @@ fn long_sequences_are_windowed_in_gff() {
         &["predict", "--format", "gff3"],
         input.as_bytes(),
     ));
-    for l in gff.lines().skip(1) {
+    for l in gff.lines().filter(|l| !l.starts_with('#')) {
         let f: Vec<&str> = l.split('\t').collect();
         let (s, e): (usize, usize) = (f[3].parse().unwrap(), f[4].parse().unwrap());
         assert!(s >= 1 && e <= long.len() && s < e);

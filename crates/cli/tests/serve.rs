@@ -260,8 +260,15 @@ fn json_fasta_gzip_and_multipart_agree_with_the_cli() {
         assert_eq!(r["id"], c[0].as_str());
         assert_eq!(format!("{:.4}", r["coding_prob"].as_f64().unwrap()), c[2]);
         assert_eq!(r["strand"], c[4].as_str());
-        assert_eq!(r["frame"], c[5].as_str());
+        assert_eq!(r["frame"].to_string(), c[5]);
         assert_eq!(r["call"], c[6].as_str());
+        let features: Vec<&str> = r["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap())
+            .collect();
+        assert_eq!(features.join(","), if c[8] == "." { "" } else { &c[8] });
         assert_eq!(r["protein"].is_string(), c[6] == "coding");
     }
 

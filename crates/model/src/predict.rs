@@ -185,6 +185,11 @@ impl Predictor {
         self
     }
 
+    /// The indels per 100 nt the model was told (`None`: nothing).
+    pub fn error_hint(&self) -> Option<f32> {
+        self.hint
+    }
+
     /// Whether reads are scored by the clean expert (see [`Predictor::with_error_hint`]).
     pub fn uses_clean_expert(&self) -> bool {
         self.clean.is_some() && self.hint.is_some_and(|h| h <= CLEAN_MAX_INDELS)

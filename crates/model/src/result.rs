@@ -11,7 +11,7 @@ use std::str::FromStr;
 use cdspred_core::{Frame, GeneticCode, Strand};
 use serde::{Deserialize, Serialize};
 
-use crate::predict::{Call, Frameshift, Prediction, ShiftKind};
+use crate::predict::{Call, Frameshift, Prediction, Segment, ShiftKind};
 
 /// Probabilities in outputs are rounded to 4 decimals, once, here.
 pub fn round4(v: f32) -> f64 {
@@ -48,21 +48,53 @@ pub enum ReadStrand {
 }
 
 /// The frame of a read's best hypothesis: `0`, `1`, `2`, or `.` when there is none.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
+/// In JSON it is the number 0, 1 or 2, or `null` (the words `"0"`…`"."` of earlier
+/// versions are still read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReadFrame {
     /// The first full codon starts at the first base of the coding strand.
-    #[serde(rename = "0")]
     Zero,
     /// … at the second.
-    #[serde(rename = "1")]
     One,
     /// … at the third.
-    #[serde(rename = "2")]
     Two,
     /// Not scored (too short).
-    #[serde(rename = ".")]
     None,
+}
+
+impl ReadFrame {
+    /// The offset, or `None` when not scored.
+    pub fn offset(self) -> Option<u8> {
+        match self {
+            ReadFrame::Zero => Some(0),
+            ReadFrame::One => Some(1),
+            ReadFrame::Two => Some(2),
+            ReadFrame::None => None,
+        }
+    }
+}
+
+impl Serialize for ReadFrame {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.offset().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for ReadFrame {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ReadFrame, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            Number(Option<u8>),
+            Word(String),
+        }
+        match Either::deserialize(d)? {
+            Either::Number(None) => Ok(ReadFrame::None),
+            Either::Number(Some(n)) => n.to_string().parse(),
+            Either::Word(w) => w.parse(),
+        }
+        .map_err(serde::de::Error::custom)
+    }
 }
 
 /// A word in an output that is not one of its type's words.
@@ -140,7 +172,16 @@ pub struct ReadResult {
     pub call: Call,
     /// P(read lies in a coding gene), 4 decimals; null for too-short reads.
     pub coding_prob: Option<f64>,
-    /// Frame of the best hypothesis.
+    /// The IDs of the read's features (its coding segments), `{seqid}_{start}_{end}_{strand}`:
+    /// the same IDs as the GFF3 `ID`s and the first words of the faa/ffn headers.
+    #[serde(default)]
+    #[cfg_attr(feature = "schema", schema(required = true))]
+    pub features: Vec<String>,
+    /// Frame of the best hypothesis: 0, 1, 2, or null when not scored.
+    #[cfg_attr(
+        feature = "schema",
+        schema(value_type = Option<u8>, required = true, minimum = 0, maximum = 2)
+    )]
     pub frame: ReadFrame,
     /// Frame shifts on the path of the reported strand and frame (reads scored whole).
     pub frameshifts: Vec<Frameshift>,
@@ -158,12 +199,21 @@ pub struct ReadResult {
 }
 
 impl ReadResult {
-    /// The result of `p` for the read `id` with bases `codes`, translated with `code`.
-    pub fn new(id: String, codes: &[u8], p: &Prediction, code: &GeneticCode) -> ReadResult {
+    /// The result of `p` for the read `id` with bases `codes`, translated with `code`;
+    /// its feature IDs are built on `seqid` (the read id made unique, see
+    /// [`SeqNames`]).
+    pub fn new(
+        id: String,
+        seqid: &str,
+        codes: &[u8],
+        p: &Prediction,
+        code: &GeneticCode,
+    ) -> ReadResult {
         let scored = p.call != Call::TooShort;
         ReadResult {
             call: p.call,
             coding_prob: scored.then_some(round4(p.coding_prob)),
+            features: p.segments.iter().map(|s| feature_id(seqid, s)).collect(),
             frame: p.best.map(|b| b.1).into(),
             frameshifts: p.frameshifts.clone(),
             id,
@@ -176,8 +226,8 @@ impl ReadResult {
 
     /// Appends the TSV row of `p` for the read `id` (columns as in
     /// [`ReadResult::TSV_HEADER`], with its line end) without building the whole result:
-    /// the same words and rounding, no protein.
-    pub fn write_tsv(out: &mut String, id: &str, p: &Prediction) {
+    /// the same words and rounding, no protein; feature IDs are built on `seqid`.
+    pub fn write_tsv(out: &mut String, id: &str, seqid: &str, p: &Prediction) {
         use std::fmt::Write as _;
         let scored = p.call != Call::TooShort;
         let _ = write!(out, "{id}\t{}\t", p.length);
@@ -197,15 +247,109 @@ impl ReadResult {
             p.call,
         );
         if scored {
-            let _ = writeln!(out, "{}", p.frameshifts.len());
+            let _ = write!(out, "{}\t", p.frameshifts.len());
         } else {
-            out.push_str(".\n");
+            out.push_str(".\t");
         }
+        if p.segments.is_empty() {
+            out.push('.');
+        }
+        for (k, s) in p.segments.iter().enumerate() {
+            if k > 0 {
+                out.push(',');
+            }
+            write_feature_id(out, seqid, s);
+        }
+        out.push('\n');
     }
 
     /// The TSV header line (without its line end).
     pub const TSV_HEADER: &'static str =
-        "id\tlength\tcoding_prob\tsense_prob\tstrand\tframe\tcall\tframeshifts";
+        "id\tlength\tcoding_prob\tsense_prob\tstrand\tframe\tcall\tframeshifts\tfeatures";
+}
+
+/// The ID of a feature — a coding segment of a sequence, which the GFF3 `ID`, the first
+/// word of the faa/ffn header and the TSV/JSONL `features` all carry:
+/// `{seqid}_{start}_{end}_{strand}`, 1-based inclusive coordinates on the sequence as
+/// given, strand `+` or `-`. Unique as long as `seqid` is (see [`SeqNames`]).
+pub fn feature_id(seqid: &str, s: &Segment) -> String {
+    let mut out = String::with_capacity(seqid.len() + 16);
+    write_feature_id(&mut out, seqid, s);
+    out
+}
+
+fn write_feature_id(out: &mut String, seqid: &str, s: &Segment) {
+    use std::fmt::Write as _;
+    let _ = write!(
+        out,
+        "{seqid}_{}_{}_{}",
+        s.start + 1,
+        s.end,
+        s.strand.symbol()
+    );
+}
+
+/// Makes sequence names unique, in input order: a name seen before becomes
+/// `name.2`, `name.3`, … (the first of those not used yet), so feature IDs stay unique
+/// when reads share a name (paired R1/R2 files with Casava names do). Remembers a
+/// 64-bit hash of every name (about 16 bytes a read).
+#[derive(Debug, Default)]
+pub struct SeqNames {
+    seen: std::collections::HashSet<u64, BuildIdentity>,
+    next: std::collections::HashMap<u64, u32, BuildIdentity>,
+    duplicates: u64,
+}
+
+type BuildIdentity = std::hash::BuildHasherDefault<IdentityHasher>;
+
+/// Hashes a `u64` that already is a hash to itself.
+#[derive(Debug, Default)]
+struct IdentityHasher(u64);
+
+impl std::hash::Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | b as u64;
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+/// A fixed-key hash of a name (the same in every run).
+fn name_hash(name: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    name.hash(&mut h);
+    h.finish()
+}
+
+impl SeqNames {
+    /// The unique name for the next sequence called `name`.
+    pub fn unique<'a>(&mut self, name: &'a str) -> std::borrow::Cow<'a, str> {
+        let h = name_hash(name);
+        if self.seen.insert(h) {
+            return std::borrow::Cow::Borrowed(name);
+        }
+        self.duplicates += 1;
+        let k = self.next.entry(h).or_insert(1);
+        loop {
+            *k += 1;
+            let candidate = format!("{name}.{k}");
+            if self.seen.insert(name_hash(&candidate)) {
+                return std::borrow::Cow::Owned(candidate);
+            }
+        }
+    }
+
+    /// How many names were renamed because they had been seen before.
+    pub fn duplicates(&self) -> u64 {
+        self.duplicates
+    }
 }
 
 #[cfg(test)]
@@ -237,6 +381,47 @@ mod tests {
         let e = "maybe".parse::<Call>().unwrap_err().to_string();
         assert!(e.contains("call \"maybe\""), "{e}");
         assert_eq!(ReadFrame::from(Frame::new(2)), ReadFrame::Two);
+    }
+
+    #[test]
+    fn frames_are_numbers_in_json_and_old_words_still_read() {
+        for (f, json) in [
+            (ReadFrame::Zero, "0"),
+            (ReadFrame::One, "1"),
+            (ReadFrame::Two, "2"),
+            (ReadFrame::None, "null"),
+        ] {
+            assert_eq!(serde_json::to_string(&f).unwrap(), json);
+            assert_eq!(serde_json::from_str::<ReadFrame>(json).unwrap(), f);
+            let word = format!("\"{}\"", f.as_str());
+            assert_eq!(serde_json::from_str::<ReadFrame>(&word).unwrap(), f);
+        }
+        assert!(serde_json::from_str::<ReadFrame>("3").is_err());
+        assert!(serde_json::from_str::<ReadFrame>("\"x\"").is_err());
+    }
+
+    #[test]
+    fn repeated_names_get_unused_suffixes() {
+        let mut n = SeqNames::default();
+        let got: Vec<String> = ["a", "b", "a", "a.2", "a", "b"]
+            .iter()
+            .map(|x| n.unique(x).into_owned())
+            .collect();
+        assert_eq!(got, ["a", "b", "a.2", "a.2.2", "a.3", "b.2"]);
+        assert_eq!(n.duplicates(), 4);
+    }
+
+    #[test]
+    fn feature_ids_name_sequence_coordinates_and_strand() {
+        let s = Segment {
+            start: 9,
+            end: 300,
+            strand: Strand::Minus,
+            frame: Frame::new(1).unwrap(),
+            coding_prob: 0.9,
+            path: Vec::new(),
+        };
+        assert_eq!(feature_id("contig;x", &s), "contig;x_10_300_-");
     }
 
     #[test]

@@ -139,10 +139,15 @@ async fn predict_inner(
             ))
         }
     };
+    // Feature IDs are unique within a request, as in `cdspred predict`'s outputs.
+    let mut names = cdspred_model::result::SeqNames::default();
     let results: Vec<ReadResult> = ids
         .into_iter()
         .zip(reads.iter().zip(&preds))
-        .map(|(id, (r, p))| ReadResult::new(id, r.codes(), p, &code))
+        .map(|(id, (r, p))| {
+            let seqid = names.unique(&id).into_owned();
+            ReadResult::new(id, &seqid, r.codes(), p, &code)
+        })
         .collect();
     st.log.log(LogEntry {
         request_id: rid.to_string(),

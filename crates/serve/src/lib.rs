@@ -37,7 +37,7 @@ use axum::Router;
 use cdspred_core::{DnaSeq, TableId};
 use cdspred_drift::DriftReport;
 use cdspred_model::predict::{Frameshift, ShiftKind};
-use cdspred_model::result::{ReadFrame, ReadStrand};
+use cdspred_model::result::ReadStrand;
 use cdspred_model::{Call, ReadResult};
 use utoipa::OpenApi;
 
@@ -119,7 +119,7 @@ pub struct ModelInfo {
 #[openapi(
     info(title = "cds-predictor", description = "Which short DNA reads are protein-coding, on which strand and in which frame."),
     paths(api::predict, api::live, api::ready, api::info, api::config, api::drift, api::metrics),
-    components(schemas(api::PredictRequest, api::SequenceIn, api::PredictResponse, ReadResult, Frameshift, ShiftKind, Call, ReadStrand, ReadFrame, api::ErrorBody, api::Health, api::Info, api::Limits, api::CodeInfo, logstore::LogState)),
+    components(schemas(api::PredictRequest, api::SequenceIn, api::PredictResponse, ReadResult, Frameshift, ShiftKind, Call, ReadStrand, api::ErrorBody, api::Health, api::Info, api::Limits, api::CodeInfo, logstore::LogState)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
