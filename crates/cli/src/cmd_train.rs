@@ -1,9 +1,9 @@
 //! `cdspred train`: train a model from a config with overrides; writes a run directory.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use cdspred_train::rundir::RunDir;
 use cdspred_train::TrainConfig;
 use clap::Args;
@@ -54,9 +54,56 @@ impl Tracking {
     }
 }
 
+/// Makes sure the config's datasets exist before any run directory is made: builds
+/// them from the config's recipe when they are missing, or names the exact command.
+fn ensure_data(cfg: &TrainConfig, config: &Path) -> Result<()> {
+    let missing: Vec<&Path> = [&cfg.train_data, &cfg.val_data]
+        .into_iter()
+        .map(PathBuf::as_path)
+        .filter(|p| !p.is_file())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let dir = cfg.train_data.parent().unwrap_or(Path::new("."));
+    let standard = cfg.train_data.file_name() == Some("train.ds".as_ref())
+        && cfg.val_data == dir.join("validation.ds");
+    let names = missing
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" and ");
+    let recipe = (!cfg.recipe.as_os_str().is_empty()).then_some(&cfg.recipe);
+    match recipe {
+        Some(recipe) if standard => {
+            eprintln!(
+                "{names} missing: building them from {} into {} (cdspred data build --recipe {} --out {})",
+                recipe.display(),
+                dir.display(),
+                recipe.display(),
+                dir.display()
+            );
+            cdspred_data::recipe::build(recipe, dir)
+                .with_context(|| format!("building the data of {}", config.display()))?;
+            Ok(())
+        }
+        Some(recipe) => bail!(
+            "{names} not found, and the recipe {} builds train.ds and validation.ds in one folder, not these names: run `cdspred data build --recipe {} --out DIR` and point train_data/val_data at DIR",
+            recipe.display(),
+            recipe.display()
+        ),
+        None => bail!(
+            "{names} not found: run `cdspred data build --recipe RECIPE --out {}` (recipes in data/recipes/), or name it in {} as `recipe = \"RECIPE\"` and train builds it",
+            dir.display(),
+            config.display()
+        ),
+    }
+}
+
 pub fn run(a: TrainArgs) -> Result<()> {
     let cfg: TrainConfig =
         crate::config::load_with_overrides(&a.config, &a.overrides, &TrainConfig::default())?;
+    ensure_data(&cfg, &a.config)?;
     let run_dir = a.run_dir.unwrap_or_else(|| {
         let secs = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -64,10 +111,30 @@ pub fn run(a: TrainArgs) -> Result<()> {
             .unwrap_or(0);
         PathBuf::from("runs").join(format!("{secs}-{}", cfg.name))
     });
+    let fresh = !run_dir.exists();
     std::fs::create_dir_all(&run_dir).with_context(|| run_dir.display().to_string())?;
-    record_provenance(&run_dir, &cfg)?;
+    // A run that fails before its first epoch is finished leaves no run directory
+    // behind (nothing `runs list` would show); a later failure keeps it for --resume.
+    let discard = |e: anyhow::Error| -> anyhow::Error {
+        let epochs = RunDir::new(&run_dir)
+            .metrics()
+            .map(|m| m.len())
+            .unwrap_or(0);
+        if fresh && epochs == 0 {
+            let _ = std::fs::remove_dir_all(&run_dir);
+        } else if epochs > 0 {
+            tracing::warn!(
+                "the run stopped after {epochs} epochs; continue it with --resume --run-dir {}",
+                run_dir.display()
+            );
+        }
+        e
+    };
+    record_provenance(&run_dir, &cfg).map_err(&discard)?;
     let mut tracking = match a.mlflow.as_deref().filter(|u| !u.is_empty()) {
-        Some(uri) => Some(start_tracking(uri, &a.mlflow_experiment, &cfg, &run_dir)?),
+        Some(uri) => {
+            Some(start_tracking(uri, &a.mlflow_experiment, &cfg, &run_dir).map_err(&discard)?)
+        }
         None => None,
     };
     let bar = progress_bar();
@@ -98,7 +165,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
             if let Some(t) = &tracking {
                 let _ = t.client.end_run(&t.run, false);
             }
-            return Err(e);
+            return Err(discard(e));
         }
     };
     if let Some(b) = bar {

@@ -415,3 +415,77 @@ dim = { choice = [8, 16] }
     }
     assert_eq!(a["importance"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn train_builds_missing_data_from_its_recipe_and_a_failed_run_leaves_no_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let runs = dir.path().join("runs");
+    let train = |config: &str, run: &str, extra: &[&str]| {
+        let mut args = vec![
+            "train".to_string(),
+            "--config".into(),
+            config.into(),
+            "--run-dir".into(),
+            runs.join(run).display().to_string(),
+            format!("train_data={}", data.join("train.ds").display()),
+            format!("val_data={}", data.join("validation.ds").display()),
+            "epochs=1".into(),
+            "max_train_reads=3000".into(),
+            "max_val_reads=1000".into(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        Command::new(env!("CARGO_BIN_EXE_cdspred"))
+            .current_dir(repo())
+            .args(&args)
+            .output()
+            .unwrap()
+    };
+    // A config without a recipe names the exact command and leaves no run behind.
+    let bare = dir.path().join("bare.toml");
+    let smoke = std::fs::read_to_string(repo().join("configs/smoke.toml")).unwrap();
+    let without: String = smoke
+        .lines()
+        .filter(|l| !l.starts_with("recipe"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(without, smoke, "configs/smoke.toml names its recipe");
+    std::fs::write(&bare, without).unwrap();
+    let o = train(bare.to_str().unwrap(), "bare", &[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("not found: run `cdspred data build --recipe RECIPE --out"),
+        "{err}"
+    );
+    assert!(!runs.join("bare").exists());
+    // configs/smoke.toml names data/recipes/smoke.toml: train builds the data first.
+    let o = train("configs/smoke.toml", "ok", &[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("building them from data/recipes/smoke.toml"),
+        "{err}"
+    );
+    assert!(data.join("manifest.json").is_file());
+    assert_eq!(
+        std::fs::read(data.join("train.ds")).unwrap(),
+        std::fs::read(smoke_data().join("train.ds")).unwrap(),
+        "the same bytes as `cdspred data build`"
+    );
+    // A run that fails before its first epoch leaves nothing `runs list` shows.
+    let o = train(
+        "configs/smoke.toml",
+        "failed",
+        &["error_profiles=[\"bogus\"]"],
+    );
+    assert!(!o.status.success());
+    assert!(!runs.join("failed").exists());
+    let list = cdspred(&["runs", "list", "--runs-dir", runs.to_str().unwrap()]);
+    assert_eq!(
+        list.lines().count(),
+        2,
+        "header and the one good run:\n{list}"
+    );
+    assert!(list.contains("ok") && !list.contains("failed"), "{list}");
+}

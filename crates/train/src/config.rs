@@ -18,6 +18,11 @@ pub struct TrainConfig {
     pub train_data: PathBuf,
     /// Validation dataset file.
     pub val_data: PathBuf,
+    /// The data recipe (`cdspred data build --recipe`) that makes `train_data` and
+    /// `val_data` (`train.ds` and `validation.ds` in one folder): `cdspred train` builds
+    /// them from it when they are missing. Empty: none.
+    #[serde(default)]
+    pub recipe: PathBuf,
     /// Embedding width.
     pub dim: usize,
     /// Hidden width.
@@ -106,6 +111,7 @@ impl Default for TrainConfig {
             name: "run".into(),
             train_data: "work/data/train.ds".into(),
             val_data: "work/data/validation.ds".into(),
+            recipe: PathBuf::new(),
             dim: 16,
             hidden: 32,
             epochs: 10,
