@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command: formatting, lints and whitespace (through the pre-commit
 # hooks), every Rust test (unit, property, fuzz-corpus replay, CLI, server, drift,
-# training smoke, MLflow tracking, ONNX parity — against ../shared/data), the Snakemake
+# training smoke, MLflow tracking, ONNX parity — against ../shared/data), the README's
+# main command run literally in a fresh clone, the Snakemake
 # workflow, the DVC pipeline, schemathesis against the API, the documentation book, the
 # browser test of the web page and the alert-rule tests. Installs what it needs when
 # missing: Debian's chromium, prometheus and genometools, playwright-core from npm, mdbook from
@@ -38,6 +39,9 @@ command -v mdbook >/dev/null 2>&1 || cargo install -q --locked mdbook --version 
 # Formatting, lints and whitespace, through the contributors' pre-commit hooks.
 PRE_COMMIT_HOME=${PRE_COMMIT_HOME:-$HOME/.cache/pre-commit} pre-commit run --all-files --show-diff-on-failure
 cargo test --workspace --locked
+
+# The README's main command, copied from the README, on a fresh clone of this commit.
+scripts/test_readme.sh
 
 # Scale-out workflow: Snakemake's sharded run equals one cdspred predict run.
 scripts/test_workflow.sh "${CARGO_TARGET_DIR:-target}/debug/cdspred"

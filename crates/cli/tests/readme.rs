@@ -1,7 +1,8 @@
 //! The README's main command, `cargo run --release -- predict …`, needs cargo to pick
 //! one binary from a fresh clone: the workspace's default members must hold exactly
-//! one package with one binary, and it must be cdspred. (Running the command itself
-//! here would mean a cold release build inside the test.)
+//! one package with one binary, and it must be cdspred. The test command also runs the
+//! README's line literally in a fresh clone (scripts/test_readme.sh); this test is the
+//! fast check of the same promise inside `cargo test`.
 
 mod common;
 
