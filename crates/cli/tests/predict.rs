@@ -161,6 +161,31 @@ fn fails_with(input: &[u8], name: &str, needles: &[&str]) {
 
 #[test]
 fn bad_input_names_file_record_and_position() {
+    // Header lines are bounded (1 MiB), for the first record and a later one.
+    let mut long = b">".to_vec();
+    long.extend(std::iter::repeat_n(b'x', 2 << 20));
+    let first = [long.as_slice(), b"\nACGT\n"].concat();
+    fails_with(
+        &first,
+        "long.fa",
+        &[
+            "long.fa",
+            "record 1",
+            "line 1",
+            "header longer than 1048576 bytes",
+        ],
+    );
+    let second = [b">a\nACGT\n".as_slice(), &long, b"\nACGT\n"].concat();
+    fails_with(
+        &second,
+        "long2.fa",
+        &[
+            "long2.fa",
+            "record 2",
+            "line 3",
+            "header longer than 1048576 bytes",
+        ],
+    );
     fails_with(
         b">a\nACGT\n>b\nACGTX\n",
         "bad.fa",

@@ -319,12 +319,14 @@ impl<R: BufRead> FastxReader<R> {
             Ok(n) => {
                 self.line_no += 1;
                 if n as u64 == limit && self.line.last() != Some(&b'\n') {
-                    let kind = if limit < MAX_LINE {
-                        FastxErrorKind::HeaderTooLong(limit as usize)
-                    } else {
-                        FastxErrorKind::LineTooLong(limit)
-                    };
-                    return Err(self.err(id, kind));
+                    if limit < MAX_LINE {
+                        // Only the first header is read with the header limit: it
+                        // belongs to the first record.
+                        let mut e = self.err(id, FastxErrorKind::HeaderTooLong(limit as usize));
+                        e.record = self.record_no + 1;
+                        return Err(e);
+                    }
+                    return Err(self.err(id, FastxErrorKind::LineTooLong(limit)));
                 }
                 while matches!(self.line.last(), Some(b'\n' | b'\r')) {
                     self.line.pop();
@@ -539,6 +541,28 @@ mod tests {
             kind: FastxErrorKind::Io(e.to_string()),
         })?;
         FastxReader::new(r, "t").collect()
+    }
+
+    #[test]
+    fn a_200_mb_chromosome_on_one_line_is_read_and_a_long_header_is_refused() {
+        // Long sequences stay legal: 200 Mb on one line (about 400 MB while read).
+        let n = 200_000_000;
+        let mut text = Vec::with_capacity(n + 16);
+        text.extend_from_slice(b">chr1 one line\n");
+        text.extend((0..n).map(|i| b"ACGT"[(i * 7 + i / 13) % 4]));
+        text.push(b'\n');
+        let recs = read_stream(text).unwrap();
+        assert_eq!(recs.len(), 1);
+        assert_eq!(recs[0].id(), "chr1");
+        assert_eq!(recs[0].seq().len(), n);
+        drop(recs);
+        // A header over 1 MiB is an error naming the record and line, read no further.
+        let mut text = b">".to_vec();
+        text.extend(std::iter::repeat_n(b'x', MAX_HEADER + 10));
+        text.extend_from_slice(b"\nACGT\n");
+        let e = read_stream(text).unwrap_err();
+        assert!(matches!(e.kind, FastxErrorKind::HeaderTooLong(_)), "{e}");
+        assert!(e.to_string().contains("record 1, line 1"), "{e}");
     }
 
     #[test]
