@@ -103,6 +103,8 @@ fn ensure_data(cfg: &TrainConfig, config: &Path) -> Result<()> {
 pub fn run(a: TrainArgs) -> Result<()> {
     let cfg: TrainConfig =
         crate::config::load_with_overrides(&a.config, &a.overrides, &TrainConfig::default())?;
+    // The config is checked before any data is read or built.
+    cfg.profiles()?;
     ensure_data(&cfg, &a.config)?;
     let run_dir = a.run_dir.unwrap_or_else(|| {
         let secs = std::time::SystemTime::now()

@@ -473,13 +473,13 @@ fn train_builds_missing_data_from_its_recipe_and_a_failed_run_leaves_no_run() {
         std::fs::read(smoke_data().join("train.ds")).unwrap(),
         "the same bytes as `cdspred data build`"
     );
-    // A run that fails before its first epoch leaves nothing `runs list` shows.
-    let o = train(
-        "configs/smoke.toml",
-        "failed",
-        &["error_profiles=[\"bogus\"]"],
-    );
+    // A run that fails inside training before its first epoch (here: validation data
+    // that is not a dataset) leaves nothing `runs list` shows.
+    let not_data = format!("val_data={}", data.join("manifest.json").display());
+    let o = train("configs/smoke.toml", "failed", &[&not_data]);
+    let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success());
+    assert!(err.contains("training run"), "{err}");
     assert!(!runs.join("failed").exists());
     let list = cdspred(&["runs", "list", "--runs-dir", runs.to_str().unwrap()]);
     assert_eq!(
