@@ -2,7 +2,8 @@
 # The project's test command: formatting, lints and whitespace (through the pre-commit
 # hooks), every Rust test (unit, property, fuzz-corpus replay, CLI, server, drift,
 # training smoke, MLflow tracking, ONNX parity — against ../shared/data), the README's
-# main command run literally in a fresh clone, the Snakemake
+# main command run literally in a fresh clone, the Python wheel and its pytest suite,
+# the Snakemake
 # workflow, the DVC pipeline, schemathesis against the API, the documentation book, the
 # browser test of the web page and the alert-rule tests. Installs what it needs when
 # missing: Debian's chromium, prometheus and genometools, playwright-core from npm, mdbook from
@@ -42,6 +43,10 @@ cargo test --workspace --locked
 
 # The README's main command, copied from the README, on a fresh clone of this commit.
 scripts/test_readme.sh
+
+# The Python package: the wheel built, installed alone in a fresh venv, and its pytest
+# suite (parity with the CLI, errors, GIL release, gzip files).
+scripts/test_python.sh "${CARGO_TARGET_DIR:-target}/debug/cdspred"
 
 # Scale-out workflow: Snakemake's sharded run equals one cdspred predict run.
 scripts/test_workflow.sh "${CARGO_TARGET_DIR:-target}/debug/cdspred"
