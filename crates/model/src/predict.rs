@@ -18,7 +18,7 @@ use crate::net::{Forward, Model};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub enum Call {
-    /// `coding_prob ≥ threshold`.
+    /// `coding_prob ≥ threshold` (both as printed, to 4 decimals).
     #[serde(rename = "coding")]
     Coding,
     /// `coding_prob < threshold`.
@@ -275,7 +275,7 @@ impl Predictor {
             coding_prob: cp,
             sense_prob: probs[1] + probs[2] + probs[3],
             best: Some(best_frame),
-            call: if cp >= threshold {
+            call: if crate::result::reaches(cp, threshold) {
                 Call::Coding
             } else {
                 Call::NonCoding
@@ -308,7 +308,7 @@ impl Predictor {
             let probs = self.window_probs(&codes[w..w + wlen], table, s);
             let cp = 1.0 - probs[0];
             let (strand, frame) = global_frame(&probs, w, wlen, len);
-            if cp >= threshold {
+            if crate::result::reaches(cp, threshold) {
                 match segments.last_mut() {
                     Some(seg)
                         if seg.end > w

@@ -18,6 +18,19 @@ pub fn round4(v: f32) -> f64 {
     (v as f64 * 1e4).round() / 1e4
 }
 
+/// A probability as outputs print it (4 decimals), for comparing with a threshold:
+/// a read is called coding when its *printed* coding_prob reaches the (printed)
+/// threshold, so a TSV row never shows `0.5000` beside `noncoding`, and the project's
+/// scorer, which reads the printed values, counts the same calls.
+pub fn printed(v: f32) -> f32 {
+    round4(v) as f32
+}
+
+/// `printed(p) >= printed(threshold)`.
+pub fn reaches(p: f32, threshold: f32) -> bool {
+    printed(p) >= printed(threshold)
+}
+
 /// Writes a probability rounded by [`round4`] with exactly 4 decimals, as
 /// `format!("{:.4}", round4(v))` would, from the integer count of 1e-4 steps instead
 /// of the general float formatter (it is on the hot path of `cdspred predict`).

@@ -12,6 +12,7 @@ use cdspred_core::{DnaSeq, Frame, ReadClass, Strand, TableId};
 use cdspred_data::genome::open_text;
 use cdspred_data::{Dataset, ReadLabel};
 use cdspred_model::estimate::{survey, ErrorEstimate, ErrorHint};
+use cdspred_model::result::printed;
 use cdspred_model::{Prediction, Predictor, TableContext};
 use serde::Serialize;
 
@@ -272,9 +273,13 @@ fn report(rows: &[(&Truth, Prediction)], threshold: f32, missing: usize) -> Repo
     let mut out = Vec::new();
     for ((genome, length), idx) in groups {
         let ys: Vec<bool> = idx.iter().map(|&i| rows[i].0.sense).collect();
-        let ss: Vec<f32> = idx.iter().map(|&i| rows[i].1.sense_prob).collect();
+        // Scored as printed (4 decimals), as the project's scorer reads them.
+        let ss: Vec<f32> = idx.iter().map(|&i| printed(rows[i].1.sense_prob)).collect();
         let yg: Vec<bool> = idx.iter().map(|&i| rows[i].0.gene).collect();
-        let sg: Vec<f32> = idx.iter().map(|&i| rows[i].1.coding_prob).collect();
+        let sg: Vec<f32> = idx
+            .iter()
+            .map(|&i| printed(rows[i].1.coding_prob))
+            .collect();
         let coding: Vec<usize> = idx.iter().copied().filter(|&i| rows[i].0.gene).collect();
         let right = coding
             .iter()
@@ -288,8 +293,8 @@ fn report(rows: &[(&Truth, Prediction)], threshold: f32, missing: usize) -> Repo
         out.push(Group {
             genome,
             length,
-            sense: binary(&ys, &ss, threshold),
-            gene: binary(&yg, &sg, threshold),
+            sense: binary(&ys, &ss, printed(threshold)),
+            gene: binary(&yg, &sg, printed(threshold)),
             frame_accuracy: right as f64 / coding.len().max(1) as f64,
         });
     }
@@ -348,8 +353,8 @@ pub fn evaluate_sense(
         .iter()
         .map(|s| matches!(s.label, ReadLabel::Sense(true)))
         .collect();
-    let sc: Vec<f32> = preds.iter().map(|p| p.sense_prob).collect();
-    binary(&y, &sc, threshold)
+    let sc: Vec<f32> = preds.iter().map(|p| printed(p.sense_prob)).collect();
+    binary(&y, &sc, printed(threshold))
 }
 
 /// Renders a report as a text table like `shared/eval/score.py`.
