@@ -10,7 +10,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use cdspred_core::fastx::{FastxError, FastxReader, Record};
 use cdspred_core::TableId;
 use cdspred_model::estimate::{survey, ErrorEstimate, ErrorHint, Verdict};
@@ -64,7 +64,8 @@ pub struct PredictArgs {
     /// FILE.partial and leaves FILE as it was.
     #[arg(short, long)]
     output: Option<PathBuf>,
-    /// Also write GFF3 to FILE in the same pass (staged like -o; `.gz` means gzip).
+    /// Also write GFF3 to FILE in the same pass (staged like -o; `.gz` means gzip; `-`
+    /// is standard output when -o names a file).
     #[arg(long, value_name = "FILE")]
     gff3: Option<PathBuf>,
     /// Also write the proteins (faa) to FILE in the same pass.
@@ -74,7 +75,7 @@ pub struct PredictArgs {
     #[arg(long, value_name = "FILE")]
     ffn: Option<PathBuf>,
     /// Write the run's counts as JSON to FILE, in MultiQC's custom-content format
-    /// (name it `*_mqc.json` for MultiQC to find it).
+    /// (name it `*_mqc.json` for MultiQC to find it; `-`: standard output).
     #[arg(long, value_name = "FILE")]
     stats: Option<PathBuf>,
     /// Sample name in the stats file (default: the first input's name without its
@@ -220,32 +221,43 @@ impl Outputs {
     /// Checks that no two outputs share a file (a usage error).
     fn check(a: &PredictArgs) -> Result<()> {
         let extra = Outputs::extra(a);
+        let stdout = PathBuf::from("-");
+        // Without -o the main output is standard output, which `-` also names.
+        let main = Some(a.output.clone().unwrap_or_else(|| stdout.clone()));
         let mut paths: Vec<(&str, PathBuf)> = Vec::new();
-        let named = std::iter::once(("-o", &a.output))
+        let named = std::iter::once(("-o", &main))
             .chain(extra.iter().map(|(f, p)| (flag(*f), *p)))
             .chain(std::iter::once(("--stats", &a.stats)));
         for (flag, p) in named {
             let Some(p) = p else { continue };
-            let abs = std::path::absolute(p).unwrap_or_else(|_| p.clone());
-            if let Some((other, _)) = paths.iter().find(|(_, q)| *q == abs) {
+            let key = if *p == stdout {
+                stdout.clone()
+            } else {
+                std::path::absolute(p).unwrap_or_else(|_| p.clone())
+            };
+            if let Some((other, _)) = paths.iter().find(|(_, q)| *q == key) {
+                let what = if key == stdout {
+                    "standard output".to_string()
+                } else {
+                    p.display().to_string()
+                };
                 return Err(UsageError(format!(
-                    "{flag} and {other} both name {}: give each output its own file",
-                    p.display()
+                    "{flag} and {other} both name {what}: give each output its own file"
                 ))
                 .into());
             }
-            paths.push((flag, abs));
+            paths.push((flag, key));
         }
         Ok(())
     }
 
-    /// Opens them all.
+    /// Opens them all (`-` is standard output).
     fn open(a: &PredictArgs) -> Result<Outputs> {
         let extra = Outputs::extra(a);
-        let mut outs = vec![(a.format, Sink::open(a.output.as_deref())?)];
+        let mut outs = vec![(a.format, Sink::open(file(&a.output))?)];
         for (f, p) in extra {
-            if let Some(p) = p {
-                outs.push((f, Sink::open(Some(p))?));
+            if p.is_some() {
+                outs.push((f, Sink::open(file(p))?));
             }
         }
         Ok(Outputs(outs))
@@ -267,6 +279,11 @@ impl Outputs {
             }
         }
     }
+}
+
+/// An output path, `None` for standard output (no path, or `-`).
+fn file(p: &Option<PathBuf>) -> Option<&Path> {
+    p.as_deref().filter(|p| p.as_os_str() != "-")
 }
 
 fn flag(f: Format) -> &'static str {
@@ -497,7 +514,7 @@ pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
         }
     };
     let seconds = started.elapsed().as_secs_f64();
-    if let Some(path) = &a.stats {
+    if a.stats.is_some() {
         let run = serde_json::json!({
             "inputs": a.inputs,
             "model": prov.model,
@@ -506,9 +523,9 @@ pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
             "threshold": a.threshold,
             "errors": errors,
         });
-        let mut s = Sink::open(Some(path))?;
+        let mut s = Sink::open(file(&a.stats))?;
         s.write_all(stats_json(&a, &tally, seconds, run).as_bytes())
-            .with_context(|| format!("writing {}", path.display()))?;
+            .map_err(|e| write_error(e, &s))?;
         s.commit()?;
     }
     outs.commit()?;

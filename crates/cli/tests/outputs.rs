@@ -381,6 +381,19 @@ fn several_outputs_in_one_pass_equal_separate_runs() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--faa and -o both name"));
     assert!(!p("same").exists());
+    // `-` is standard output: free when -o names a file, a usage error when not.
+    let gff_out = ok(&run(&[
+        "predict",
+        input,
+        "-o",
+        p("x.tsv").to_str().unwrap(),
+        "--gff3",
+        "-",
+    ]));
+    assert_eq!(gff_out, ok(&run(&["predict", "--format", "gff3", input])));
+    let o = run(&["predict", input, "--faa", "-"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("both name standard output"));
 }
 
 #[test]
