@@ -57,7 +57,7 @@ fn parity(reads: &[Vec<u8>], extra: Option<&str>, weights: &cdspred_model::Weigh
     std::fs::write(
         &data,
         serde_json::json!({"n": reads.len(), "l": l, "ids": ids, "counts": counts,
-            "dense": dense, "probs": probs, "tolerance": 1e-5})
+            "dense": dense, "probs": probs, "tolerance": 1e-6})
         .to_string(),
     )
     .unwrap();
