@@ -895,10 +895,14 @@ fn prometheus_scrapes_the_server() {
 fn sigkill_under_load_leaves_a_sound_log_with_whole_requests() {
     let s = Server::start(&[]);
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Set just before the kill: a failed request before it is a failure of the test,
+    // after it the expected end of a client.
+    let killing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut clients = Vec::new();
     for c in 0..4 {
         let addr = s.addr.clone();
         let stop = stop.clone();
+        let killing = killing.clone();
         clients.push(std::thread::spawn(move || {
             let mut ok = 0;
             let mut i = 0;
@@ -922,11 +926,14 @@ fn sigkill_under_load_leaves_a_sound_log_with_whole_requests() {
                 });
                 match r {
                     Ok(200) => ok += 1,
+                    other if !killing.load(std::sync::atomic::Ordering::SeqCst) => {
+                        return (ok, Some(format!("client {c} request {i}: {other:?}")));
+                    }
                     _ => break,
                 }
                 i += 1;
             }
-            ok
+            (ok, None)
         }));
     }
     // Let the log fill, then kill -9 in the middle of the load.
@@ -939,10 +946,18 @@ fn sigkill_under_load_leaves_a_sound_log_with_whole_requests() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let mut s = s;
+    killing.store(true, std::sync::atomic::Ordering::SeqCst);
     s.child.kill().unwrap(); // SIGKILL
     s.child.wait().unwrap();
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let answered: usize = clients.into_iter().map(|c| c.join().unwrap()).sum();
+    let results: Vec<(usize, Option<String>)> =
+        clients.into_iter().map(|c| c.join().unwrap()).collect();
+    let failed: Vec<&String> = results.iter().filter_map(|r| r.1.as_ref()).collect();
+    assert!(
+        failed.is_empty(),
+        "requests failed before the kill: {failed:?}"
+    );
+    let answered: usize = results.iter().map(|r| r.0).sum();
     assert!(answered >= 200, "the load ran: {answered} answers");
 
     let c = rusqlite::Connection::open(&db).unwrap();
