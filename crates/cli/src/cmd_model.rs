@@ -29,6 +29,34 @@ pub enum ModelCommand {
         #[arg(long, value_name = "RUN")]
         clean_expert: Option<PathBuf>,
     },
+    /// Fit the model's calibration (temperatures by read length for each network) on
+    /// validation reads with the training configs' error mixes, and write it into the
+    /// model's config.json; the fit per length (ECE before and after) goes into the
+    /// card as `metrics.calibration`. `model promote` does this too.
+    ///
+    /// Example: cdspred model calibrate models/default --val work/data/validation.ds --config configs/default.toml --clean-config configs/clean.toml
+    Calibrate {
+        /// Model directory (rewritten in place).
+        model: PathBuf,
+        /// Validation reads (`validation.ds` of the training data), scored by the model
+        /// itself.
+        #[arg(long, required_unless_present = "holdout")]
+        val: Option<PathBuf>,
+        /// Instead: MODEL_DIR=DATA.ds, a retrain without some genomes and reads of
+        /// those genomes (repeatable; scripts/calibrate_holdout.sh makes them): what
+        /// the model's networks are like on genomes they never saw.
+        #[arg(long, value_name = "MODEL_DIR=DATA", conflicts_with = "val")]
+        holdout: Vec<String>,
+        /// Training config of the main network (its error profiles and unhinted share).
+        #[arg(long)]
+        config: PathBuf,
+        /// Training config of the clean expert (its error profiles and share).
+        #[arg(long)]
+        clean_config: Option<PathBuf>,
+        /// Threads (0: all cores; the result does not depend on it).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+    },
     /// Print a model's config and card (default: the embedded model).
     ///
     /// Example: cdspred model info --model models/default
@@ -122,6 +150,58 @@ pub fn run(cmd: ModelCommand) -> Result<()> {
             );
             Ok(())
         }
+        ModelCommand::Calibrate {
+            model,
+            val,
+            holdout,
+            config,
+            clean_config,
+            threads,
+        } => {
+            let mut files =
+                ModelFiles::load(&model).with_context(|| format!("model {}", model.display()))?;
+            let main = load_train_config(&config)?;
+            let clean = clean_config.as_deref().map(load_train_config).transpose()?;
+            if files.clean.is_some() && clean.is_none() {
+                bail!(
+                    "model {} has a clean expert: give --clean-config",
+                    model.display()
+                );
+            }
+            let mut parts = Vec::new();
+            for h in &holdout {
+                let Some((m, d)) = h.split_once('=') else {
+                    bail!("--holdout {h:?}: write MODEL_DIR=DATA.ds");
+                };
+                let fm = ModelFiles::load(std::path::Path::new(m))
+                    .with_context(|| format!("holdout model {m}"))?;
+                let ds = cdspred_data::Dataset::load(std::path::Path::new(d))?;
+                parts.push((fm, ds, format!("{d} scored by {m}")));
+            }
+            if let Some(v) = &val {
+                let ds = cdspred_data::Dataset::load(v)?;
+                parts.push((
+                    files.clone(),
+                    ds,
+                    format!("{} scored by the model", v.display()),
+                ));
+            }
+            let report = calibrate(&mut files, &parts, &main, clean.as_ref(), threads)?;
+            files.save(&model)?;
+            for (name, rows) in &report.scorers {
+                for r in rows {
+                    println!(
+                        "{name}\t{} nt\tT {:.3}\taccuracy {:.4}\tconfidence {:.4} -> {:.4}\tECE {:.4} -> {:.4}",
+                        r.length, r.temperature, r.accuracy, r.confidence_before, r.confidence_after, r.ece_before, r.ece_after
+                    );
+                }
+            }
+            println!(
+                "calibration written to {}",
+                model.join("config.json").display()
+            );
+            Ok(())
+        }
         ModelCommand::Export {
             onnx,
             model,
@@ -155,4 +235,67 @@ pub fn run(cmd: ModelCommand) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Fits `files`' calibration on `parts` (a model, labelled reads it scores, their
+/// name) with the error mixes of the main network's config and the clean expert's,
+/// stores it in the config and the fit in the card (`metrics.calibration`).
+pub fn calibrate(
+    files: &mut ModelFiles,
+    parts: &[(ModelFiles, cdspred_data::Dataset, String)],
+    main: &cdspred_train::config::TrainConfig,
+    clean: Option<&cdspred_train::config::TrainConfig>,
+    threads: usize,
+) -> Result<cdspred_train::calibration::FitReport> {
+    use cdspred_train::calibration::{fit, FitSpec, Mix};
+    let profiles = main.profiles()?;
+    let indels: Vec<_> = profiles
+        .iter()
+        .filter(|p| p.indels_per_100nt() > 0.0)
+        .cloned()
+        .collect();
+    let unhinted = if main.error_hint > 0.0 {
+        main.error_fraction_unhinted
+    } else {
+        main.error_fraction
+    };
+    let clean_mix = match clean {
+        Some(c) => Mix {
+            profiles: c.profiles()?,
+            fraction: c.error_fraction,
+        },
+        None => Mix {
+            profiles: Vec::new(),
+            fraction: 0.0,
+        },
+    };
+    let spec = FitSpec {
+        parts: parts.iter().map(|p| (&p.0, &p.1)).collect(),
+        data_name: parts
+            .iter()
+            .map(|p| p.2.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        main: Mix {
+            profiles,
+            fraction: unhinted,
+        },
+        indels,
+        clean: clean_mix,
+        seed: main.seed,
+    };
+    let (cal, report) = fit(&spec, crate::cmd_predict::thread_count(threads));
+    if files.clean.is_some() && cal.clean.is_none() {
+        bail!("the model has a clean expert, but not every holdout model has one");
+    }
+    files.config.calibration = Some(cal);
+    if !files.card.metrics.is_object() {
+        files.card.metrics = serde_json::json!({});
+    }
+    files.card.metrics["calibration"] = serde_json::to_value(&report)?;
+    Ok(report)
+}
+
+fn load_train_config(p: &std::path::Path) -> Result<cdspred_train::config::TrainConfig> {
+    crate::config::load_with_overrides(p, &[], &cdspred_train::config::TrainConfig::default())
 }

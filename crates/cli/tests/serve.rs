@@ -781,6 +781,36 @@ fn drift_endpoint_and_gauges_over_logged_reads() {
     assert!(m.contains("cdspred_drift_detected 1"), "{m}");
     assert!(m.contains("cdspred_genetic_code_mismatch 1"));
     assert!(m.contains("cdspred_drift_score{feature=\"stop_rate\"}"));
+    // The verdict and the estimated performance, as the alert rules read them.
+    assert_eq!(r["verdict"], "alarm", "{r}");
+    assert!(
+        r["causes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["cause"] == "genetic_code" && c["level"] == "alarm"),
+        "{r}"
+    );
+    assert!(m.contains("cdspred_drift_verdict 2"), "{m}");
+    assert!(
+        m.contains("cdspred_drift_cause{cause=\"genetic_code\"} 2"),
+        "{m}"
+    );
+    let gauge = |name: &str| -> f64 {
+        m.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("{name} missing:\n{m}"))
+            .parse()
+            .unwrap()
+    };
+    let est = r["estimated_performance"]["accuracy"].as_f64().unwrap();
+    assert!((gauge("cdspred_estimated_accuracy") - est).abs() < 1e-9);
+    assert!(gauge("cdspred_estimated_accuracy_lower") <= est);
+    assert!(
+        (gauge("cdspred_estimated_accuracy_drop") - (gauge("cdspred_reference_accuracy") - est))
+            .abs()
+            < 1e-9
+    );
 }
 
 /// The binary the containers copy runs from an empty directory with only its data

@@ -9,8 +9,10 @@ use cdspred_core::{GeneticCode, Strand, TableId};
 use cdspred_model::{Call, Predictor, TableContext};
 use serde::Serialize;
 
+use crate::performance::Estimate;
 use crate::profile::{Collected, Profile, CATEGORICAL, NUMERIC};
 use crate::stats::{chi_square, domain_classifier_auc, js_distance, ks, wasserstein_normed};
+use crate::verdict::{Cause, Level};
 
 /// Above this many current reads, distances replace p-value tests (as Evidently).
 pub const SMALL_SAMPLE: usize = 1000;
@@ -52,10 +54,39 @@ pub struct CodeSupport {
     pub mean_coding_prob: f64,
 }
 
+/// The sequencing-error survey of the current reads (see `cdspred_model::estimate`).
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct SurveySummary {
+    /// `indels`, `some_indels`, `clean`, `unclear` or `too_few`.
+    pub verdict: String,
+    /// Confident 250–400-nt reads looked at.
+    pub confident: usize,
+    /// Those whose frame path gained a lot by shifting.
+    pub shifted: usize,
+    /// Indels per 100 nt the model was told for the estimate (none: nothing).
+    pub hint: Option<f32>,
+}
+
 /// The whole comparison.
 #[derive(Debug, Clone, Serialize)]
 pub struct DriftReport {
-    /// Dataset-level verdict: share of drifted features ≥ 0.5.
+    /// `ok`, `warning` or `alarm` (see [`crate::verdict`]).
+    pub verdict: Level,
+    /// The detectors that fired, worst first.
+    pub causes: Vec<Cause>,
+    /// Performance estimated from the calibrated probabilities (CBPE).
+    pub estimated_performance: Option<Estimate>,
+    /// Accuracy the model reaches on clean reads of genomes it never saw, at the
+    /// current reads' lengths (from its calibration fit).
+    pub reference_accuracy: Option<f64>,
+    /// `reference_accuracy − estimated accuracy`.
+    pub accuracy_drop: Option<f64>,
+    /// The sequencing-error survey.
+    pub sequencing_errors: SurveySummary,
+    /// Median read length.
+    pub median_length: f64,
+    /// Distribution detail: share of drifted features ≥ 0.5 (does not drive the
+    /// verdict).
     pub drift_detected: bool,
     /// Share of drifted features.
     pub drift_share: f64,
@@ -189,6 +220,13 @@ pub fn compare_one(
         .map(|c| c.table)
         .unwrap_or(11);
     let mut report = DriftReport {
+        verdict: Level::Ok,
+        causes: Vec::new(),
+        estimated_performance: None,
+        reference_accuracy: None,
+        accuracy_drop: None,
+        sequencing_errors: SurveySummary::default(),
+        median_length: 0.0,
         drift_detected: share >= DATASET_SHARE,
         drift_share: share,
         suggested_table: suggested,
@@ -204,8 +242,28 @@ pub fn compare_one(
     report
 }
 
-fn summarise(r: &DriftReport) -> Vec<String> {
+/// The plain-language summary: verdict, estimate and causes, then the distribution
+/// detail.
+pub fn summarise(r: &DriftReport) -> Vec<String> {
     let mut s = Vec::new();
+    let est = match (&r.estimated_performance, r.reference_accuracy) {
+        (Some(e), Some(reference)) => format!(
+            " Estimated accuracy {:.3} ({:.3}–{:.3}; {:.3} expected at these read lengths){}.",
+            e.accuracy,
+            e.accuracy_interval[0],
+            e.accuracy_interval[1],
+            reference,
+            e.mcc
+                .map(|m| format!(", estimated MCC {m:.3}"))
+                .unwrap_or_default()
+        ),
+        (Some(e), None) => format!(" Estimated accuracy {:.3}.", e.accuracy),
+        _ => String::new(),
+    };
+    s.push(format!("Verdict: {}.{est}", r.verdict.word()));
+    for c in &r.causes {
+        s.push(format!("{} ({}): {}", c.cause, c.level.word(), c.detail));
+    }
     let drifted: Vec<&FeatureResult> = r.features.iter().filter(|f| f.drift).collect();
     s.push(if r.drift_detected {
         format!(
@@ -242,12 +300,6 @@ fn summarise(r: &DriftReport) -> Vec<String> {
             (n, _, _) => format!("{n} drifted."),
         };
         s.push(line);
-    }
-    if r.suggested_table != r.table_in_use {
-        s.push(format!(
-            "The reads fit genetic code {} better than the code in use ({}): rerun with --table {}.",
-            r.suggested_table, r.table_in_use, r.suggested_table
-        ));
     }
     s
 }
@@ -310,20 +362,33 @@ pub fn html(r: &DriftReport, reference: &Collected, current: &Collected) -> Stri
     let mut h = String::from("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>cds-predictor drift report</title><style>body{font-family:system-ui,sans-serif;max-width:1000px;margin:1rem auto;padding:0 1rem;color:#1d2230}table{border-collapse:collapse}td,th{border-bottom:1px solid #e3e6ee;padding:.25rem .6rem;text-align:left}.drift{color:#c5221f;font-weight:700}.ok{color:#1e8e3e}.grid{display:flex;flex-wrap:wrap;gap:1rem}</style></head><body>");
     let _ = write!(
         h,
-        "<h1>Drift report</h1><p class=\"{}\">{}</p><ul>{}</ul>",
-        if r.drift_detected { "drift" } else { "ok" },
-        if r.drift_detected {
-            "Dataset drift detected"
+        "<h1>Drift report</h1><p id=\"verdict\" class=\"{}\">Verdict: {}</p><ul>{}</ul>",
+        if r.verdict == Level::Ok {
+            "ok"
         } else {
-            "No dataset drift"
+            "drift"
         },
+        r.verdict.word(),
         r.summary
             .iter()
             .map(|s| format!("<li>{}</li>", esc(s)))
             .collect::<String>()
     );
     let _ = write!(h, "<p>Reference: {} ({} reads of the model's profile). Current: {} reads, scored with genetic code {}; best-supported code: <b>{}</b>. Drifted features: {:.0}%.</p>", r.reference, r.n_reference, r.n_current, r.table_in_use, r.suggested_table, r.drift_share * 100.0);
-    h += "<h2>Features</h2><table><tr><th>feature</th><th>test</th><th>statistic</th><th>threshold</th><th>drift</th><th>reference mean</th><th>current mean</th></tr>";
+    if let Some(e) = &r.estimated_performance {
+        let _ = write!(
+            h,
+            "<h2>Estimated performance</h2><table id=\"estimate\"><tr><th>estimated accuracy</th><th>interval</th><th>expected at these lengths</th><th>estimated MCC</th><th>called coding</th><th>reads scored</th></tr><tr><td>{:.3}</td><td>{:.3}–{:.3}</td><td>{}</td><td>{}</td><td>{:.3}</td><td>{}</td></tr></table>",
+            e.accuracy,
+            e.accuracy_interval[0],
+            e.accuracy_interval[1],
+            r.reference_accuracy.map(|x| format!("{x:.3}")).unwrap_or_default(),
+            e.mcc.map(|x| format!("{x:.3}")).unwrap_or_default(),
+            e.called_coding,
+            e.n
+        );
+    }
+    h += "<h2>Features (detail)</h2><table><tr><th>feature</th><th>test</th><th>statistic</th><th>threshold</th><th>drift</th><th>reference mean</th><th>current mean</th></tr>";
     for f in &r.features {
         let m = |v: Option<f64>| v.map(|x| format!("{x:.4}")).unwrap_or_default();
         let _ = write!(

@@ -43,6 +43,10 @@ pub struct ModelConfig {
     /// `clean.`-prefixed tensor names (see [`crate::predict::Predictor::with_error_hint`]).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub clean_expert: bool,
+    /// Temperatures that calibrate the coding probability by read length (see
+    /// [`crate::calibrate`]); none: the networks' own probabilities.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<crate::calibrate::Calibration>,
 }
 
 impl ModelConfig {
@@ -58,6 +62,7 @@ impl ModelConfig {
             window: 300,
             stride: 150,
             clean_expert: false,
+            calibration: None,
         }
     }
 }
@@ -196,6 +201,12 @@ impl ModelFiles {
             return Err(ModelError::Unsupported {
                 path: cpath,
                 msg: "inconsistent lengths".into(),
+            });
+        }
+        if let Some(e) = config.calibration.as_ref().and_then(|c| c.validate().err()) {
+            return Err(ModelError::Unsupported {
+                path: cpath,
+                msg: e,
             });
         }
         let card: ModelCard = serde_json::from_slice(card).map_err(|source| ModelError::Json {

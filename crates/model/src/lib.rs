@@ -13,12 +13,14 @@
 //!   threads; an optional error hint (`--errors`).
 //! - [`estimate`]: a sample's sequencing-error level from its first reads (the hint
 //!   `--errors auto` gives).
+//! - [`calibrate`]: temperature scaling of the coding probability by read length.
 //! - [`embedded`]: the default model compiled into the binary.
 //!
 //! The network scores each of the six frames with one shared scorer and the non-coding
 //! class from a symmetric pooling over frames, so a read and its reverse complement get
 //! the same `coding_prob` and mirrored strands by construction.
 
+pub mod calibrate;
 pub mod embedded;
 pub mod estimate;
 pub mod features;

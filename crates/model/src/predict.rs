@@ -9,6 +9,7 @@ use cdspred_core::code::translate;
 use cdspred_core::dna::{revcomp_codes, Base};
 use cdspred_core::{Frame, GeneticCode, ReadClass, Strand};
 
+use crate::calibrate::Scorer;
 use crate::estimate::ReadEvidence;
 use crate::features::{FrameInputs, PathScorer, TableContext};
 use crate::files::{ModelConfig, ModelFiles};
@@ -195,6 +196,37 @@ impl Predictor {
         self.clean.is_some() && self.hint.is_some_and(|h| h <= CLEAN_MAX_INDELS)
     }
 
+    /// Which network scores reads, as calibration tells them apart.
+    pub fn scorer(&self) -> Scorer {
+        if self.uses_clean_expert() {
+            Scorer::Clean
+        } else if self.hint.is_some_and(|h| h > CLEAN_MAX_INDELS) {
+            Scorer::MainHinted
+        } else {
+            Scorer::Main
+        }
+    }
+
+    /// Class probabilities of a scored window of `len` nt, calibrated when the model
+    /// carries a calibration (see [`crate::calibrate`]).
+    pub fn calibrated(&self, probs: [f32; 7], len: usize) -> [f32; 7] {
+        match &self.config.calibration {
+            Some(c) => crate::calibrate::apply(probs, c.table(self.scorer()).at(len)),
+            None => probs,
+        }
+    }
+
+    /// Whether the model has a clean expert (whatever it is told).
+    pub fn has_clean_expert(&self) -> bool {
+        self.clean.is_some()
+    }
+
+    /// The same predictor without its calibration (the networks' own probabilities).
+    pub fn uncalibrated(mut self) -> Predictor {
+        self.config.calibration = None;
+        self
+    }
+
     /// The config.
     pub fn config(&self) -> &ModelConfig {
         &self.config
@@ -305,7 +337,7 @@ impl Predictor {
             } else {
                 self.config.window
             };
-            let probs = self.window_probs(&codes[w..w + wlen], table, s);
+            let probs = self.calibrated(self.window_probs(&codes[w..w + wlen], table, s), wlen);
             let cp = 1.0 - probs[0];
             let (strand, frame) = global_frame(&probs, w, wlen, len);
             if crate::result::reaches(cp, threshold) {

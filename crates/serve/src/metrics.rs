@@ -63,6 +63,10 @@ struct Inner {
 
 #[derive(Debug, Clone)]
 struct DriftGauges {
+    verdict: u8,
+    causes: Vec<(&'static str, u8)>,
+    estimate: Option<(f64, f64, f64, Option<f64>)>,
+    reference: Option<f64>,
     detected: bool,
     suggested_table: u64,
     table_in_use: u64,
@@ -127,6 +131,29 @@ impl Metrics {
     /// Stores the latest drift report's numbers for the gauges.
     pub fn set_drift(&self, report: &DriftReport) {
         let g = DriftGauges {
+            verdict: report.verdict.code(),
+            causes: cdspred_drift::verdict::CAUSES
+                .iter()
+                .map(|&c| {
+                    let level = report
+                        .causes
+                        .iter()
+                        .filter(|x| x.cause == c)
+                        .map(|x| x.level.code())
+                        .max()
+                        .unwrap_or(0);
+                    (c, level)
+                })
+                .collect(),
+            estimate: report.estimated_performance.as_ref().map(|e| {
+                (
+                    e.accuracy,
+                    e.accuracy_interval[0],
+                    e.accuracy_interval[1],
+                    e.mcc,
+                )
+            }),
+            reference: report.reference_accuracy,
             detected: report.drift_detected,
             suggested_table: report.suggested_table as u64,
             table_in_use: report.table_in_use as u64,
@@ -185,6 +212,30 @@ impl Metrics {
             s += "# HELP cdspred_input_log_write_failures_total Failed writes to the input/output log.\n# TYPE cdspred_input_log_write_failures_total counter\n";
             let _ = writeln!(s, "cdspred_input_log_write_failures_total {}", m.log_failures);
             if let Some(d) = &m.drift {
+                s += "# HELP cdspred_drift_verdict Verdict of the last drift check: 0 ok, 1 warning, 2 alarm.\n# TYPE cdspred_drift_verdict gauge\n";
+                let _ = writeln!(s, "cdspred_drift_verdict {}", d.verdict);
+                s += "# HELP cdspred_drift_cause Level (0 none, 1 warning, 2 alarm) of each failure-mode detector in the last check.\n# TYPE cdspred_drift_cause gauge\n";
+                for (c, l) in &d.causes {
+                    let _ = writeln!(s, "cdspred_drift_cause{{cause=\"{c}\"}} {l}");
+                }
+                if let Some((acc, lo, hi, mcc)) = d.estimate {
+                    s += "# HELP cdspred_estimated_accuracy Accuracy of the coding calls estimated from calibrated probabilities (CBPE) over the last drift window.\n# TYPE cdspred_estimated_accuracy gauge\n";
+                    let _ = writeln!(s, "cdspred_estimated_accuracy {acc}");
+                    s += "# HELP cdspred_estimated_accuracy_lower 2.5% bound of the estimated accuracy.\n# TYPE cdspred_estimated_accuracy_lower gauge\n";
+                    let _ = writeln!(s, "cdspred_estimated_accuracy_lower {lo}");
+                    s += "# HELP cdspred_estimated_accuracy_upper 97.5% bound of the estimated accuracy.\n# TYPE cdspred_estimated_accuracy_upper gauge\n";
+                    let _ = writeln!(s, "cdspred_estimated_accuracy_upper {hi}");
+                    if let Some(m) = mcc {
+                        s += "# HELP cdspred_estimated_mcc MCC of the coding calls estimated from calibrated probabilities.\n# TYPE cdspred_estimated_mcc gauge\n";
+                        let _ = writeln!(s, "cdspred_estimated_mcc {m}");
+                    }
+                    if let Some(r) = d.reference {
+                        s += "# HELP cdspred_reference_accuracy Accuracy the model reaches on clean reads of unseen genomes at the window's read lengths.\n# TYPE cdspred_reference_accuracy gauge\n";
+                        let _ = writeln!(s, "cdspred_reference_accuracy {r}");
+                        s += "# HELP cdspred_estimated_accuracy_drop Reference accuracy minus estimated accuracy.\n# TYPE cdspred_estimated_accuracy_drop gauge\n";
+                        let _ = writeln!(s, "cdspred_estimated_accuracy_drop {}", r - acc);
+                    }
+                }
                 s += "# HELP cdspred_drift_score Drift statistic per feature (p-value, distance or AUC; see /v1/drift).\n# TYPE cdspred_drift_score gauge\n";
                 for (f, v, _) in &d.features {
                     let _ = writeln!(s, "cdspred_drift_score{{feature=\"{f}\"}} {v}");

@@ -20,6 +20,7 @@
 
 pub mod augment;
 pub mod backward;
+pub mod calibration;
 pub mod config;
 mod epoch;
 pub mod evaluate;
