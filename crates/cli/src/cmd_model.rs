@@ -10,7 +10,8 @@ use clap::Subcommand;
 #[derive(Subcommand)]
 pub enum ModelCommand {
     /// Copy a run's best model into models/NAME, filling in its card (data manifest
-    /// hash, git commit, training command, metrics from an `eval --json` file).
+    /// hash, git commit, training command, metrics from an `eval --json` file) and
+    /// calibrating it on the run's validation reads (see `model calibrate`).
     ///
     /// Example: cdspred model promote runs/1764230000-default default --metrics eval.json
     Promote {
@@ -135,6 +136,20 @@ pub fn run(cmd: ModelCommand) -> Result<()> {
                 )?;
             }
             card.limits = ModelCard::standard_limits();
+            // Calibration on the run's own validation reads (scripts/calibrate_holdout.sh
+            // refits it on genomes held out of retrains, as the shipped model is).
+            let main_cfg = rd.config()?;
+            let clean_cfg = clean_expert
+                .as_ref()
+                .map(|e| RunDir::new(e).config())
+                .transpose()?;
+            let val = cdspred_data::Dataset::load(&main_cfg.val_data)?;
+            let parts = [(
+                files.clone(),
+                val,
+                format!("{} scored by the model", main_cfg.val_data.display()),
+            )];
+            calibrate(&mut files, &parts, &main_cfg, clean_cfg.as_ref(), 0)?;
             let dest = registry.join(&name);
             files.save(&dest)?;
             let profile = rd.best_dir().join("profile.json");

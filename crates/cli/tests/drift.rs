@@ -259,7 +259,9 @@ fn healthy_samples_are_ok_and_failures_alarm_naming_the_cause() {
         "-o",
         tt4.to_str().unwrap(),
     ]);
-    let cases: Vec<(&str, Vec<Vec<u8>>, &str, Option<&str>)> = vec![
+    // (what, reads, genetic code, the cause that must alarm; none: must be ok)
+    type Case<'a> = (&'a str, Vec<Vec<u8>>, &'a str, Option<&'a str>);
+    let cases: Vec<Case> = vec![
         ("C. diphtheriae", sample(&cdiph, 10_000, 1), "11", None),
         ("M. hyorhinis, code 4", sample(&myco, 10_000, 2), "4", None),
         (

@@ -139,6 +139,36 @@ fn smoke_training_reaches_stated_accuracy_on_a_held_out_genome() {
         cdspred_model::files::sha256_hex(&bytes)
     );
     assert!(cdspred(&["model", "info"]).contains("\"name\": \"default\""));
+    // Promotion calibrated the model on the run's validation reads: temperatures per
+    // read length in the config, the fit in the card, the same calls.
+    let cal = &info["config"]["calibration"];
+    assert_eq!(cal["method"], "temperature", "{cal}");
+    let lengths = cal["main"]["lengths"].as_array().unwrap();
+    assert!(!lengths.is_empty());
+    assert_eq!(
+        cal["main"]["temperatures"].as_array().unwrap().len(),
+        lengths.len()
+    );
+    assert!(card["metrics"]["calibration"]["scorers"]["main"].is_array());
+    // A config whose calibration is malformed is refused, naming the file.
+    let bad = run.path().join("bad");
+    std::fs::create_dir_all(&bad).unwrap();
+    for f in ["model.safetensors", "card.json"] {
+        std::fs::copy(registry.join("smoke").join(f), bad.join(f)).unwrap();
+    }
+    let mut cfg = info["config"].clone();
+    cfg["calibration"]["main"]["temperatures"][0] = serde_json::json!(-1.0);
+    std::fs::write(bad.join("config.json"), cfg.to_string()).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cdspred"))
+        .args(["model", "info", "--model", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("config.json") && err.contains("calibration.main") && err.contains("outside"),
+        "{err}"
+    );
     let m300 = &v["read_sets"]["means"]["300"];
     let m150 = &v["read_sets"]["means"]["150"];
     assert!(m300["gene_acc"].as_f64().unwrap() >= 0.90, "{m300}");

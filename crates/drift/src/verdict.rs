@@ -174,7 +174,7 @@ pub fn judge(e: &Evidence) -> (Level, Vec<Cause>) {
             ),
         });
     }
-    causes.sort_by(|a, b| b.level.cmp(&a.level));
+    causes.sort_by_key(|c| std::cmp::Reverse(c.level));
     let level = causes.first().map(|c| c.level).unwrap_or(Level::Ok);
     (level, causes)
 }

@@ -151,19 +151,23 @@ impl Calibration {
 }
 
 /// Class probabilities with the coding logit divided by `t`; the coding classes keep
-/// their proportions.
+/// their proportions. The coding probability is taken as the sum of the six coding
+/// classes, not `1 − P(non-coding)`, so a tiny one keeps its relative precision (a
+/// read and its reverse complement must stay equal to 1e-4 after a temperature that
+/// multiplies it a thousandfold).
 pub fn apply(probs: [f32; 7], t: f32) -> [f32; 7] {
-    let cp = 1.0 - probs[0];
-    if t == 1.0 || cp <= 0.0 || cp >= 1.0 || probs[0] <= 0.0 {
+    let cp: f64 = probs[1..].iter().map(|&p| p as f64).sum();
+    let p0 = probs[0] as f64;
+    if t == 1.0 || cp <= 0.0 || p0 <= 0.0 {
         return probs;
     }
-    let z = (cp.ln() - probs[0].ln()) / t;
-    let cp2 = 1.0 / (1.0 + (-z).exp());
-    let scale = cp2 / cp;
+    let z = (cp.ln() - p0.ln()) / t as f64;
+    let sigmoid = |x: f64| 1.0 / (1.0 + (-x).exp());
+    let scale = sigmoid(z) / cp;
     let mut out = probs;
-    out[0] = 1.0 - cp2;
+    out[0] = sigmoid(-z) as f32;
     for p in out.iter_mut().skip(1) {
-        *p *= scale;
+        *p = (*p as f64 * scale) as f32;
     }
     out
 }

@@ -154,8 +154,11 @@ def test_the_gil_is_released_while_predicting(example):
     spins = spin(worker.is_alive)
     busy = time.perf_counter() - t0
     worker.join()
-    # Held, the loop would get only the GIL's 5-ms switch interval before predict starts.
-    assert spins > 0.3 * alone * busy, (spins, alone, busy)
+    # Held, the loop would get only the GIL's 5-ms switch interval before predict starts
+    # (about 1% of its solo rate over these tenths of a second). Released, it keeps
+    # most of it on an idle machine, and measured 26% on a 2-core machine that was
+    # also compiling and training; 5% keeps the test about that busy moment.
+    assert spins > 0.05 * alone * busy, (spins, alone, busy)
     # Two threads predicting at once finish faster than one after the other (best of
     # three tries, so a busy moment on a shared machine does not decide it).
     assert len(os.sched_getaffinity(0)) >= 2

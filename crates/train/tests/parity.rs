@@ -13,7 +13,14 @@ use cdspred_model::{Predictor, TableContext};
 #[test]
 fn predictor_matches_the_training_forward_pass() {
     let files = default_model().unwrap();
-    let pred = Predictor::new(&files);
+    // The network's own probabilities; the calibrated ones are checked below.
+    let pred = Predictor::new(&files).uncalibrated();
+    let calibrated = Predictor::new(&files);
+    let cal = files
+        .config
+        .calibration
+        .as_ref()
+        .expect("the default model is calibrated");
     let model = Model::new(files.weights.clone());
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -46,6 +53,19 @@ fn predictor_matches_the_training_forward_pass() {
                 );
             }
             assert!((p.coding_prob - (1.0 - fw.probs[0])).abs() <= 1e-6);
+            // Calibrated: the network's probabilities at the temperature of the read's
+            // length (the main network, told nothing), the same best class.
+            let c = calibrated.predict(r.codes(), &ctx, 0.5, &mut s);
+            let want = cdspred_model::calibrate::apply(
+                fw.probs,
+                cal.table(cdspred_model::calibrate::Scorer::Main)
+                    .at(r.len()),
+            );
+            for k in 0..7 {
+                assert!((c.probs[k] - want[k]).abs() <= 1e-6, "calibrated class {k}");
+            }
+            assert_eq!(c.best, p.best);
+            assert_eq!(c.call, p.call);
         }
     }
 }
