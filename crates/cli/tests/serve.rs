@@ -375,6 +375,21 @@ fn bad_requests_get_json_errors_never_500() {
     );
     let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
     assert_error(st, &v, 413, "payload_too_large");
+    // A gzip bomb: 15 kB on the wire (under the 20 kB limit), 3 MB inflated; the
+    // inflated body is capped at ten times the limit and answered with 413.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(b">a\n").unwrap();
+    gz.write_all(&vec![b'A'; 3_000_000]).unwrap();
+    let bomb = gz.finish().unwrap();
+    assert!(bomb.len() < 20_000, "{}", bomb.len());
+    let (st, _, b) = s.request(
+        "POST",
+        "/v1/predict",
+        &[("content-type", "text/plain"), ("content-encoding", "gzip")],
+        &bomb,
+    );
+    let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    assert_error(st, &v, 413, "payload_too_large");
     let (st, _, b) = s.request(
         "POST",
         "/v1/predict",
@@ -1041,4 +1056,172 @@ fn sigkill_under_load_leaves_a_sound_log_with_whole_requests() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(found, 1);
+}
+
+/// A request that waits longer than `--request-timeout-ms` (here: held in the queue by
+/// a long batching window) is answered 503 with a JSON error, not left hanging; with
+/// `--batching false` the same request is predicted on its own at once, as the CLI
+/// predicts it.
+#[test]
+fn request_timeout_is_503_and_batching_off_predicts_alone() {
+    let s = Server::start(&[
+        "--request-timeout-ms",
+        "200",
+        "--max-wait-ms",
+        "3000",
+        "--max-batch-reads",
+        "1000",
+    ]);
+    let t0 = std::time::Instant::now();
+    let (st, v) = s.post_json("/v1/predict", &serde_json::json!({"sequences": [{"id": "a", "sequence": "ATGGCTGCTAAAGAAGCTCTGGCTAAAGAAATTGCTGCT"}]}));
+    assert_error(st, &v, 503, "timeout");
+    assert_eq!(v["detail"]["timeout_ms"], 200);
+    assert!(
+        t0.elapsed() < Duration::from_millis(2500),
+        "{:?}",
+        t0.elapsed()
+    );
+
+    let off = Server::start(&[
+        "--batching",
+        "false",
+        "--max-wait-ms",
+        "3000",
+        "--request-timeout-ms",
+        "2000",
+    ]);
+    let (_, _, b) = off.get("/v1/config");
+    let cfg: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(cfg["batching"], false, "{cfg}");
+    let (st, _, b) = off.request(
+        "POST",
+        "/v1/predict",
+        &[("content-type", "text/plain")],
+        &example(),
+    );
+    assert_eq!(st, 200, "{}", String::from_utf8_lossy(&b));
+    let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    let cli = Command::new(env!("CARGO_BIN_EXE_cdspred"))
+        .arg("predict")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/reads.fasta"))
+        .output()
+        .unwrap();
+    let tsv = String::from_utf8(cli.stdout).unwrap();
+    let res = v["results"].as_array().unwrap();
+    assert_eq!(res.len(), 400);
+    for (r, line) in res.iter().zip(tsv.lines().skip(1)) {
+        let c: Vec<&str> = line.split('\t').collect();
+        assert_eq!(r["id"], c[0]);
+        assert_eq!(format!("{:.4}", r["coding_prob"].as_f64().unwrap()), c[2]);
+        assert_eq!(r["call"], c[6]);
+    }
+}
+
+/// `--log-retention-days`: requests older than that are pruned (every 50 writes).
+#[test]
+fn log_retention_by_days() {
+    // 0.00002 days = 1.7 s.
+    let s = Server::start(&["--log-retention-days", "0.00002"]);
+    let send = |id: &str| {
+        let (st, _) = s.post_json("/v1/predict", &serde_json::json!({"sequences": [{"id": id, "sequence": "ATGGCTGCTAAAGAAGCTCTGGCTAAAGAAATTGCTGCT"}]}));
+        assert_eq!(st, 200);
+    };
+    let written = |n: u64| {
+        for _ in 0..200 {
+            let v: serde_json::Value = serde_json::from_slice(&s.get("/health/ready").2).unwrap();
+            if v["input_log"]["requests_written"].as_u64().unwrap() >= n {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("the log never wrote {n} requests");
+    };
+    send("old");
+    written(1);
+    std::thread::sleep(Duration::from_millis(2500));
+    // Retention runs every 50 writes (and at shutdown).
+    for i in 0..49 {
+        send(&format!("new{i:02}"));
+    }
+    written(50);
+    let c = rusqlite::Connection::open(s.db()).unwrap();
+    let ids: Vec<String> = c
+        .prepare("SELECT read_id FROM reads ORDER BY read_id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    let want: Vec<String> = (0..49).map(|i| format!("new{i:02}")).collect();
+    assert_eq!(ids, want, "the request older than the retention is pruned");
+}
+
+/// Codes 15 and 25 through the server: `?table=N` gives the proteins `cdspred predict
+/// --table N --faa` writes for the same reads (whose translation
+/// `crates/cli/tests/codes.rs` checks against Biopython), and they differ from table 11's
+/// where the reads use a reassigned codon.
+#[test]
+fn genetic_codes_15_and_25_through_the_server() {
+    let s = Server::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let fa = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/reads.fasta");
+    let proteins = |table: u32| -> Vec<(String, String)> {
+        let (st, _, b) = s.request(
+            "POST",
+            &format!("/v1/predict?table={table}"),
+            &[("content-type", "text/plain")],
+            &example(),
+        );
+        assert_eq!(st, 200, "{}", String::from_utf8_lossy(&b));
+        let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+        v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["protein"].is_string())
+            .map(|r| {
+                (
+                    r["id"].as_str().unwrap().to_string(),
+                    r["protein"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let p11 = proteins(11);
+    for table in [15u32, 25] {
+        let faa = dir.path().join(format!("t{table}.faa"));
+        let out = Command::new(env!("CARGO_BIN_EXE_cdspred"))
+            .args([
+                "predict",
+                "-q",
+                "--table",
+                &table.to_string(),
+                "--faa",
+                faa.to_str().unwrap(),
+            ])
+            .arg(&fa)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let text = std::fs::read_to_string(&faa).unwrap();
+        let cli: Vec<(String, String)> = text
+            .split('>')
+            .skip(1)
+            .map(|rec| {
+                let (head, seq) = rec.split_once('\n').unwrap();
+                let id = head
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .rsplitn(4, '_')
+                    .last()
+                    .unwrap();
+                (id.to_string(), seq.replace('\n', ""))
+            })
+            .collect();
+        let served = proteins(table);
+        assert!(served.len() > 100, "{table}: {} proteins", served.len());
+        assert_eq!(served, cli, "table {table}: server and CLI proteins differ");
+        assert_ne!(served, p11, "table {table} translates like table 11");
+    }
 }
