@@ -2,7 +2,8 @@
 # The project's test command: formatting, lints and whitespace (through the pre-commit
 # hooks), every Rust test (unit, property, fuzz-corpus replay, CLI, server, drift,
 # training smoke, MLflow tracking, ONNX parity — against ../shared/data), the README's
-# main command run literally in a fresh clone, the Python wheel and its pytest suite,
+# main command run literally in a fresh clone, the getting-started page's commands, the
+# Python wheel and its pytest suite,
 # the Snakemake
 # workflow, the DVC pipeline, schemathesis against the API, the documentation book, the
 # browser test of the web page and the alert-rule tests. Installs what it needs when
@@ -43,6 +44,13 @@ cargo test --workspace --locked
 
 # The README's main command, copied from the README, on a fresh clone of this commit.
 scripts/test_readme.sh
+
+# Docs that run: docs/getting-started.md's predict and train blocks, as written, in a
+# fresh clone (with CARGO_TARGET_DIR set, the release binary the README check just
+# built from this commit; training needs a release build).
+REL="${CARGO_TARGET_DIR:-target}/release/cdspred"
+{ [ -n "${CARGO_TARGET_DIR:-}" ] && [ -x "$REL" ]; } || cargo build -q --release --locked -p cdspred
+scripts/test_docs.sh "$REL"
 
 # The Python package: the wheel built, installed alone in a fresh venv, and its pytest
 # suite (parity with the CLI, errors, GIL release, gzip files).
