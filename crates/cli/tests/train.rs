@@ -519,3 +519,78 @@ fn train_builds_missing_data_from_its_recipe_and_a_failed_run_leaves_no_run() {
     );
     assert!(list.contains("ok") && !list.contains("failed"), "{list}");
 }
+
+/// A real SIGKILL in the middle of an epoch, then `--resume`: the run ends with the
+/// weights and metrics of an uninterrupted run (the killed epoch runs again from the
+/// last checkpoint; lines it had logged past that are dropped).
+#[test]
+fn sigkilled_mid_epoch_and_resumed_matches_an_uninterrupted_run() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let common = ["epochs=4", "patience=5", "max_train_reads=8000"];
+    train(a.path(), &common);
+    let d = smoke_data();
+    let args = |resume: bool| -> Vec<String> {
+        let mut v: Vec<String> = vec![
+            "train".into(),
+            "--config".into(),
+            "configs/smoke.toml".into(),
+            "--run-dir".into(),
+            b.path().display().to_string(),
+        ];
+        if resume {
+            v.push("--resume".into());
+        }
+        v.push(format!("train_data={}", d.join("train.ds").display()));
+        v.push(format!("val_data={}", d.join("validation.ds").display()));
+        v.extend(common.iter().map(|s| s.to_string()));
+        v
+    };
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cdspred"))
+        .args(args(false))
+        .current_dir(repo())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait for the first epoch, then kill half an epoch into the second.
+    let metrics = b.path().join("metrics.jsonl");
+    let mut first: Option<serde_json::Value> = None;
+    for _ in 0..6000 {
+        if let Some(l) = std::fs::read_to_string(&metrics)
+            .ok()
+            .and_then(|t| t.lines().next().map(String::from))
+        {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&l) {
+                first = Some(v);
+                break;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let first = first.expect("the first epoch was logged");
+    let half = first["seconds"].as_f64().unwrap() / 2.0;
+    std::thread::sleep(std::time::Duration::from_secs_f64(half));
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "the run finished before the kill");
+    let logged = std::fs::read_to_string(&metrics).unwrap().lines().count();
+    assert!(logged < 4, "killed after {logged} epochs");
+    let resume = args(true);
+    cdspred(&resume.iter().map(String::as_str).collect::<Vec<_>>());
+    let strip = |p: &Path| -> Vec<String> {
+        std::fs::read_to_string(p.join("metrics.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v.as_object_mut().unwrap().remove("seconds");
+                v.to_string()
+            })
+            .collect()
+    };
+    assert_eq!(strip(a.path()), strip(b.path()));
+    assert_eq!(
+        std::fs::read(a.path().join("best/model.safetensors")).unwrap(),
+        std::fs::read(b.path().join("best/model.safetensors")).unwrap()
+    );
+}

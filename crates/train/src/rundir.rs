@@ -133,6 +133,45 @@ impl RunDir {
             .collect()
     }
 
+    /// The first `n` epochs recorded, with `metrics.jsonl` cut back to them (written
+    /// beside and renamed over it). For resuming from a checkpoint of epoch `n`: a run
+    /// killed after it logged a later epoch, or in the middle of logging it, leaves
+    /// lines past `n` (the last possibly torn); they are dropped, since that epoch runs
+    /// again. The first `n` lines must be whole.
+    pub fn metrics_up_to(&self, n: usize) -> Result<Vec<EpochMetrics>, RunDirError> {
+        let path = self.file(Self::METRICS);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(source) => return Err(RunDirError::Io { path, source }),
+        };
+        let lines: Vec<(usize, &str)> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .take(n)
+            .collect();
+        let kept = lines
+            .iter()
+            .map(|&(i, l)| {
+                serde_json::from_str(l).map_err(|source| RunDirError::Metrics {
+                    path: path.clone(),
+                    line: i + 1,
+                    source,
+                })
+            })
+            .collect::<Result<Vec<EpochMetrics>, _>>()?;
+        let body: String = lines.iter().map(|(_, l)| format!("{l}\n")).collect();
+        let tmp = path.with_extension("jsonl.tmp");
+        let io = |source| RunDirError::Io {
+            path: path.clone(),
+            source,
+        };
+        std::fs::write(&tmp, body).map_err(io)?;
+        std::fs::rename(&tmp, &path).map_err(io)?;
+        Ok(kept)
+    }
+
     /// Appends one epoch's metrics.
     pub fn append_metrics(&self, m: &EpochMetrics) -> Result<(), RunDirError> {
         let path = self.file(Self::METRICS);
@@ -198,6 +237,36 @@ mod tests {
             lr: 1e-3,
             seconds: 2.0,
         }
+    }
+
+    #[test]
+    fn resuming_cuts_the_log_back_to_the_checkpoint() {
+        // Killed after logging epoch 3 and in the middle of logging epoch 4, with the
+        // checkpoint still at epoch 2.
+        let dir = std::env::temp_dir().join(format!("cdspred-rundir-cut-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let run = RunDir::new(&dir);
+        for (n, l) in [(1, 0.7), (2, 0.5), (3, 0.4)] {
+            run.append_metrics(&epoch(n, l)).unwrap();
+        }
+        let path = dir.join(RunDir::METRICS);
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str("{\"epoch\":4,\"train_lo");
+        std::fs::write(&path, text).unwrap();
+        assert!(
+            run.metrics().is_err(),
+            "the torn line is an error when read whole"
+        );
+        let kept = run.metrics_up_to(2).unwrap();
+        assert_eq!(kept.len(), 2);
+        assert_eq!(
+            run.metrics().unwrap().len(),
+            2,
+            "the file holds epochs 1-2 only"
+        );
+        run.append_metrics(&epoch(3, 0.4)).unwrap();
+        assert_eq!(run.metrics().unwrap().len(), 3);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

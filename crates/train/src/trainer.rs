@@ -305,7 +305,7 @@ fn start_or_resume(
     let metrics_path = run.file(RunDir::METRICS);
     if resume && ckpt.exists() {
         let st = load_checkpoint(&ckpt, weights, opt)?;
-        let history = run.metrics()?.into_iter().take(st.epoch).collect();
+        let history = run.metrics_up_to(st.epoch)?;
         return Ok((history, st));
     }
     if metrics_path.exists() {
