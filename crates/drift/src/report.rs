@@ -267,15 +267,15 @@ pub fn summarise(r: &DriftReport) -> Vec<String> {
     let drifted: Vec<&FeatureResult> = r.features.iter().filter(|f| f.drift).collect();
     s.push(if r.drift_detected {
         format!(
-            "The reads differ from the model's training data: {} of {} features drifted.",
+            "Detail (does not set the verdict): the reads' distributions differ from the training data in {} of {} features.",
             drifted.len(),
             r.features.len()
         )
     } else if drifted.is_empty() {
-        "The reads look like the model's training data: no feature drifted.".to_string()
+        "Detail: the reads' distributions look like the training data (no feature drifted).".to_string()
     } else {
         format!(
-            "No dataset-level drift; {} of {} features moved.",
+            "Detail: no dataset-level distribution drift; {} of {} features moved.",
             drifted.len(),
             r.features.len()
         )
