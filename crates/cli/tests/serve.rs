@@ -36,6 +36,34 @@ impl Server {
         self.data.path().join("d/input_log.sqlite")
     }
 
+    /// The read ids in the input log, sorted.
+    fn logged_read_ids(&self) -> Vec<String> {
+        rusqlite::Connection::open(self.db())
+            .unwrap()
+            .prepare("SELECT read_id FROM reads ORDER BY read_id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    }
+
+    /// Waits (up to 4 s) until the input log has written at least `n` requests;
+    /// returns the count it last saw.
+    fn wait_written(&self, n: u64) -> u64 {
+        let mut written = 0;
+        for _ in 0..200 {
+            let v: serde_json::Value =
+                serde_json::from_slice(&self.get("/health/ready").2).unwrap();
+            written = v["input_log"]["requests_written"].as_u64().unwrap();
+            if written >= n {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        written
+    }
+
     fn request(
         &self,
         method: &str,
@@ -646,25 +674,13 @@ fn log_retention_by_rows_and_switching_the_log_off() {
         let (st, _) = s.post_json("/v1/predict", &serde_json::json!({"sequences": [{"id": format!("k{i}"), "sequence": "ATGGCTGCTAAAGAAGCTCTGGCTAAAGAAATTGCTGCT"}]}));
         assert_eq!(st, 200);
     }
-    let mut written = 0;
-    for _ in 0..100 {
-        let v: serde_json::Value = serde_json::from_slice(&s.get("/health/ready").2).unwrap();
-        written = v["input_log"]["requests_written"].as_u64().unwrap();
-        if written == 6 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert_eq!(written, 6);
+    assert_eq!(s.wait_written(6), 6);
+    assert_eq!(
+        s.logged_read_ids(),
+        vec!["k3", "k4", "k5"],
+        "the newest requests are kept"
+    );
     let c = rusqlite::Connection::open(s.db()).unwrap();
-    let ids: Vec<String> = c
-        .prepare("SELECT read_id FROM reads ORDER BY read_id")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(|r| r.unwrap())
-        .collect();
-    assert_eq!(ids, vec!["k3", "k4", "k5"], "the newest requests are kept");
     let ok: String = c
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
@@ -1126,16 +1142,7 @@ fn log_retention_by_days() {
         let (st, _) = s.post_json("/v1/predict", &serde_json::json!({"sequences": [{"id": id, "sequence": "ATGGCTGCTAAAGAAGCTCTGGCTAAAGAAATTGCTGCT"}]}));
         assert_eq!(st, 200);
     };
-    let written = |n: u64| {
-        for _ in 0..200 {
-            let v: serde_json::Value = serde_json::from_slice(&s.get("/health/ready").2).unwrap();
-            if v["input_log"]["requests_written"].as_u64().unwrap() >= n {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("the log never wrote {n} requests");
-    };
+    let written = |n: u64| assert!(s.wait_written(n) >= n, "the log never wrote {n} requests");
     send("old");
     written(1);
     std::thread::sleep(Duration::from_millis(2500));
@@ -1144,14 +1151,7 @@ fn log_retention_by_days() {
         send(&format!("new{i:02}"));
     }
     written(50);
-    let c = rusqlite::Connection::open(s.db()).unwrap();
-    let ids: Vec<String> = c
-        .prepare("SELECT read_id FROM reads ORDER BY read_id")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(|r| r.unwrap())
-        .collect();
+    let ids = s.logged_read_ids();
     let want: Vec<String> = (0..49).map(|i| format!("new{i:02}")).collect();
     assert_eq!(ids, want, "the request older than the retention is pruned");
 }

@@ -114,15 +114,27 @@ impl RunDir {
     /// The epochs recorded so far (none when `metrics.jsonl` does not exist yet); a
     /// line that is not one epoch's metrics is an error naming the file and line.
     pub fn metrics(&self) -> Result<Vec<EpochMetrics>, RunDirError> {
+        self.parse_metrics(&self.metrics_text()?, usize::MAX)
+    }
+
+    /// `metrics.jsonl`'s text (empty when it does not exist yet).
+    fn metrics_text(&self) -> Result<String, RunDirError> {
         let path = self.file(Self::METRICS);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(source) => return Err(RunDirError::Io { path, source }),
-        };
+        match std::fs::read_to_string(&path) {
+            Ok(t) => Ok(t),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+            Err(source) => Err(RunDirError::Io { path, source }),
+        }
+    }
+
+    /// The first `n` epochs of a metrics text (a line that is not one epoch's metrics
+    /// is an error naming the file and line).
+    fn parse_metrics(&self, text: &str, n: usize) -> Result<Vec<EpochMetrics>, RunDirError> {
+        let path = self.file(Self::METRICS);
         text.lines()
             .enumerate()
             .filter(|(_, l)| !l.trim().is_empty())
+            .take(n)
             .map(|(i, l)| {
                 serde_json::from_str(l).map_err(|source| RunDirError::Metrics {
                     path: path.clone(),
@@ -139,29 +151,15 @@ impl RunDir {
     /// lines past `n` (the last possibly torn); they are dropped, since that epoch runs
     /// again. The first `n` lines must be whole.
     pub fn metrics_up_to(&self, n: usize) -> Result<Vec<EpochMetrics>, RunDirError> {
-        let path = self.file(Self::METRICS);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(source) => return Err(RunDirError::Io { path, source }),
-        };
-        let lines: Vec<(usize, &str)> = text
+        let text = self.metrics_text()?;
+        let kept = self.parse_metrics(&text, n)?;
+        let body: String = text
             .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
+            .filter(|l| !l.trim().is_empty())
             .take(n)
+            .map(|l| format!("{l}\n"))
             .collect();
-        let kept = lines
-            .iter()
-            .map(|&(i, l)| {
-                serde_json::from_str(l).map_err(|source| RunDirError::Metrics {
-                    path: path.clone(),
-                    line: i + 1,
-                    source,
-                })
-            })
-            .collect::<Result<Vec<EpochMetrics>, _>>()?;
-        let body: String = lines.iter().map(|(_, l)| format!("{l}\n")).collect();
+        let path = self.file(Self::METRICS);
         let tmp = path.with_extension("jsonl.tmp");
         let io = |source| RunDirError::Io {
             path: path.clone(),
