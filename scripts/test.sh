@@ -14,6 +14,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+# step NAME: marks where the time goes (seconds since the start) in the log.
+step() { echo "[test.sh +${SECONDS}s] $*" >&2; }
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
 # need COMMAND PACKAGE: install a Debian package when its command is missing.
@@ -30,21 +32,27 @@ need promtool prometheus   # promtool for the rules, prometheus for the scrape t
 need chromium chromium     # the browser test
 need gt genometools        # gt gff3validator on predict's GFF3 (crates/cli/tests/outputs.rs)
 
+step "python tools"
 # Python tools, pinned, in a cached virtual environment.
 VENV=${CDSPRED_VENV:-$HOME/.cache/cdspred-venv}
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r scripts/ci-requirements.txt
 export PATH="$VENV/bin:$PATH"
+step "mdbook"
 # mdbook for the documentation book.
 command -v mdbook >/dev/null 2>&1 || cargo install -q --locked mdbook --version 0.5.4
 
+step "pre-commit hooks (fmt, clippy, whitespace)"
 # Formatting, lints and whitespace, through the contributors' pre-commit hooks.
 PRE_COMMIT_HOME=${PRE_COMMIT_HOME:-$HOME/.cache/pre-commit} pre-commit run --all-files --show-diff-on-failure
+step "cargo test"
 cargo test --workspace --locked
 
+step "README main command in a fresh clone"
 # The README's main command, copied from the README, on a fresh clone of this commit.
 scripts/test_readme.sh
 
+step "getting-started in a fresh clone"
 # Docs that run: docs/getting-started.md's predict and train blocks, as written, in a
 # fresh clone (with CARGO_TARGET_DIR set, the release binary the README check just
 # built from this commit; training needs a release build).
@@ -52,24 +60,32 @@ REL="${CARGO_TARGET_DIR:-target}/release/cdspred"
 { [ -n "${CARGO_TARGET_DIR:-}" ] && [ -x "$REL" ]; } || cargo build -q --release --locked -p cdspred
 scripts/test_docs.sh "$REL"
 
+step "Python wheel and pytest"
 # The Python package: the wheel built, installed alone in a fresh venv, and its pytest
 # suite (parity with the CLI, errors, GIL release, gzip files).
 scripts/test_python.sh "${CARGO_TARGET_DIR:-target}/debug/cdspred"
 
+step "Snakemake workflow"
 # Scale-out workflow: Snakemake's sharded run equals one cdspred predict run.
 scripts/test_workflow.sh "${CARGO_TARGET_DIR:-target}/debug/cdspred"
 
+step "DVC pipeline"
 # Data versioning: the DVC pipeline in a temporary project with a local remote.
 scripts/test_dvc.sh "${CARGO_TARGET_DIR:-target}/debug/cdspred"
 
+step "schemathesis"
 # API conformance: schemathesis against the server's /openapi.json.
 scripts/test_api_conformance.sh "${CARGO_TARGET_DIR:-target}/debug/cdspred"
 
+step "mdbook build"
 # The documentation book (reference pages are checked current by crates/cli/tests/docs.rs).
 mdbook build docs
 
+step "browser test"
 # End-to-end browser test of the web page: Debian's chromium driven by playwright-core.
 (cd tests/browser && npm ci --no-audit --no-fund --silent && node --test)
 
+step "alert rules"
 # Alert rules: syntax and unit tests.
 (cd deploy/prometheus && promtool check rules alerts.yml && promtool test rules alerts_test.yml)
+step "all tests passed"
