@@ -12,7 +12,9 @@
 //! logits = [z_0, s_+0, s_+1, s_+2, s_-0, s_-1, s_-2] → softmax
 //! ```
 //!
-//! About 6·(n·D + IN·H) multiply-adds per read: ≈ 0.04 MFLOP for 300 nt at D=16, H=32.
+//! About 6·(n·D + 2·IN·H) floating-point operations per read, counted by
+//! [`Model::forward_counting`]: about 0.028 MFLOP for a 300-nt read at D=16, H=32
+//! (28,353–28,561 counted on random reads; tested).
 
 use crate::features::{FrameInputs, PathScorer, DENSE, FRAMES, VOCAB};
 
@@ -158,6 +160,19 @@ impl Model {
 
     /// Runs the network on one read's frame inputs.
     pub fn forward(&self, inp: &FrameInputs, fw: &mut Forward) {
+        self.run(inp, fw, &mut NoCount);
+    }
+
+    /// Runs the network like [`Model::forward`] and returns the floating-point
+    /// operations it performed, counted where they happen (each add, multiply,
+    /// comparison and exponential on `f32`; a fused multiply-add counts as two).
+    pub fn forward_counting(&self, inp: &FrameInputs, fw: &mut Forward) -> u64 {
+        let mut c = OpCount(0);
+        self.run(inp, fw, &mut c);
+        c.0
+    }
+
+    fn run<C: Ops>(&self, inp: &FrameInputs, fw: &mut Forward, ops: &mut C) {
         let w = &self.weights;
         let (d, h, iw) = (w.dim, w.hidden, w.input_width());
         fw.h_mean.clear();
@@ -172,20 +187,22 @@ impl Model {
             x.resize(iw, 0.0);
             let ids = &inp.ids[f];
             match d {
-                16 => sum_rows::<16>(&w.emb, ids, &mut x[..d]),
-                32 => sum_rows::<32>(&w.emb, ids, &mut x[..d]),
+                16 => sum_rows::<16, C>(&w.emb, ids, &mut x[..d], ops),
+                32 => sum_rows::<32, C>(&w.emb, ids, &mut x[..d], ops),
                 _ => {
                     for &id in ids {
                         let row = &w.emb[id as usize * d..id as usize * d + d];
                         for (xe, r) in x[..d].iter_mut().zip(row) {
                             *xe += r;
                         }
+                        ops.add(d);
                     }
                 }
             }
             if !ids.is_empty() {
                 let inv = 1.0 / ids.len() as f32;
                 x[..d].iter_mut().for_each(|v| *v *= inv);
+                ops.add(1 + d);
             }
             x[d..].copy_from_slice(&inp.dense[f]);
             let a = &mut fw.a[f];
@@ -193,7 +210,8 @@ impl Model {
             a.extend_from_slice(&w.b1);
             for (j, aj) in a.iter_mut().enumerate() {
                 let row = &w.w1[j * iw..(j + 1) * iw];
-                *aj += dot(row, x);
+                *aj += dot(row, x, ops);
+                ops.add(1);
             }
             let mut s = w.b2[0];
             for j in 0..h {
@@ -204,18 +222,47 @@ impl Model {
                     fw.h_max[j] = hj;
                     fw.max_frame[j] = f as u8;
                 }
+                // relu, multiply-add, mean sum, max comparison
+                ops.add(5);
             }
             fw.logits[f + 1] = s;
         }
         fw.h_mean.iter_mut().for_each(|v| *v /= FRAMES as f32);
-        fw.logits[0] = w.c0[0] + dot(&w.u_mean, &fw.h_mean) + dot(&w.u_max, &fw.h_max);
+        ops.add(h);
+        fw.logits[0] = w.c0[0] + dot(&w.u_mean, &fw.h_mean, ops) + dot(&w.u_max, &fw.h_max, ops);
+        ops.add(2);
         fw.probs = softmax(&fw.logits);
+        // max (7 comparisons), 7 subtractions, 7 exponentials, 7 sums, 7 divisions
+        ops.add(35);
+    }
+}
+
+/// Where the forward pass reports the operations it performs.
+trait Ops {
+    fn add(&mut self, n: usize);
+}
+
+/// Counts nothing (the production path; compiles away).
+struct NoCount;
+
+impl Ops for NoCount {
+    #[inline(always)]
+    fn add(&mut self, _: usize) {}
+}
+
+/// Counts floating-point operations.
+struct OpCount(u64);
+
+impl Ops for OpCount {
+    #[inline(always)]
+    fn add(&mut self, n: usize) {
+        self.0 += n as u64;
     }
 }
 
 /// Adds the embedding rows `ids` of width `D` into `out`, in order, in registers.
 #[inline]
-fn sum_rows<const D: usize>(emb: &[f32], ids: &[u16], out: &mut [f32]) {
+fn sum_rows<const D: usize, C: Ops>(emb: &[f32], ids: &[u16], out: &mut [f32], ops: &mut C) {
     let mut acc = [0f32; D];
     for &id in ids {
         let i = id as usize * D;
@@ -223,14 +270,16 @@ fn sum_rows<const D: usize>(emb: &[f32], ids: &[u16], out: &mut [f32]) {
         for k in 0..D {
             acc[k] += row[k];
         }
+        ops.add(D);
     }
     for (o, a) in out.iter_mut().zip(acc) {
         *o += a;
     }
+    ops.add(D);
 }
 
 #[inline]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
+fn dot<C: Ops>(a: &[f32], b: &[f32], ops: &mut C) -> f32 {
     // Four lanes, each summing every fourth product in order: the compiler maps the
     // lanes onto one SIMD register, and the result does not depend on whether it does.
     let mut acc = [0f32; 4];
@@ -245,6 +294,8 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     for (x, y) in ta.iter().zip(tb) {
         s += x * y;
     }
+    // a multiply and an add per element pair, three adds joining the lanes
+    ops.add(2 * a.len().min(b.len()) + 3);
     s
 }
 

@@ -80,17 +80,53 @@ fn embedded_model_matches_its_card_and_the_registry_copy() {
     assert!(m.weights.parameter_count() > 10_000);
 }
 
+/// The network's operations on 300-nt reads, counted in the forward pass itself: the
+/// figure net.rs and docs/benchmarks.md give, and the 4 MFLOP budget.
 #[test]
-fn flops_per_300nt_read_within_budget() {
-    // Multiply-adds of one 300-nt read: 6 frames × (99 dicodons × D + IN × H + H) + head.
+fn counted_flops_per_300nt_read() {
     let m = default_model().unwrap();
-    let (d, h) = (m.config.dim, m.config.hidden);
-    let inw = d + cdspred_model::features::DENSE;
-    let macs = 6 * (99 * d + inw * h + h) + 2 * h;
-    let flops = 2 * macs;
+    let t = TableContext::new(GeneticCode::bacterial());
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let mut counts = Vec::new();
+    for (name, w) in [
+        ("main", &m.weights),
+        ("clean expert", m.clean.as_ref().unwrap()),
+    ] {
+        let net = cdspred_model::net::Model::new(w.clone());
+        let mut inp = cdspred_model::features::FrameInputs::default();
+        let mut fw = cdspred_model::net::Forward::default();
+        for _ in 0..50 {
+            let read: Vec<u8> = (0..300).map(|_| (next() % 4) as u8).collect();
+            inp.fill(&read, &t, &w.path());
+            let flops = net.forward_counting(&inp, &mut fw);
+            // Counting changes nothing.
+            let probs = fw.probs;
+            net.forward(&inp, &mut fw);
+            assert_eq!(probs, fw.probs);
+            // The count follows the work: the embedding sums grow with the path lengths.
+            let codons: usize = inp.ids.iter().map(Vec::len).sum();
+            let (d, h, iw) = (w.dim as u64, w.hidden as u64, w.input_width() as u64);
+            let dense_part =
+                6 * (d + 1 + d + h * (2 * iw + 3 + 1) + 5 * h) + h + 2 * (2 * h + 3) + 2 + 35;
+            assert_eq!(flops, codons as u64 * d + dense_part, "{name}");
+            counts.push(flops);
+        }
+    }
+    let (lo, hi) = (*counts.iter().min().unwrap(), *counts.iter().max().unwrap());
     assert!(
-        flops <= 4_000_000,
-        "{flops} FLOP per read exceeds the 4 MFLOP budget"
+        hi <= 4_000_000,
+        "{hi} FLOP per read exceeds the 4 MFLOP budget"
+    );
+    // docs/benchmarks.md and net.rs say "about 0.028 MFLOP per 300-nt read".
+    assert!(
+        (26_000..=30_000).contains(&lo) && (26_000..=30_000).contains(&hi),
+        "counted {lo}..{hi} FLOP per 300-nt read; update the documented figure"
     );
 }
 
