@@ -303,12 +303,15 @@ pub async fn warm_up(state: &AppState) {
 }
 
 /// Serves until Ctrl-C or SIGTERM, then stops accepting and drains in-flight requests.
+/// Connections are accepted at once; the warm-up batch runs beside them, and
+/// `/health/ready` answers 503 until it is done.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
     state: Arc<AppState>,
 ) -> std::io::Result<()> {
-    warm_up(&state).await;
+    let warming = state.clone();
+    tokio::spawn(async move { warm_up(&warming).await });
     tokio::spawn(periodic_drift(state.clone()));
     tracing::info!(addr = %listener.local_addr()?, "serving");
     axum::serve(listener, router)
