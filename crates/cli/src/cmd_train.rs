@@ -176,7 +176,14 @@ pub fn run(a: TrainArgs) -> Result<()> {
     print_epochs(&report.epochs);
     write_drift_profile(&cfg, &report.best_dir)?;
     if let Some(t) = tracking.as_mut() {
-        finish_tracking(t, &run_dir, &report.best_dir, report.best_epoch)?;
+        // Training is done and on disk; a tracking server gone by now loses the
+        // tracking, not the run.
+        if let Err(e) = finish_tracking(t, &run_dir, &report.best_dir, report.best_epoch) {
+            tracing::warn!(
+                error = format!("{e:#}"),
+                "MLflow tracking failed at the end of training; the run directory is complete"
+            );
+        }
     }
     println!(
         "best epoch {} -> {}",

@@ -218,3 +218,77 @@ fn an_unreachable_tracking_server_fails_before_training() {
         "no training ran"
     );
 }
+
+/// The tracking server dies after the first epoch is tracked: training goes on to the
+/// end and succeeds, with a warning, and the run directory holds every epoch.
+#[test]
+fn a_tracking_server_failing_mid_training_does_not_stop_training() {
+    let work = tempfile::tempdir().unwrap();
+    let data = smoke_data();
+    let server = start_mlflow();
+    let url = server.url.clone();
+    let run_dir = work.path().join("run");
+    let epochs = 8;
+    let child = Command::new(env!("CARGO_BIN_EXE_cdspred"))
+        .current_dir(repo())
+        .args(["train", "--config", "configs/smoke.toml", "--run-dir"])
+        .arg(&run_dir)
+        .args(["--mlflow", &url, "--mlflow-experiment", "ci-dies"])
+        .arg(format!("train_data={}", data.join("train.ds").display()))
+        .arg(format!("val_data={}", data.join("validation.ds").display()))
+        .args([&format!("epochs={epochs}"), "patience=100", "threads=1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until MLflow holds the first epoch's metrics, then stop the server.
+    let api = format!("{url}/api/2.0/mlflow");
+    let t0 = Instant::now();
+    let tracked = loop {
+        let runs = ureq::get(format!(
+            "{api}/experiments/get-by-name?experiment_name=ci-dies"
+        ))
+        .call()
+        .ok()
+        .and_then(|r| r.into_body().read_to_string().ok())
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| {
+            v["experiment"]["experiment_id"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .map(|exp| {
+            post(
+                &format!("{api}/runs/search"),
+                serde_json::json!({"experiment_ids": [exp]}),
+            )
+        });
+        let n = runs
+            .as_ref()
+            .and_then(|r| r["runs"][0]["data"]["metrics"].as_array().map(Vec::len))
+            .unwrap_or(0);
+        if n > 0 {
+            break runs.unwrap()["runs"][0]["info"]["run_id"].clone();
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(300),
+            "no epoch was tracked"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    drop(server);
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "training stopped: {err}");
+    assert!(
+        err.contains("MLflow tracking failed; training goes on"),
+        "the server died while training ran, so a send failed: {err}"
+    );
+    assert!(err.contains("the run directory is complete"), "{err}");
+    let metrics = std::fs::read_to_string(run_dir.join("metrics.jsonl")).unwrap();
+    assert_eq!(metrics.lines().count(), epochs, "{metrics}");
+    assert!(run_dir.join("best/model.safetensors").exists());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("best epoch"), "{out}");
+    assert!(!out.contains(&format!("MLflow run {}", tracked.as_str().unwrap())));
+}
