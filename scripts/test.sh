@@ -32,21 +32,30 @@ need promtool prometheus   # promtool for the rules, prometheus for the scrape t
 need chromium chromium     # the browser test
 need gt genometools        # gt gff3validator on predict's GFF3 (crates/cli/tests/outputs.rs)
 
-step "python tools"
-# Python tools, pinned, in a cached virtual environment.
+step "python tools (in the background), mdbook, the release build of every test"
+# Python tools, pinned, in a cached virtual environment; pip mostly waits on downloads,
+# so it runs while the compilers work.
 VENV=${CDSPRED_VENV:-$HOME/.cache/cdspred-venv}
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check -r scripts/ci-requirements.txt
+PIP_LOG=$(mktemp)
+( { [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"; } &&
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r scripts/ci-requirements.txt ) > "$PIP_LOG" 2>&1 &
+PIP_PID=$!
+# mdbook for the documentation book (the book needs only its search feature).
+command -v mdbook >/dev/null 2>&1 ||
+  cargo install -q --locked mdbook --version 0.5.4 --no-default-features --features search
+# The tests run on a release build: their dependencies, and the binary they run, are
+# the ones the README's `cargo run --release`, the docs check and the wheel reuse
+# (test targets use the bench profile, which keeps debug assertions and overflow checks).
+cargo test --workspace --locked --release --no-run
+wait "$PIP_PID" || { cat "$PIP_LOG" >&2; echo "pip install -r scripts/ci-requirements.txt failed" >&2; exit 1; }
+rm -f "$PIP_LOG"
 export PATH="$VENV/bin:$PATH"
-step "mdbook"
-# mdbook for the documentation book.
-command -v mdbook >/dev/null 2>&1 || cargo install -q --locked mdbook --version 0.5.4
 
 step "pre-commit hooks (fmt, clippy, whitespace)"
 # Formatting, lints and whitespace, through the contributors' pre-commit hooks.
 PRE_COMMIT_HOME=${PRE_COMMIT_HOME:-$HOME/.cache/pre-commit} pre-commit run --all-files --show-diff-on-failure
 step "cargo test"
-cargo test --workspace --locked
+cargo test --workspace --locked --release
 
 step "README main command in a fresh clone"
 # The README's main command, copied from the README, on a fresh clone of this commit.
@@ -54,28 +63,27 @@ scripts/test_readme.sh
 
 step "getting-started in a fresh clone"
 # Docs that run: docs/getting-started.md's predict and train blocks, as written, in a
-# fresh clone (with CARGO_TARGET_DIR set, the release binary the README check just
-# built from this commit; training needs a release build).
+# fresh clone, with the release binary of this commit the tests ran.
 REL="${CARGO_TARGET_DIR:-target}/release/cdspred"
-{ [ -n "${CARGO_TARGET_DIR:-}" ] && [ -x "$REL" ]; } || cargo build -q --release --locked -p cdspred
+cargo build -q --release --locked -p cdspred
 scripts/test_docs.sh "$REL"
 
 step "Python wheel and pytest"
 # The Python package: the wheel built, installed alone in a fresh venv, and its pytest
 # suite (parity with the CLI, errors, GIL release, gzip files).
-scripts/test_python.sh "${CARGO_TARGET_DIR:-target}/debug/cdspred"
+scripts/test_python.sh "$REL"
 
 step "Snakemake workflow"
 # Scale-out workflow: Snakemake's sharded run equals one cdspred predict run.
-scripts/test_workflow.sh "${CARGO_TARGET_DIR:-target}/debug/cdspred"
+scripts/test_workflow.sh "$REL"
 
 step "DVC pipeline"
 # Data versioning: the DVC pipeline in a temporary project with a local remote.
-scripts/test_dvc.sh "${CARGO_TARGET_DIR:-target}/debug/cdspred"
+scripts/test_dvc.sh "$REL"
 
 step "schemathesis"
 # API conformance: schemathesis against the server's /openapi.json.
-scripts/test_api_conformance.sh "${CARGO_TARGET_DIR:-target}/debug/cdspred"
+scripts/test_api_conformance.sh "$REL"
 
 step "mdbook build"
 # The documentation book (reference pages are checked current by crates/cli/tests/docs.rs).
@@ -83,7 +91,7 @@ mdbook build docs
 
 step "browser test"
 # End-to-end browser test of the web page: Debian's chromium driven by playwright-core.
-(cd tests/browser && npm ci --no-audit --no-fund --silent && node --test)
+(export CDSPRED_BIN="$(realpath "$REL")"; cd tests/browser && npm ci --no-audit --no-fund --silent && node --test)
 
 step "alert rules"
 # Alert rules: syntax and unit tests.
