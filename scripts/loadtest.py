@@ -228,10 +228,14 @@ def main():
     ap.add_argument("--skip-backpressure", action="store_true")
     a = ap.parse_args()
     target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+    # The load test is a workspace of its own (crates/loadtest, see the root Cargo.toml).
+    load_target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "crates", "loadtest", "target"))
     if not a.no_build:
-        subprocess.run(["cargo", "build", "--release", "--locked", "-p", "cdspred", "-p",
-                        "cdspred-loadtest"], cwd=ROOT, check=True)
-    bins = {b: os.path.join(target, "release", b) for b in ["cdspred", "cdspred-load"]}
+        subprocess.run(["cargo", "build", "--release", "--locked", "-p", "cdspred"], cwd=ROOT, check=True)
+        subprocess.run(["cargo", "build", "--release", "--locked", "--manifest-path",
+                        os.path.join("crates", "loadtest", "Cargo.toml")], cwd=ROOT, check=True)
+    bins = {"cdspred": os.path.join(target, "release", "cdspred"),
+            "cdspred-load": os.path.join(load_target, "release", "cdspred-load")}
     import tempfile
     results = []
     with tempfile.TemporaryDirectory() as tmp:

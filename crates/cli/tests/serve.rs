@@ -22,8 +22,10 @@ impl Server {
         }
         let (child, addr) = spawn(cmd.stderr(Stdio::null()));
         let s = Server { child, addr, data };
-        // Wait until ready (the warm-up batch has run).
-        for _ in 0..100 {
+        // Wait until ready: the warm-up batch has run, which takes up to the batch
+        // wait (--max-wait-ms) while /health/ready answers 503.
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while std::time::Instant::now() < deadline {
             if s.get("/health/ready").0 == 200 {
                 return s;
             }
