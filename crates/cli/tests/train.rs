@@ -583,4 +583,10 @@ fn assert_same_run(a: &Path, b: &Path) {
         std::fs::read(a.join("best/model.safetensors")).unwrap(),
         std::fs::read(b.join("best/model.safetensors")).unwrap()
     );
+    // The last checkpoints too, byte for byte (weights, optimiser state, metadata).
+    assert!(
+        std::fs::read(a.join("checkpoint.safetensors")).unwrap()
+            == std::fs::read(b.join("checkpoint.safetensors")).unwrap(),
+        "checkpoints differ"
+    );
 }

@@ -515,7 +515,10 @@ fn save_checkpoint(
             )
         })
         .collect();
-    let meta: HashMap<String, String> = [
+    // One metadata entry holding the state as sorted JSON: safetensors writes its
+    // metadata map in hash order, so several entries would make the bytes of two
+    // identical checkpoints differ.
+    let state: std::collections::BTreeMap<&str, String> = [
         ("epoch", st.epoch.to_string()),
         ("step", opt.step.to_string()),
         ("best_loss", format!("{:e}", st.best_loss)),
@@ -523,8 +526,11 @@ fn save_checkpoint(
         ("bad", st.bad.to_string()),
     ]
     .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
     .collect();
+    let meta: HashMap<String, String> = HashMap::from([(
+        CKPT_STATE.to_string(),
+        serde_json::to_string(&state).expect("strings serialize"),
+    )]);
     let bytes = safetensors::serialize(views, Some(meta)).map_err(|e| TrainError::Io {
         path: path.into(),
         msg: e.to_string(),
@@ -535,6 +541,9 @@ fn save_checkpoint(
     std::fs::rename(&tmp, path).map_err(io(path))
 }
 
+/// The checkpoint's metadata entry holding the training state (sorted JSON).
+const CKPT_STATE: &str = "cdspred_state";
+
 fn load_checkpoint(path: &Path, w: &mut Weights, opt: &mut AdamW) -> Result<CkptState, TrainError> {
     let bad = |msg: String| TrainError::Io {
         path: path.into(),
@@ -543,7 +552,13 @@ fn load_checkpoint(path: &Path, w: &mut Weights, opt: &mut AdamW) -> Result<Ckpt
     let bytes = std::fs::read(path).map_err(io(path))?;
     let (_, meta) = SafeTensors::read_metadata(&bytes).map_err(|e| bad(e.to_string()))?;
     let st = SafeTensors::deserialize(&bytes).map_err(|e| bad(e.to_string()))?;
-    let md = meta.metadata().clone().unwrap_or_default();
+    let mut md = meta.metadata().clone().unwrap_or_default();
+    // Checkpoints written before the state moved into one entry hold its keys directly.
+    if let Some(state) = md.get(CKPT_STATE).cloned() {
+        let keys: HashMap<String, String> = serde_json::from_str(&state)
+            .map_err(|e| bad(format!("bad {CKPT_STATE} metadata: {e}")))?;
+        md.extend(keys);
+    }
     let get = |k: &str| {
         md.get(k)
             .cloned()
