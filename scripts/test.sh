@@ -63,9 +63,11 @@ scripts/test_readme.sh
 
 step "getting-started in a fresh clone"
 # Docs that run: docs/getting-started.md's predict and train blocks, as written, in a
-# fresh clone, with the release binary of this commit the tests ran.
+# fresh clone. With CARGO_TARGET_DIR set, the release binary of this commit is the one
+# the README check just built there (building it again here, from this checkout's path,
+# would recompile the workspace); without it, build one.
 REL="${CARGO_TARGET_DIR:-target}/release/cdspred"
-cargo build -q --release --locked -p cdspred
+{ [ -n "${CARGO_TARGET_DIR:-}" ] && [ -x "$REL" ]; } || cargo build -q --release --locked -p cdspred
 scripts/test_docs.sh "$REL"
 
 step "Python wheel and pytest"
