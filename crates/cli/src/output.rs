@@ -50,12 +50,20 @@ pub fn preamble(f: Format, prov: &Provenance) -> String {
     }
 }
 
-/// `pos:kind` list of a read's frame shifts (`.` when none).
-fn shift_list(p: &Prediction) -> String {
-    if p.frameshifts.is_empty() {
+/// `pos:kind` list of a segment's frame shifts: a gene call's own, or the read's for a
+/// read scored whole (`.` when none).
+fn shift_list(p: &Prediction, s: &Segment) -> String {
+    let own;
+    let shifts = if s.gene.is_some() {
+        own = s.gene_frameshifts();
+        &own
+    } else {
+        &p.frameshifts
+    };
+    if shifts.is_empty() {
         return ".".into();
     }
-    p.frameshifts
+    shifts
         .iter()
         .map(|f| format!("{}:{}", f.pos, f.kind.as_str()))
         .collect::<Vec<_>>()
@@ -78,7 +86,19 @@ pub struct Rec<'a> {
 /// Whether a segment runs off the sequence's left and right ends (its coding stretch
 /// may go on beyond them): within 3 nt of an end.
 pub fn partial(s: &Segment, length: usize) -> (bool, bool) {
-    (s.start < 3, s.end + 3 > length)
+    match s.gene {
+        Some(g) => g.partial,
+        None => (s.start < 3, s.end + 3 > length),
+    }
+}
+
+/// Whether a segment's codons shift frame: a gene call with shifts on its path, or a
+/// read scored whole with shifts.
+fn is_shifted(p: &Prediction, s: &Segment) -> bool {
+    match s.gene {
+        Some(_) => s.path.windows(2).any(|w| w[1] - w[0] != 3),
+        None => !s.path.is_empty() && !p.frameshifts.is_empty(),
+    }
 }
 
 /// Appends `text` %-escaped for a GFF3 seqid: only `[a-zA-Z0-9.:^*$@!+_?|-]` stay
@@ -126,16 +146,17 @@ pub fn write_record(out: &mut String, f: Format, r: &Rec, code: &GeneticCode) {
             gff3_seqid(&mut seqid, r.seqid);
             let _ = writeln!(out, "##sequence-region {seqid} 1 {}", p.length);
             for s in &p.segments {
-                let shifted = !s.path.is_empty() && !p.frameshifts.is_empty();
-                let _ = write!(
-                    out,
-                    "{seqid}\tcdspred\tCDS\t{}\t{}\t{:.4}\t{}\t{}\tID=",
-                    s.start + 1,
-                    s.end,
-                    s.coding_prob,
-                    s.strand.symbol(),
-                    s.frame,
-                );
+                let shifted = is_shifted(p, s);
+                let _ = write!(out, "{seqid}\tcdspred\tCDS\t{}\t{}\t", s.start + 1, s.end,);
+                match s.gene {
+                    Some(g) => {
+                        let _ = write!(out, "{:.1}", g.score);
+                    }
+                    None => {
+                        let _ = write!(out, "{:.4}", s.coding_prob);
+                    }
+                }
+                let _ = write!(out, "\t{}\t{}\tID=", s.strand.symbol(), s.frame);
                 gff3_value(out, &feature_id(r.seqid, s));
                 let _ = write!(
                     out,
@@ -144,7 +165,16 @@ pub fn write_record(out: &mut String, f: Format, r: &Rec, code: &GeneticCode) {
                     code.id()
                 );
                 let (left, right) = partial(s, p.length);
-                if left || right {
+                if let Some(g) = s.gene {
+                    // As Prodigal writes it: left and right end, 1 = runs off it.
+                    let _ = write!(
+                        out,
+                        ";partial={}{};score={:.1}",
+                        u8::from(left),
+                        u8::from(right),
+                        g.score
+                    );
+                } else if left || right {
                     out.push_str(";partial=true");
                 }
                 if left {
@@ -154,14 +184,14 @@ pub fn write_record(out: &mut String, f: Format, r: &Rec, code: &GeneticCode) {
                     let _ = write!(out, ";end_range={},.", s.end);
                 }
                 if shifted {
-                    let _ = write!(out, ";frameshifts={}", shift_list(p));
+                    let _ = write!(out, ";frameshifts={}", shift_list(p, s));
                 }
                 out.push('\n');
             }
         }
         Format::Faa | Format::Ffn => {
             for s in &p.segments {
-                let shifted = !s.path.is_empty() && !p.frameshifts.is_empty();
+                let shifted = is_shifted(p, s);
                 // Along the frame path: the frameshift-corrected protein, and in ffn
                 // the bases of the path's codons (sense strand, from its first codon).
                 let body = if f == Format::Faa {
@@ -172,7 +202,7 @@ pub fn write_record(out: &mut String, f: Format, r: &Rec, code: &GeneticCode) {
                     codes_to_ascii(&s.sense(r.codes))
                 };
                 let shifts = if shifted {
-                    format!(" frameshifts={}", shift_list(p))
+                    format!(" frameshifts={}", shift_list(p, s))
                 } else {
                     String::new()
                 };

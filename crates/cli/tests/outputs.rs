@@ -292,8 +292,17 @@ fn gff3_validates_clean_for_reads_long_sequences_and_hostile_ids() {
                 assert!(a["end_range"].ends_with(",."), "{id}");
             }
         }
+        // A contig's features are gene calls: Prodigal's partial flags (left and right
+        // end) and a score; most are complete.
         if name == "contig" {
-            assert!(feats.iter().any(|(_, a)| !a.contains_key("partial")));
+            for (id, a) in &feats {
+                assert!(
+                    ["00", "01", "10", "11"].contains(&a["partial"].as_str()),
+                    "{id}"
+                );
+                assert!(a["score"].parse::<f64>().is_ok(), "{id}");
+            }
+            assert!(feats.iter().any(|(_, a)| a["partial"] == "00"));
         }
     }
 }

@@ -482,7 +482,7 @@ fn table_4_proteins_read_tga_as_trp() {
 }
 
 #[test]
-fn long_sequences_are_windowed_in_gff() {
+fn long_sequences_get_gene_calls_in_gff() {
     let ex = std::fs::read_to_string(example()).unwrap();
     let long: String = ex
         .lines()
@@ -498,6 +498,18 @@ fn long_sequences_are_windowed_in_gff() {
         let f: Vec<&str> = l.split('\t').collect();
         let (s, e): (usize, usize) = (f[3].parse().unwrap(), f[4].parse().unwrap());
         assert!(s >= 1 && e <= long.len() && s < e);
+        // A complete call ends at a stop codon (table 11).
+        if f[8].contains("partial=00") {
+            let stop = if f[6] == "+" {
+                long[e - 3..e].to_string()
+            } else {
+                long[s - 1..s + 2].to_string()
+            };
+            assert!(
+                ["TAA", "TAG", "TGA", "TTA", "CTA", "TCA"].contains(&stop.as_str()),
+                "{l}"
+            );
+        }
     }
     let tsv = stdout(&run_stdin(&["predict"], input.as_bytes()));
     assert_eq!(tsv.lines().count(), 2);

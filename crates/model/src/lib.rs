@@ -25,6 +25,7 @@ pub mod embedded;
 pub mod estimate;
 pub mod features;
 pub mod files;
+pub mod genes;
 pub mod net;
 pub mod onnx;
 pub mod predict;

@@ -13,6 +13,7 @@ use crate::calibrate::Scorer;
 use crate::estimate::ReadEvidence;
 use crate::features::{FrameInputs, PathScorer, TableContext};
 use crate::files::{ModelConfig, ModelFiles};
+use crate::genes::{call_genes, GeneOptions, WindowVote};
 use crate::net::{Forward, Model};
 
 /// The verdict for one read: `coding`, `noncoding` or `too_short`.
@@ -47,6 +48,19 @@ pub struct Segment {
     /// its first base in that orientation); empty when the segment joins several
     /// windows, which are read in their fixed frame.
     pub path: Vec<u32>,
+    /// Gene calls on long sequences ([`crate::genes`]): whether the call runs off the
+    /// sequence's left and right end, and its log-odds score; `None` for reads scored
+    /// whole, whose segments span the read.
+    pub gene: Option<GeneMark>,
+}
+
+/// What a gene call adds to a segment.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GeneMark {
+    /// Runs off the sequence's (left, right) end: no start or no stop codon there.
+    pub partial: (bool, bool),
+    /// The decoder's log-odds score.
+    pub score: f32,
 }
 
 impl Segment {
@@ -79,6 +93,35 @@ impl Segment {
     /// Its translation along the codons of [`Segment::codons`].
     pub fn protein(&self, codes: &[Base], code: &GeneticCode) -> String {
         translate(&self.codons(codes), 0, code)
+    }
+
+    /// The frame shifts on a gene call's path, in the sequence's coordinates (bases of
+    /// the sequence as given before the shift point), left to right; empty for reads
+    /// scored whole (their shifts are [`Prediction::frameshifts`]).
+    pub fn gene_frameshifts(&self) -> Vec<Frameshift> {
+        if self.gene.is_none() {
+            return Vec::new();
+        }
+        let mut v: Vec<Frameshift> = self
+            .path
+            .windows(2)
+            .filter(|w| w[1] - w[0] != 3)
+            .map(|w| Frameshift {
+                pos: match self.strand {
+                    Strand::Plus => self.start + w[1] as usize,
+                    Strand::Minus => self.end - w[1] as usize,
+                },
+                kind: if w[1] - w[0] > 3 {
+                    ShiftKind::Insertion
+                } else {
+                    ShiftKind::Deletion
+                },
+            })
+            .collect();
+        if self.strand == Strand::Minus {
+            v.reverse();
+        }
+        v
     }
 }
 
@@ -285,7 +328,16 @@ impl Predictor {
         }
         let starts = window_starts(len, &self.config);
         let mut segments: Vec<Segment> = Vec::new();
-        let (cp, w, probs) = self.score_windows(codes, &starts, table, threshold, s, &mut segments);
+        let mut votes = Vec::new();
+        let (cp, w, probs) = self.score_windows(
+            codes,
+            &starts,
+            table,
+            threshold,
+            s,
+            &mut segments,
+            &mut votes,
+        );
         let wlen = if starts.len() == 1 {
             len
         } else {
@@ -293,6 +345,9 @@ impl Predictor {
         };
         let best_frame = global_frame(&probs, w, wlen, len);
         let mut frameshifts = Vec::new();
+        if starts.len() > 1 {
+            segments = self.gene_segments(codes, table, &votes);
+        }
         if starts.len() == 1 {
             // Scored whole: the inputs still hold this read's paths.
             let k = best_class(&probs) - 1;
@@ -317,9 +372,37 @@ impl Predictor {
         }
     }
 
+    /// The gene calls of a long sequence ([`crate::genes`]) as segments, decoded with
+    /// the main network's dicodon table; the error hint sets the shift cost. A call's
+    /// `coding_prob` is its log-odds score as a probability, `1 / (1 + e^-score)`.
+    pub fn gene_segments(
+        &self,
+        codes: &[Base],
+        table: &TableContext,
+        votes: &[WindowVote],
+    ) -> Vec<Segment> {
+        let opts = GeneOptions::default().with_indel_rate(self.hint);
+        call_genes(codes, table, &self.model.weights().path_llr, votes, &opts)
+            .into_iter()
+            .map(|g| Segment {
+                start: g.start,
+                end: g.end,
+                strand: g.strand,
+                frame: Frame::new(0).expect("0 is a frame"),
+                coding_prob: 1.0 / (1.0 + (-g.score).exp()),
+                path: g.path,
+                gene: Some(GeneMark {
+                    partial: g.partial,
+                    score: g.score,
+                }),
+            })
+            .collect()
+    }
+
     /// Scores each window starting at `starts` (the whole read when there is one),
     /// merging coding windows of one strand and frame into `segments`; returns the
     /// best window's coding probability, start and class probabilities.
+    #[allow(clippy::too_many_arguments)]
     fn score_windows(
         &self,
         codes: &[Base],
@@ -328,6 +411,7 @@ impl Predictor {
         threshold: f32,
         s: &mut Scratch,
         segments: &mut Vec<Segment>,
+        votes: &mut Vec<WindowVote>,
     ) -> (f32, usize, [f32; 7]) {
         let len = codes.len();
         let mut best: Option<(f32, usize, [f32; 7])> = None;
@@ -339,6 +423,9 @@ impl Predictor {
             };
             let probs = self.calibrated(self.window_probs(&codes[w..w + wlen], table, s), wlen);
             let cp = 1.0 - probs[0];
+            if starts.len() > 1 {
+                votes.push(WindowVote::new(&probs, w, wlen, len));
+            }
             let (strand, frame) = global_frame(&probs, w, wlen, len);
             if crate::result::reaches(cp, threshold) {
                 match segments.last_mut() {
@@ -360,6 +447,7 @@ impl Predictor {
                         frame: frame_in_segment(strand, frame, w, w + wlen, len),
                         coding_prob: cp,
                         path: Vec::new(),
+                        gene: None,
                     }),
                 }
             }

@@ -433,6 +433,7 @@ mod tests {
             frame: Frame::new(1).unwrap(),
             coding_prob: 0.9,
             path: Vec::new(),
+            gene: None,
         };
         assert_eq!(feature_id("contig;x", &s), "contig;x_10_300_-");
     }

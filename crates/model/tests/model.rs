@@ -153,7 +153,7 @@ proptest! {
 }
 
 #[test]
-fn short_reads_are_not_scored_and_long_ones_are_windowed() {
+fn short_reads_are_not_scored_and_long_ones_get_gene_calls() {
     let p = predictor();
     let t = TableContext::new(GeneticCode::bacterial());
     let mut sc = Scratch::default();
@@ -162,11 +162,32 @@ fn short_reads_are_not_scored_and_long_ones_are_windowed() {
         p.predict(short.codes(), &t, 0.5, &mut sc).call,
         cdspred_model::Call::TooShort
     );
-    let long = DnaSeq::from_ascii("ACGTTGCA".repeat(200).as_bytes()).unwrap();
-    let r = p.predict(long.codes(), &t, 0.0, &mut sc);
-    // Threshold 0: every window is coding, so segments cover the whole sequence.
-    assert_eq!(r.segments.first().unwrap().start, 0);
-    assert_eq!(r.segments.iter().map(|s| s.end).max(), Some(1600));
+    // Above max_len the row comes from the best window and the segments are gene
+    // calls: on the example reads joined into one sequence, every complete call runs
+    // from a start codon to a stop codon with no stop between.
+    let joined: String = include_str!("../../../examples/reads.fasta")
+        .lines()
+        .filter(|l| !l.starts_with('>'))
+        .collect();
+    let long = DnaSeq::from_ascii(joined.as_bytes()).unwrap();
+    let r = p.predict(long.codes(), &t, 0.5, &mut sc);
+    assert!(r.segments.len() > 10, "{}", r.segments.len());
+    let code = GeneticCode::bacterial();
+    for s in &r.segments {
+        let g = s.gene.expect("a gene call");
+        let (p5, p3) = match s.strand {
+            cdspred_core::Strand::Plus => g.partial,
+            cdspred_core::Strand::Minus => (g.partial.1, g.partial.0),
+        };
+        let protein = s.protein(long.codes(), &code);
+        assert_eq!(protein.ends_with('*'), !p3, "{s:?}");
+        assert!(!protein[..protein.len() - 1].contains('*'), "{s:?}");
+        if !p5 {
+            let sense = s.sense(long.codes());
+            let start = cdspred_core::code::codon_index(&sense[..3]);
+            assert!([14, 46, 62].contains(&start), "{s:?}");
+        }
+    }
 }
 
 proptest! {

@@ -1,0 +1,200 @@
+//! Gene calls on long sequences, through the real binary, on real genomes from
+//! `../shared/data` (cdspred_model::genes).
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
+use std::path::Path;
+
+use common::{cdspred, shared};
+
+fn gunzip(path: &Path) -> String {
+    let mut s = String::new();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(path).unwrap())
+        .read_to_string(&mut s)
+        .unwrap();
+    s
+}
+
+/// (strand, 3' coordinate) → (start, end) of each CDS line of a GFF3, and the
+/// attributes of each.
+type Calls = HashMap<(char, usize), (usize, usize, HashMap<String, String>)>;
+
+fn cds(gff: &str) -> Calls {
+    let mut out = HashMap::new();
+    for l in gff.lines().filter(|l| !l.starts_with('#')) {
+        let f: Vec<&str> = l.split('\t').collect();
+        if f.len() < 9 || f[2] != "CDS" {
+            continue;
+        }
+        let (s, e): (usize, usize) = (f[3].parse().unwrap(), f[4].parse().unwrap());
+        let strand = f[6].chars().next().unwrap();
+        let attrs = f[8]
+            .split(';')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let three = if strand == '+' { e } else { s };
+        out.insert((strand, three), (s, e, attrs));
+    }
+    out
+}
+
+fn revcomp(s: &[u8]) -> Vec<u8> {
+    s.iter()
+        .rev()
+        .map(|b| match b {
+            b'A' => b'T',
+            b'C' => b'G',
+            b'G' => b'C',
+            b'T' => b'A',
+            x => *x,
+        })
+        .collect()
+}
+
+/// Table 4 (M. hyorhinis): agreement with the genome's table-4 pyrodigal labels, and
+/// every call ends at a table-4 stop and begins at a start codon unless partial.
+#[test]
+fn mycoplasma_genes_agree_with_table_4_labels_and_end_at_stops() {
+    let g = shared().join("data/genomes/altcode");
+    let dir = tempfile::tempdir().unwrap();
+    let fasta = dir.path().join("mh.fna");
+    let text = gunzip(&g.join("Mycoplasma_hyorhinis_HUB-1_CP002170.fna.gz"));
+    std::fs::write(&fasta, &text).unwrap();
+    let seq: Vec<u8> = text
+        .lines()
+        .filter(|l| !l.starts_with('>'))
+        .flat_map(|l| l.trim().bytes())
+        .map(|b| b.to_ascii_uppercase())
+        .collect();
+    let ours = cds(&cdspred(&[
+        "predict",
+        "--table",
+        "4",
+        "--format",
+        "gff3",
+        "-q",
+        fasta.to_str().unwrap(),
+    ]));
+    let truth = cds(&gunzip(
+        &g.join("Mycoplasma_hyorhinis_HUB-1_CP002170.pyrodigal_tt4.gff.gz"),
+    ));
+    let t: HashSet<_> = truth.keys().collect();
+    let o: HashSet<_> = ours.keys().collect();
+    let both = t.intersection(&o).count() as f64;
+    let (sens, prec) = (both / t.len() as f64, both / o.len() as f64);
+    assert!(
+        sens >= 0.95 && prec >= 0.95,
+        "stop-exact agreement {sens:.3} / {prec:.3}"
+    );
+    for ((strand, _), (s, e, a)) in &ours {
+        let bases = &seq[s - 1..*e];
+        let sense = if *strand == '+' {
+            bases.to_vec()
+        } else {
+            revcomp(bases)
+        };
+        let partial = a["partial"].as_bytes();
+        let (p5, p3) = if *strand == '+' {
+            (partial[0], partial[1])
+        } else {
+            (partial[1], partial[0])
+        };
+        assert_eq!(a["transl_table"], "4");
+        assert!(a.contains_key("score"));
+        assert!(!a.contains_key("frameshifts"), "no shifts without a hint");
+        assert_eq!(sense.len() % 3, 0, "{s}-{e}");
+        if p3 == b'0' {
+            let stop = &sense[sense.len() - 3..];
+            assert!(stop == b"TAA" || stop == b"TAG", "{s}-{e} ends {stop:?}");
+        }
+        if p5 == b'0' {
+            let start = &sense[..3];
+            assert!(
+                [&b"ATG"[..], b"GTG", b"TTG"].contains(&start),
+                "{s}-{e} starts {start:?}"
+            );
+        }
+        // No stop inside (TGA codes for Trp under table 4).
+        for c in sense[..sense.len() - 3].chunks(3) {
+            assert!(c != b"TAA" && c != b"TAG", "{s}-{e}: internal stop");
+        }
+    }
+}
+
+/// The proteins of gene calls are their translations (the stop as `*`), and with an
+/// indel hint a read with a frameshift gets one call with its shift in the GFF3 and a
+/// corrected protein.
+#[test]
+fn gene_proteins_and_frameshifts_through_the_binary() {
+    let g = shared().join("data/genomes/fixtures");
+    let dir = tempfile::tempdir().unwrap();
+    let gb = gunzip(&g.join("Ypestis_pPCP1_NC_005816.gb.gz"));
+    let origin = gb.split("ORIGIN").nth(1).unwrap();
+    let seq: String = origin
+        .chars()
+        .filter(|c| c.is_ascii_alphabetic())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    assert_eq!(seq.len(), 9609);
+    let fasta = dir.path().join("p.fna");
+    std::fs::write(&fasta, format!(">pPCP1\n{seq}\n")).unwrap();
+    let gff = cdspred(&["predict", "--format", "gff3", "-q", fasta.to_str().unwrap()]);
+    let faa = cdspred(&["predict", "--format", "faa", "-q", fasta.to_str().unwrap()]);
+    let calls = cds(&gff);
+    assert!(calls.len() >= 5, "{gff}");
+    let proteins: Vec<&str> = faa.lines().filter(|l| !l.starts_with('>')).collect();
+    assert_eq!(proteins.len(), calls.len());
+    let complete = proteins.iter().filter(|p| p.ends_with('*')).count();
+    assert!(complete >= calls.len() - 2, "{faa}");
+    assert!(proteins.iter().all(|p| !p[..p.len() - 1].contains('*')));
+    // The plasmid's pla gene (6664..7602 on +, NC_005816 annotation) and pst
+    // (complement(4815..5888)) are found stop-exact.
+    assert!(calls.contains_key(&('+', 7602)), "{gff}");
+    assert!(calls.contains_key(&('-', 4815)), "{gff}");
+    // Insert one base into the middle of the longest call and decode with a hint.
+    let (&(strand, _), &(s, e, _)) = calls.iter().max_by_key(|(_, v)| v.1 - v.0).unwrap();
+    let mid = (s + e) / 2;
+    let mutated = format!("{}A{}", &seq[..mid], &seq[mid..]);
+    std::fs::write(&fasta, format!(">pPCP1_ins\n{mutated}\n")).unwrap();
+    let clean = cds(&cdspred(&[
+        "predict",
+        "--format",
+        "gff3",
+        "-q",
+        fasta.to_str().unwrap(),
+    ]));
+    assert!(
+        !clean
+            .values()
+            .any(|v| v.0 < mid && v.1 > mid + 1 && v.2.contains_key("frameshifts")),
+        "no hint, no shifts"
+    );
+    let hinted = cds(&cdspred(&[
+        "predict",
+        "--format",
+        "gff3",
+        "-q",
+        "--errors",
+        "indel1",
+        fasta.to_str().unwrap(),
+    ]));
+    let spanning: Vec<_> = hinted
+        .iter()
+        .filter(|(k, v)| k.0 == strand && v.0 < mid && v.1 > mid + 1)
+        .collect();
+    assert_eq!(spanning.len(), 1, "{hinted:?}");
+    let attrs = &spanning[0].1 .2;
+    let shifts = &attrs["frameshifts"];
+    assert!(shifts.contains(":ins"), "{shifts}");
+    let pos: Vec<usize> = shifts
+        .split(',')
+        .map(|x| x.split(':').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        pos.iter().any(|p| p.abs_diff(mid) <= 6),
+        "{shifts} vs {mid}"
+    );
+}

@@ -1,0 +1,1300 @@
+//! Gene calls on long sequences (contigs, long reads): stop-exact, frameshift-aware.
+//!
+//! A sequence longer than the model's `max_len` is decoded into genes by one Viterbi
+//! pass over a gene-structure model whose emissions are the model's per-codon frame
+//! scores — the frame-path decoder's dicodon log-odds ([`crate::features`]), "this
+//! codon pair is read in a coding frame" against "anywhere else":
+//!
+//! ```text
+//! N  (non-coding, one base at a time, score 0)
+//! P  (a codon of a + strand gene)     N →[start codon]→ P → P … →[stop codon]→ N
+//! M  (a codon of a − strand gene)     N →[rc stop]→ M → M … →[rc start codon]→ N
+//! ```
+//!
+//! - A gene ends at a stop codon of the genetic code (included in the call) and begins
+//!   at ATG, GTG or TTG, the starts Prodigal uses under every code; or it is *partial*:
+//!   it runs off an end of the sequence (no start, or no stop, there).
+//! - Inside a gene each codon follows the last by 3 nt, or by 2 or 4 nt at the cost of
+//!   a frame shift (a deletion or an insertion in the sequence): the gene follows its
+//!   frame path across frameshifts, and the shift positions are recorded. Codons on the
+//!   path are never stops (a gene's stop ends it).
+//! - Each gene pays a fixed cost (less a bonus for its start codon), so a call needs a
+//!   codon signal that outweighs it; complete calls shorter than
+//!   [`GeneOptions::min_len`] are dropped afterwards.
+//! - **Overlaps.** The decoder reads one state per base, so calls never overlap, on the
+//!   same strand or on opposite strands: where two candidate genes overlap, the parse
+//!   with the higher total score wins, and the loser is shortened to a later start
+//!   codon or dropped. Stops stay exact either way.
+//! - **Self-training.** On a sequence long enough to learn from (at least
+//!   [`GeneOptions::train_min_codons`] codons in confident calls), the dicodon table is
+//!   re-estimated from the first pass's calls against the sequence's own all-frame
+//!   background, shrunk towards the model's table, and the sequence is decoded again —
+//!   what Prodigal does from a GC-frame plot, here started from the model's table.
+//!
+//! Memory: the bases' codon indices (1 byte per base), three traceback bytes per base
+//! and the calls: about 5 bytes per base, 50 MB for a 10-Mb record. Time is linear in
+//! the length.
+
+use cdspred_core::code::N_CODON;
+use cdspred_core::dna::Base;
+use cdspred_core::Strand;
+
+use crate::features::{TableContext, VOCAB};
+
+/// How genes are decoded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeneOptions {
+    /// Cost of one frame shift inside a gene (log-odds units).
+    pub shift: f64,
+    /// Cost of one complete gene (paid at its start codon).
+    pub gene_cost: f64,
+    /// Prior log-odds of being in a gene, per codon: most of a prokaryote genome codes,
+    /// so each codon of a call adds this to the pair scores (with a higher gene cost it
+    /// lengthens calls towards their true start without calling more genes).
+    pub codon_bonus: f64,
+    /// Cost of a gene running off an end of the sequence (instead of a start codon).
+    pub partial_cost: f64,
+    /// Bonus of each start codon: ATG, GTG, TTG.
+    pub start_bonus: [f64; 3],
+    /// Bonus of a Shine-Dalgarno match upstream of a start: none, 3, 4, 5–6 nt of
+    /// AGGAGG within 3–20 nt (before self-training learns its own).
+    pub sd_bonus: [f64; SD_CLASSES],
+    /// Longest overlap (nt) of a gene with the one before it: same strand, or tail to
+    /// tail on opposite strands (0: calls never overlap).
+    pub max_overlap: usize,
+    /// Calls shorter than this (nt) are dropped.
+    pub min_len: usize,
+    /// Self-training rounds (0: the model's table only).
+    pub train_rounds: usize,
+    /// Codons in confident calls needed before a sequence trains its own table.
+    pub train_min_codons: usize,
+    /// Weight of the untrained start model in a learnt one (pseudo-starts).
+    pub start_prior: f64,
+    /// Score a call needs to be learnt from.
+    pub train_min_score: f64,
+    /// Weight of the model's table in a self-trained one (pseudo codon pairs).
+    pub train_prior: f64,
+    /// Largest |log-odds| of a self-trained table entry.
+    pub clamp: f64,
+    /// Weight of the network's window votes: each codon gets this times the mean
+    /// per-codon log-odds of the windows over it for its strand and frame.
+    pub window_weight: f64,
+    /// The same once the table is self-trained.
+    pub window_weight_trained: f64,
+}
+
+impl Default for GeneOptions {
+    fn default() -> GeneOptions {
+        GeneOptions {
+            shift: 1000.0,
+            gene_cost: 20.0,
+            codon_bonus: 0.25,
+            partial_cost: 2.0,
+            start_bonus: [1.0, 0.0, -0.5],
+            sd_bonus: [0.0, 0.0, 0.5, 1.5],
+            min_len: 90,
+            max_overlap: 60,
+            train_rounds: 2,
+            train_min_codons: 6000,
+            train_prior: 20000.0,
+            train_min_score: 16.0,
+            start_prior: 200.0,
+            clamp: 4.0,
+            window_weight: 10.0,
+            window_weight_trained: 0.0,
+        }
+    }
+}
+
+impl GeneOptions {
+    /// The settings for sequences with `indels_per_100nt` (the `--errors` hint): the
+    /// shift cost becomes the log-odds of an indel at a codon, floored at 3; clean
+    /// sequences (no hint, or a hint with no indels) keep these options.
+    pub fn with_indel_rate(mut self, indels_per_100nt: Option<f32>) -> GeneOptions {
+        if let Some(h) = indels_per_100nt.filter(|&h| h > 0.05) {
+            let per_codon = (3.0 * f64::from(h) / 100.0).min(0.5);
+            self.shift = (-(per_codon / (1.0 - per_codon)).ln()).clamp(3.0, self.shift);
+            // Where shifts are cheap a gene could run on past its stop and through the
+            // next intergenic gap: cheaper genes and a smaller codon bonus keep calls
+            // apart (chosen on training genomes, see docs/genes.md).
+            self.gene_cost = 12.0;
+            self.codon_bonus = 0.1;
+        }
+        self
+    }
+}
+
+/// What the network says about one window of a long sequence: its log-odds of each
+/// coding class against non-coding, as strands and frames of the whole sequence
+/// (`+0 +1 +2 −0 −1 −2`: the offset of the codon grid, on the minus strand counted
+/// from the sequence's right end).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WindowVote {
+    /// First base of the window.
+    pub start: usize,
+    /// Its length.
+    pub len: usize,
+    /// ln P(class) − ln P(non-coding), clamped to ±[`VOTE_CLAMP`].
+    pub log_odds: [f32; 6],
+}
+
+/// Largest |log-odds| of a window vote.
+pub const VOTE_CLAMP: f32 = 8.0;
+
+impl WindowVote {
+    /// From a window's class probabilities (non-coding, +0..+2, −0..−2, frames relative
+    /// to the window) at `start`, `len` nt long, in a sequence of `total` nt.
+    pub fn new(probs: &[f32; 7], start: usize, len: usize, total: usize) -> WindowVote {
+        let mut log_odds = [0f32; 6];
+        let p0 = probs[0].max(1e-6).ln();
+        for k in 0..6 {
+            let origin = if k < 3 { start } else { total - start - len };
+            let g = (origin + k % 3) % 3;
+            log_odds[(k / 3) * 3 + g] =
+                (probs[k + 1].max(1e-6).ln() - p0).clamp(-VOTE_CLAMP, VOTE_CLAMP);
+        }
+        WindowVote {
+            start,
+            len,
+            log_odds,
+        }
+    }
+}
+
+/// The window votes as a per-codon bonus: the sequence cut at every window's start and
+/// end, each piece holding `weight` times the mean per-codon log-odds of the windows
+/// that cover it. The cuts of a sequence's reverse complement mirror its own, so the
+/// bonus does too.
+#[derive(Debug, Clone, Default)]
+struct VoteMap {
+    /// Piece starts, ascending, from 0.
+    cuts: Vec<usize>,
+    /// Each piece's bonus per class.
+    vals: Vec<[f32; 6]>,
+    n: usize,
+}
+
+impl VoteMap {
+    fn new(votes: &[WindowVote], n: usize, weight: f64) -> VoteMap {
+        if votes.is_empty() || weight == 0.0 {
+            return VoteMap::default();
+        }
+        let mut cuts: Vec<usize> = votes
+            .iter()
+            .flat_map(|v| [v.start, (v.start + v.len).min(n)])
+            .chain([0])
+            .filter(|&c| c < n)
+            .collect();
+        cuts.sort_unstable();
+        cuts.dedup();
+        let mut vals = Vec::with_capacity(cuts.len());
+        let mut lo = 0;
+        for &c in &cuts {
+            while lo < votes.len() && votes[lo].start + votes[lo].len <= c {
+                lo += 1;
+            }
+            let (mut k, mut acc) = (0usize, [0f64; 6]);
+            for v in votes[lo..].iter().take_while(|v| v.start <= c) {
+                if v.start + v.len > c {
+                    k += 1;
+                    for (a, &l) in acc.iter_mut().zip(&v.log_odds) {
+                        *a += f64::from(l) * 3.0 / v.len as f64;
+                    }
+                }
+            }
+            vals.push(acc.map(|a| {
+                if k > 0 {
+                    (weight * a / k as f64) as f32
+                } else {
+                    0.0
+                }
+            }));
+        }
+        VoteMap { cuts, vals, n }
+    }
+
+    /// The bonus of class `c` at base `x`.
+    #[inline]
+    fn at(&self, x: usize, c: usize) -> f64 {
+        if self.cuts.is_empty() {
+            return 0.0;
+        }
+        // Pieces are about a stride long: guess, then step to the right one.
+        let m = self.cuts.len();
+        let mut g = (x * m / self.n.max(1)).min(m - 1);
+        while g > 0 && self.cuts[g] > x {
+            g -= 1;
+        }
+        while g + 1 < m && self.cuts[g + 1] <= x {
+            g += 1;
+        }
+        f64::from(self.vals[g][c])
+    }
+}
+
+/// One gene call (0-based, end exclusive, on the sequence as given).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gene {
+    /// First base.
+    pub start: usize,
+    /// One past the last base.
+    pub end: usize,
+    /// Coding strand.
+    pub strand: Strand,
+    /// Whether the call runs off the sequence's left and right end (no start or no
+    /// stop codon there).
+    pub partial: (bool, bool),
+    /// Log-odds score: the codon pairs' scores less the gene and shift costs.
+    pub score: f32,
+    /// Codon starts in the gene's sense orientation, relative to its first base in that
+    /// orientation (the stop codon included).
+    pub path: Vec<u32>,
+}
+
+impl Gene {
+    /// Number of frame shifts on the path.
+    pub fn shifts(&self) -> usize {
+        self.path.windows(2).filter(|w| w[1] - w[0] != 3).count()
+    }
+}
+
+/// Start codons ATG, GTG, TTG (codon indices).
+const STARTS: [u8; 3] = [14, 46, 62];
+
+/// Classes of a Shine-Dalgarno match upstream of a start (see [`sd_class`]).
+const SD_CLASSES: usize = 4;
+
+/// Scores of start codons by type (ATG, GTG, TTG) and Shine-Dalgarno class.
+#[derive(Debug, Clone, PartialEq)]
+struct StartModel([[f64; SD_CLASSES]; 3]);
+
+impl StartModel {
+    /// The untrained model: the options' codon bonuses plus a bonus for a 4-nt or
+    /// longer match of AGGAGG upstream.
+    fn initial(o: &GeneOptions) -> StartModel {
+        let mut t = [[0.0; SD_CLASSES]; 3];
+        for (k, row) in t.iter_mut().enumerate() {
+            for (c, v) in row.iter_mut().enumerate() {
+                *v = o.start_bonus[k] + o.sd_bonus[c];
+            }
+        }
+        StartModel(t)
+    }
+}
+
+/// The Shine-Dalgarno motif AGGAGG (base codes).
+const SD_MOTIF: [u8; 6] = [0, 2, 2, 0, 2, 2];
+
+/// Class of the longest piece of AGGAGG within 3–20 nt upstream of a start codon
+/// whose first base (sense orientation) is sequence position `first` on `strand`:
+/// 0 (shorter than 3 nt), 1 (3 nt), 2 (4 nt), 3 (5–6 nt).
+fn sd_class(seq: &[Base], strand: Strand, first: usize) -> usize {
+    let mut up = [4u8; 18];
+    let mut k = 0;
+    for d in (3..=20).rev() {
+        let b = match strand {
+            Strand::Plus => first.checked_sub(d).map(|x| seq[x]),
+            Strand::Minus => seq.get(first + d).map(|&b| if b < 4 { 3 - b } else { 4 }),
+        };
+        up[k] = b.unwrap_or(4);
+        k += 1;
+    }
+    let mut best = 0;
+    for len in (3..=6).rev() {
+        if SD_MOTIF
+            .windows(len)
+            .any(|m| up.windows(len).any(|w| w == m))
+        {
+            best = len;
+            break;
+        }
+    }
+    match best {
+        0..=2 => 0,
+        3 => 1,
+        4 => 2,
+        _ => 3,
+    }
+}
+
+/// Traceback codes.
+const FROM_SAME: u8 = 0; // P/M: codon 3 nt before; N: base before
+const FROM_DEL: u8 = 1; // P/M: 2 nt before (shift)
+const FROM_INS: u8 = 2; // P/M: 4 nt before (shift)
+const ENTRY: u8 = 3; // P: start codon; M: after its rc stop; N: + gene ends (3 nt)
+const PARTIAL: u8 = 4; // P/M: runs off the left end; N: + gene ends after a shift (2 nt)
+const N_FROM_P4: u8 = 5; // N: + gene ends after a shift (4 nt)
+const N_FROM_M: u8 = 6; // N: − gene ends (its start codon)
+const JUMP: u8 = 5; // P/M: a gene overlapping the one before it (see `Jump`)
+
+/// How a gene that overlaps the gene before it was entered.
+#[derive(Debug, Clone, Copy)]
+struct Jump {
+    /// The gene before: a + gene whose stop ends at `at` (`Some`: how its last codon
+    /// was reached, as N's code), or a − gene whose start codon ends there (`None`).
+    plus_code: Option<u8>,
+    /// Where the gene before ends.
+    at: usize,
+    /// The overlapping gene's first codon (+: its start; −: its rc stop).
+    first: usize,
+}
+
+/// Reverse complement of a codon index (N stays N).
+fn rc_codon(c: u8) -> u8 {
+    if c as usize >= N_CODON {
+        return c;
+    }
+    let (a, b, d) = (c >> 4, (c >> 2) & 3, c & 3);
+    ((3 - d) << 4) | ((3 - b) << 2) | (3 - a)
+}
+
+/// Codon index at every position (N_CODON where a base is N); length n − 2.
+fn codon_indices(seq: &[Base]) -> Vec<u8> {
+    seq.windows(3)
+        .map(|w| cdspred_core::code::codon_index(w) as u8)
+        .collect()
+}
+
+/// Decodes the genes of `seq` with the dicodon table `llr` (`[VOCAB]`, table-11
+/// synonyms; see [`crate::features`]), self-training it as `opts` says.
+pub fn call_genes(
+    seq: &[Base],
+    table: &TableContext,
+    llr: &[f32],
+    votes: &[WindowVote],
+    opts: &GeneOptions,
+) -> Vec<Gene> {
+    if seq.len() < 6 {
+        return Vec::new();
+    }
+    let cod = codon_indices(seq);
+    let blocks = VoteMap::new(votes, seq.len(), opts.window_weight);
+    let model: Vec<f64> = llr[..VOCAB].iter().map(|&v| f64::from(v)).collect();
+    let starts = StartModel::initial(opts);
+    let mut genes = decode(seq, &cod, table, &model, &starts, &blocks, opts);
+    let trained_blocks = VoteMap::new(votes, seq.len(), opts.window_weight_trained);
+    for _ in 0..opts.train_rounds {
+        match self_train(seq, &cod, table, &genes, &model, opts) {
+            Some((t, st)) => {
+                genes = decode(seq, &cod, table, &t, &st, &trained_blocks, opts);
+            }
+            None => break,
+        }
+    }
+    genes
+}
+
+/// The scores the decoder reads, per codon pair.
+struct Emit<'a> {
+    cod: &'a [u8],
+    syn: [u8; 65],
+    rsyn: [u8; 65],
+    llr: &'a [f64],
+    blocks: &'a VoteMap,
+    n: usize,
+    seq: &'a [Base],
+    starts: &'a StartModel,
+    delta: f64,
+}
+
+impl Emit<'_> {
+    /// The score of a + start codon at `p` (`None`: not a start codon).
+    #[inline]
+    fn start_plus(&self, p: usize) -> Option<f64> {
+        let k = STARTS.iter().position(|&s| s == self.cod[p])?;
+        Some(self.starts.0[k][sd_class(self.seq, Strand::Plus, p)])
+    }
+    /// The score of a − start codon whose bases are `p..p + 3` (`None`: not one).
+    #[inline]
+    fn start_minus(&self, p: usize) -> Option<f64> {
+        let k = STARTS.iter().position(|&s| s == rc_codon(self.cod[p]))?;
+        Some(self.starts.0[k][sd_class(self.seq, Strand::Minus, p + 2)])
+    }
+    /// A + strand codon at `p` after one at `q` (with the window votes of `p`).
+    #[inline]
+    fn plus(&self, q: usize, p: usize) -> f64 {
+        let (a, b) = (
+            self.syn[self.cod[q] as usize],
+            self.syn[self.cod[p] as usize],
+        );
+        self.llr[a as usize * 65 + b as usize] + self.vote(p, p % 3) + self.delta
+    }
+    /// The window votes' bonus of a codon at `p` in class `c` (0..6), read at its
+    /// middle base.
+    #[inline]
+    fn vote(&self, p: usize, c: usize) -> f64 {
+        self.blocks.at(p + 1, c)
+    }
+    /// A − strand codon at `q` (left) and `p` (right): in sense order p's then q's;
+    /// the window votes of the later one in sense order (q), as for `plus`.
+    #[inline]
+    fn minus(&self, q: usize, p: usize) -> f64 {
+        let (a, b) = (
+            self.rsyn[self.cod[p] as usize],
+            self.rsyn[self.cod[q] as usize],
+        );
+        self.llr[a as usize * 65 + b as usize] + self.vote(q, 3 + (self.n - q - 3) % 3) + self.delta
+    }
+}
+
+fn emitter<'a>(
+    seq: &'a [Base],
+    cod: &'a [u8],
+    table: &TableContext,
+    llr: &'a [f64],
+    starts: &'a StartModel,
+    blocks: &'a VoteMap,
+    bonus: f64,
+) -> Emit<'a> {
+    let mut syn = [0u8; 65];
+    let mut rsyn = [0u8; 65];
+    for c in 0..65u8 {
+        syn[c as usize] = table.synonym(c as usize);
+        rsyn[c as usize] = table.synonym(rc_codon(c) as usize);
+    }
+    Emit {
+        cod,
+        syn,
+        rsyn,
+        llr,
+        blocks,
+        n: seq.len(),
+        seq,
+        starts,
+        delta: bonus,
+    }
+}
+
+/// Ring of the last 8 scores of one state.
+struct Ring([f64; 8]);
+
+impl Ring {
+    fn new() -> Ring {
+        Ring([f64::NEG_INFINITY; 8])
+    }
+    #[inline]
+    fn get(&self, i: usize, back: usize) -> f64 {
+        if back > i {
+            f64::NEG_INFINITY
+        } else {
+            self.0[(i - back) & 7]
+        }
+    }
+    #[inline]
+    fn set(&mut self, i: usize, v: f64) {
+        self.0[i & 7] = v;
+    }
+}
+
+/// Picks the best of `(score, code)` candidates; ties go to the earlier one.
+#[inline]
+fn best_of<const K: usize>(c: [(f64, u8); K]) -> (f64, u8) {
+    let mut b = c[0];
+    for &x in &c[1..] {
+        if x.0 > b.0 {
+            b = x;
+        }
+    }
+    b
+}
+
+/// One Viterbi pass; returns the calls of at least `min_len` nt, left to right.
+fn decode(
+    seq: &[Base],
+    cod: &[u8],
+    table: &TableContext,
+    llr: &[f64],
+    starts: &StartModel,
+    blocks: &VoteMap,
+    o: &GeneOptions,
+) -> Vec<Gene> {
+    let n = seq.len();
+    let e = emitter(seq, cod, table, llr, starts, blocks, o.codon_bonus);
+    let m = cod.len(); // codon starts 0..m (m = n − 2)
+    let is_stop = |p: usize| table.is_stop(cod[p] as usize);
+    let is_rc_stop = |p: usize| table.is_stop(rc_codon(cod[p]) as usize);
+    let (mut nr, mut pr, mut mr) = (Ring::new(), Ring::new(), Ring::new());
+    let mut bn = vec![0u8; n + 1];
+    let mut bp = vec![0u8; m];
+    let mut bm = vec![0u8; m];
+    let ninf = f64::NEG_INFINITY;
+    // Overlapping entries, pending until the decoder reaches their codon.
+    let mut pend_p: [(f64, Option<Jump>); 8] = [(ninf, None); 8];
+    let mut pend_m: [(f64, Option<Jump>); 8] = [(ninf, None); 8];
+    let mut jumps_p: std::collections::HashMap<usize, Jump> = Default::default();
+    let mut jumps_m: std::collections::HashMap<usize, Jump> = Default::default();
+    let offer = |pend: &mut [(f64, Option<Jump>); 8], at: usize, v: f64, j: Jump| {
+        if v > pend[at & 7].0 {
+            pend[at & 7] = (v, Some(j));
+        }
+    };
+    for i in 0..=n {
+        // N[i]: bases [0, i) parsed, ending outside any gene.
+        let (v, code) = if i == 0 {
+            (0.0, FROM_SAME)
+        } else {
+            let mut c = [
+                (nr.get(i, 1), FROM_SAME),
+                (ninf, ENTRY),
+                (ninf, PARTIAL),
+                (ninf, N_FROM_P4),
+                (ninf, N_FROM_M),
+            ];
+            if i >= 3 && is_stop(i - 3) {
+                let s = i - 3;
+                c[1].0 = pr.get(i, 6);
+                c[2].0 = pr.get(i, 5) - o.shift;
+                c[3].0 = pr.get(i, 7) - o.shift;
+                let _ = s;
+            }
+            if i >= 3 {
+                if let Some(b) = e.start_minus(i - 3) {
+                    c[4].0 = mr.get(i, 3) + b - o.gene_cost;
+                }
+            }
+            // A gene may start before the one that ends here has ended.
+            if o.max_overlap > 0 {
+                let (xp, xc) = best_of([c[1], c[2], c[3]]);
+                let xm = c[4].0;
+                let lo = i.saturating_sub(o.max_overlap);
+                if xp > ninf {
+                    // The next + gene starts inside this one's end.
+                    for a in lo..i.min(m) {
+                        let Some(b) = e.start_plus(a) else { continue };
+                        let target = a + (i - a).div_ceil(3) * 3;
+                        if target >= m {
+                            continue;
+                        }
+                        let mut acc = xp + b - o.gene_cost;
+                        let mut q = a + 3;
+                        let mut ok = true;
+                        while q <= target {
+                            if is_stop(q) {
+                                ok = false;
+                                break;
+                            }
+                            acc += e.plus(q - 3, q);
+                            q += 3;
+                        }
+                        if ok {
+                            let j = Jump {
+                                plus_code: Some(xc),
+                                at: i,
+                                first: a,
+                            };
+                            offer(&mut pend_p, target, acc, j);
+                        }
+                    }
+                }
+                // The next − gene's stop lies inside this gene's end (+: tail to tail).
+                for (x, plus_code) in [(xp, Some(xc)), (xm, None)] {
+                    if x == ninf {
+                        continue;
+                    }
+                    for target in i..(i + 3).min(m) {
+                        if is_rc_stop(target) {
+                            continue;
+                        }
+                        // Walk back to the nearest rc stop in this frame; the pair
+                        // after it is not scored (as on entry).
+                        let mut q = target;
+                        let mut acc = x;
+                        let mut found = None;
+                        while q >= 3 && q + o.max_overlap >= i + 3 {
+                            if is_rc_stop(q - 3) {
+                                found = Some(q - 3);
+                                break;
+                            }
+                            acc += e.minus(q - 3, q);
+                            q -= 3;
+                        }
+                        if let Some(stop) = found {
+                            let j = Jump {
+                                plus_code,
+                                at: i,
+                                first: stop,
+                            };
+                            offer(&mut pend_m, target, acc, j);
+                        }
+                    }
+                }
+            }
+            best_of(c)
+        };
+        nr.set(i, v);
+        bn[i] = code;
+        if i >= m {
+            continue;
+        }
+        let p = i;
+        // P[p]: the codon at p belongs to a + gene (never its stop).
+        let jp = std::mem::replace(&mut pend_p[p & 7], (ninf, None));
+        if is_stop(p) {
+            pr.set(p, ninf);
+        } else {
+            let mut c = [
+                (ninf, FROM_SAME),
+                (ninf, FROM_DEL),
+                (ninf, FROM_INS),
+                (ninf, ENTRY),
+                (ninf, PARTIAL),
+                (jp.0, JUMP),
+            ];
+            if p >= 3 {
+                c[0].0 = pr.get(p, 3) + e.plus(p - 3, p);
+            }
+            if p >= 2 {
+                c[1].0 = pr.get(p, 2) + e.plus(p - 2, p) - o.shift;
+            }
+            if p >= 4 {
+                c[2].0 = pr.get(p, 4) + e.plus(p - 4, p) - o.shift;
+            }
+            if let Some(b) = e.start_plus(p) {
+                c[3].0 = v + b - o.gene_cost;
+            }
+            if p < 3 {
+                c[4].0 = v - o.partial_cost;
+            }
+            let (s, k) = best_of(c);
+            pr.set(p, s);
+            bp[p] = k;
+            if k == JUMP {
+                jumps_p.insert(p, jp.1.expect("a pending jump"));
+            }
+        }
+        // M[p]: the codon at p belongs to a − gene (never an rc stop).
+        let jm = std::mem::replace(&mut pend_m[p & 7], (ninf, None));
+        if is_rc_stop(p) {
+            mr.set(p, ninf);
+        } else {
+            let mut c = [
+                (ninf, FROM_SAME),
+                (ninf, FROM_DEL),
+                (ninf, FROM_INS),
+                (ninf, ENTRY),
+                (ninf, PARTIAL),
+                (jm.0, JUMP),
+            ];
+            if p >= 3 {
+                c[0].0 = mr.get(p, 3) + e.minus(p - 3, p);
+                if is_rc_stop(p - 3) {
+                    c[3].0 = nr.get(p, 3);
+                }
+            }
+            if p >= 2 {
+                c[1].0 = mr.get(p, 2) + e.minus(p - 2, p) - o.shift;
+            }
+            if p >= 4 {
+                c[2].0 = mr.get(p, 4) + e.minus(p - 4, p) - o.shift;
+            }
+            if p < 3 {
+                c[4].0 = v - o.partial_cost;
+            }
+            let (s, k) = best_of(c);
+            mr.set(p, s);
+            bm[p] = k;
+            if k == JUMP {
+                jumps_m.insert(p, jm.1.expect("a pending jump"));
+            }
+        }
+    }
+    // The end: outside a gene, or inside one that runs off the right end.
+    let mut end = (nr.get(n, 0), 0u8, n);
+    for p in n.saturating_sub(5)..m {
+        if p + 6 <= n {
+            continue;
+        }
+        let (sp, sm) = (
+            pr.get(n, n - p) - o.partial_cost,
+            mr.get(n, n - p) - o.partial_cost,
+        );
+        if sp > end.0 {
+            end = (sp, 1, p);
+        }
+        if sm > end.0 {
+            end = (sm, 2, p);
+        }
+    }
+    let mut genes = traceback(&bn, &bp, &bm, &jumps_p, &jumps_m, n, end.1, end.2);
+    genes.reverse();
+    genes.retain(|g| g.end - g.start >= o.min_len);
+    for g in &mut genes {
+        g.score = gene_score(g, &e, o) as f32;
+    }
+    genes
+}
+
+/// A gene being read backwards: its codon starts (sequence coordinates, right to
+/// left) and whether it runs off the right end.
+struct Open {
+    strand: Strand,
+    codons: Vec<u32>,
+    right_partial: bool,
+}
+
+fn close(open: Open, left_partial: bool, n: usize) -> Gene {
+    let codons = open.codons; // right to left
+    let start = *codons.last().expect("a gene has a codon") as usize;
+    let end = codons[0] as usize + 3;
+    let path = match open.strand {
+        Strand::Plus => codons.iter().rev().map(|&p| p - start as u32).collect(),
+        Strand::Minus => codons.iter().map(|&p| (end - 3) as u32 - p).collect(),
+    };
+    let _ = n;
+    Gene {
+        start,
+        end,
+        strand: open.strand,
+        partial: (left_partial, open.right_partial),
+        score: 0.0,
+        path,
+    }
+}
+
+/// Reads the calls back from the traceback codes (right to left).
+#[allow(clippy::too_many_arguments)]
+fn traceback(
+    bn: &[u8],
+    bp: &[u8],
+    bm: &[u8],
+    jumps_p: &std::collections::HashMap<usize, Jump>,
+    jumps_m: &std::collections::HashMap<usize, Jump>,
+    n: usize,
+    last: u8,
+    at: usize,
+) -> Vec<Gene> {
+    #[derive(Clone, Copy)]
+    enum St {
+        N(usize),
+        P(usize),
+        M(usize),
+    }
+    // The gene before an overlapping one, open at its end.
+    let before_jump = |j: Jump| -> (Option<Open>, St) {
+        match j.plus_code {
+            Some(code) => {
+                let stop = j.at - 3;
+                let open = Open {
+                    strand: Strand::Plus,
+                    codons: vec![stop as u32],
+                    right_partial: false,
+                };
+                let st = St::P(match code {
+                    ENTRY => stop - 3,
+                    PARTIAL => stop - 2,
+                    _ => stop - 4,
+                });
+                (Some(open), st)
+            }
+            None => {
+                let open = Open {
+                    strand: Strand::Minus,
+                    codons: Vec::new(),
+                    right_partial: false,
+                };
+                (Some(open), St::M(j.at - 3))
+            }
+        }
+    };
+    let mut genes = Vec::new();
+    let mut open: Option<Open> = None;
+    let mut st = match last {
+        0 => St::N(n),
+        1 => {
+            open = Some(Open {
+                strand: Strand::Plus,
+                codons: Vec::new(),
+                right_partial: true,
+            });
+            St::P(at)
+        }
+        _ => {
+            open = Some(Open {
+                strand: Strand::Minus,
+                codons: Vec::new(),
+                right_partial: true,
+            });
+            St::M(at)
+        }
+    };
+    loop {
+        match st {
+            St::N(0) => break,
+            St::N(i) => match bn[i] {
+                FROM_SAME => st = St::N(i - 1),
+                code @ (ENTRY | PARTIAL | N_FROM_P4) => {
+                    let stop = i - 3;
+                    open = Some(Open {
+                        strand: Strand::Plus,
+                        codons: vec![stop as u32],
+                        right_partial: false,
+                    });
+                    st = St::P(match code {
+                        ENTRY => stop - 3,
+                        PARTIAL => stop - 2,
+                        _ => stop - 4,
+                    });
+                }
+                _ => {
+                    open = Some(Open {
+                        strand: Strand::Minus,
+                        codons: Vec::new(),
+                        right_partial: false,
+                    });
+                    st = St::M(i - 3);
+                }
+            },
+            St::P(p) => {
+                let g = open.as_mut().expect("inside a gene");
+                g.codons.push(p as u32);
+                match bp[p] {
+                    FROM_SAME => st = St::P(p - 3),
+                    FROM_DEL => st = St::P(p - 2),
+                    FROM_INS => st = St::P(p - 4),
+                    JUMP => {
+                        let j = jumps_p[&p];
+                        let mut q = p;
+                        while q > j.first {
+                            q -= 3;
+                            g.codons.push(q as u32);
+                        }
+                        genes.push(close(open.take().expect("open"), false, n));
+                        (open, st) = before_jump(j);
+                    }
+                    code => {
+                        genes.push(close(open.take().expect("open"), code == PARTIAL, n));
+                        st = St::N(p);
+                    }
+                }
+            }
+            St::M(p) => {
+                let g = open.as_mut().expect("inside a gene");
+                g.codons.push(p as u32);
+                match bm[p] {
+                    FROM_SAME => st = St::M(p - 3),
+                    FROM_DEL => st = St::M(p - 2),
+                    FROM_INS => st = St::M(p - 4),
+                    ENTRY => {
+                        g.codons.push((p - 3) as u32);
+                        genes.push(close(open.take().expect("open"), false, n));
+                        st = St::N(p - 3);
+                    }
+                    JUMP => {
+                        let j = jumps_m[&p];
+                        let mut q = p;
+                        while q > j.first {
+                            q -= 3;
+                            g.codons.push(q as u32);
+                        }
+                        genes.push(close(open.take().expect("open"), false, n));
+                        (open, st) = before_jump(j);
+                    }
+                    _ => {
+                        genes.push(close(open.take().expect("open"), true, n));
+                        st = St::N(p);
+                    }
+                }
+            }
+        }
+    }
+    genes
+}
+
+/// The score the decoder gave a call: its codon pairs (the stop codon's pair aside),
+/// less its shifts and its gene or partial cost.
+fn gene_score(g: &Gene, e: &Emit<'_>, o: &GeneOptions) -> f64 {
+    // Sequence coordinates of the path's codons in sense order.
+    let at = |k: usize| -> usize {
+        match g.strand {
+            Strand::Plus => g.start + g.path[k] as usize,
+            Strand::Minus => g.end - 3 - g.path[k] as usize,
+        }
+    };
+    let complete_stop = match g.strand {
+        Strand::Plus => !g.partial.1,
+        Strand::Minus => !g.partial.0,
+    };
+    let complete_start = match g.strand {
+        Strand::Plus => !g.partial.0,
+        Strand::Minus => !g.partial.1,
+    };
+    let k = g.path.len() - usize::from(complete_stop);
+    let mut s = 0.0;
+    for j in 1..k {
+        let (a, b) = (at(j - 1), at(j));
+        s += match g.strand {
+            Strand::Plus => e.plus(a, b),
+            Strand::Minus => e.minus(b, a),
+        };
+    }
+    s -= o.shift * g.shifts() as f64;
+    if complete_start {
+        let b = match g.strand {
+            Strand::Plus => e.start_plus(at(0)),
+            Strand::Minus => e.start_minus(at(0)),
+        };
+        s += b.unwrap_or(0.0) - o.gene_cost;
+    }
+    for (side, complete) in [(0, complete_start), (1, complete_stop)] {
+        let _ = side;
+        if !complete {
+            s -= o.partial_cost;
+        }
+    }
+    s
+}
+
+/// A dicodon table re-estimated from `genes` (confident calls) against the sequence's
+/// all-frame background, shrunk towards `model`; `None` when the calls hold too few
+/// codons.
+fn self_train(
+    seq: &[Base],
+    cod: &[u8],
+    table: &TableContext,
+    genes: &[Gene],
+    model: &[f64],
+    o: &GeneOptions,
+) -> Option<(Vec<f64>, StartModel)> {
+    let initial = StartModel::initial(o);
+    let none = VoteMap::default();
+    let e = emitter(seq, cod, table, model, &initial, &none, 0.0);
+    let starts = train_starts(seq, cod, table, genes, o);
+    let mut coding = vec![0f64; VOCAB];
+    let mut total_c = 0f64;
+    for g in genes
+        .iter()
+        .filter(|g| g.end - g.start >= 300 && g.score >= o.train_min_score as f32)
+    {
+        let at = |k: usize| -> usize {
+            match g.strand {
+                Strand::Plus => g.start + g.path[k] as usize,
+                Strand::Minus => g.end - 3 - g.path[k] as usize,
+            }
+        };
+        let stop_last = match g.strand {
+            Strand::Plus => !g.partial.1,
+            Strand::Minus => !g.partial.0,
+        };
+        let k = g.path.len() - usize::from(stop_last);
+        for j in 1..k {
+            let (a, b) = (at(j - 1), at(j));
+            let (x, y) = match g.strand {
+                Strand::Plus => (e.syn[cod[a] as usize], e.syn[cod[b] as usize]),
+                Strand::Minus => (e.rsyn[cod[a] as usize], e.rsyn[cod[b] as usize]),
+            };
+            if (x as usize) < N_CODON && (y as usize) < N_CODON {
+                coding[x as usize * 65 + y as usize] += 1.0;
+                total_c += 1.0;
+            }
+        }
+    }
+    if total_c < o.train_min_codons as f64 {
+        return None;
+    }
+    let mut bg = vec![0f64; VOCAB];
+    for p in 0..cod.len().saturating_sub(3) {
+        let (a, b) = (e.syn[cod[p] as usize], e.syn[cod[p + 3] as usize]);
+        if (a as usize) < N_CODON && (b as usize) < N_CODON {
+            bg[a as usize * 65 + b as usize] += 1.0;
+        }
+        let (a, b) = (e.rsyn[cod[p + 3] as usize], e.rsyn[cod[p] as usize]);
+        if (a as usize) < N_CODON && (b as usize) < N_CODON {
+            bg[a as usize * 65 + b as usize] += 1.0;
+        }
+    }
+    let valid = |id: usize| id / 65 < N_CODON && id % 65 < N_CODON;
+    let tb: f64 = bg.iter().sum::<f64>() + (0..VOCAB).filter(|&i| valid(i)).count() as f64;
+    let bgp: Vec<f64> = (0..VOCAB)
+        .map(|i| if valid(i) { (bg[i] + 1.0) / tb } else { 0.0 })
+        .collect();
+    // The model's coding distribution on this background.
+    let mut prior: Vec<f64> = (0..VOCAB).map(|i| bgp[i] * model[i].exp()).collect();
+    let z: f64 = prior.iter().sum();
+    prior.iter_mut().for_each(|v| *v /= z);
+    let k = o.train_prior;
+    let llr = (0..VOCAB)
+        .map(|i| {
+            if !valid(i) {
+                return 0.0;
+            }
+            let pc = (coding[i] + k * prior[i]) / (total_c + k);
+            (pc / bgp[i]).ln().clamp(-o.clamp, o.clamp)
+        })
+        .collect();
+    Some((llr, starts))
+}
+
+/// A start model learnt from confident complete calls: the log-odds of each start
+/// codon type and Shine-Dalgarno class at the calls' starts against the other start
+/// codons in their open reading frames (up- and downstream), shrunk towards the
+/// untrained model by `start_prior` pseudo-starts.
+fn train_starts(
+    seq: &[Base],
+    cod: &[u8],
+    table: &TableContext,
+    genes: &[Gene],
+    o: &GeneOptions,
+) -> StartModel {
+    let initial = StartModel::initial(o);
+    let mut chosen = [[0f64; SD_CLASSES]; 3];
+    let mut other = [[0f64; SD_CLASSES]; 3];
+    let n = seq.len();
+    for g in genes
+        .iter()
+        .filter(|g| g.score >= o.train_min_score as f32 && g.shifts() == 0)
+    {
+        let complete_start = match g.strand {
+            Strand::Plus => !g.partial.0,
+            Strand::Minus => !g.partial.1,
+        };
+        if !complete_start {
+            continue;
+        }
+        // Walk the reading frame in sense direction: from the ORF's start (the first
+        // codon after an in-frame stop upstream) to the gene's stop.
+        let (first, step_up): (usize, isize) = match g.strand {
+            Strand::Plus => (g.start, -3),
+            Strand::Minus => (g.end - 3, 3),
+        };
+        let is_start = |p: usize| -> Option<usize> {
+            let c = if g.strand == Strand::Plus {
+                cod[p]
+            } else {
+                rc_codon(cod[p])
+            };
+            STARTS.iter().position(|&s| s == c)
+        };
+        let sense_first = |p: usize| if g.strand == Strand::Plus { p } else { p + 2 };
+        let stop_at = |p: usize| {
+            let c = if g.strand == Strand::Plus {
+                cod[p]
+            } else {
+                rc_codon(cod[p])
+            };
+            table.is_stop(c as usize)
+        };
+        if let Some(k) = is_start(first) {
+            chosen[k][sd_class(seq, g.strand, sense_first(first))] += 1.0;
+        }
+        // Upstream in the ORF.
+        let mut p = first as isize + step_up;
+        while p >= 0 && (p as usize) + 3 <= n && !stop_at(p as usize) {
+            if let Some(k) = is_start(p as usize) {
+                other[k][sd_class(seq, g.strand, sense_first(p as usize))] += 1.0;
+            }
+            p += step_up;
+        }
+        // Downstream, inside the gene.
+        let mut p = first as isize - step_up;
+        while p >= g.start as isize && (p as usize) + 3 <= g.end {
+            if let Some(k) = is_start(p as usize) {
+                other[k][sd_class(seq, g.strand, sense_first(p as usize))] += 1.0;
+            }
+            p -= step_up;
+        }
+    }
+    let (tc, to): (f64, f64) = (chosen.iter().flatten().sum(), other.iter().flatten().sum());
+    if tc < 100.0 {
+        return initial;
+    }
+    let k = o.start_prior;
+    let cells = (3 * SD_CLASSES) as f64;
+    let mut t = [[0.0; SD_CLASSES]; 3];
+    for a in 0..3 {
+        for c in 0..SD_CLASSES {
+            let pc = (chosen[a][c] + 1.0) / (tc + cells);
+            let po = (other[a][c] + 1.0) / (to + cells);
+            let learnt = (pc / po).ln().clamp(-o.clamp, o.clamp);
+            let w = tc / (tc + k);
+            t[a][c] = w * learnt + (1.0 - w) * initial.0[a][c];
+        }
+    }
+    StartModel(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cdspred_core::code::codon_index;
+    use cdspred_core::dna::{revcomp_codes, DnaSeq};
+    use cdspred_core::GeneticCode;
+
+    #[test]
+    fn reverse_complement_codons() {
+        // ATG (0,3,2) ↔ CAT (1,0,3).
+        assert_eq!(rc_codon(14), 16 + 3);
+        for c in 0..64u8 {
+            assert_eq!(rc_codon(rc_codon(c)), c);
+        }
+        assert_eq!(rc_codon(64), 64);
+    }
+
+    fn codes(s: &str) -> Vec<Base> {
+        DnaSeq::from_ascii(s.as_bytes()).unwrap().codes().to_vec()
+    }
+
+    /// A table that likes GCT-GAA and GAA-GCT (+1.5) and dislikes every other pair
+    /// (−1), so `(GCTGAA)*k` codes in one frame only.
+    fn toy_llr() -> Vec<f32> {
+        let mut llr = vec![-1.0f32; VOCAB];
+        let (gct, gaa) = (codon_index(&codes("GCT")), codon_index(&codes("GAA")));
+        llr[gct * 65 + gaa] = 1.5;
+        llr[gaa * 65 + gct] = 1.5;
+        llr
+    }
+
+    fn opts() -> GeneOptions {
+        GeneOptions {
+            train_rounds: 0,
+            ..GeneOptions::default()
+        }
+    }
+
+    // Stops in all six frames every 12 nt.
+    const FLANK: &str = "TTAATTAATTAATTAATTAATTAATTAATTAATTAATTAATTAATTAATTAATTAATTAA";
+
+    fn gene_seq(body_repeats: usize) -> String {
+        format!("{FLANK}ATG{}TAA{FLANK}", "GCTGAA".repeat(body_repeats))
+    }
+
+    #[test]
+    fn a_gene_runs_from_its_start_codon_to_its_stop() {
+        let t = TableContext::new(GeneticCode::bacterial());
+        let s = codes(&gene_seq(40));
+        let g = call_genes(&s, &t, &toy_llr(), &[], &opts());
+        assert_eq!(g.len(), 1, "{g:?}");
+        let g = &g[0];
+        assert_eq!(
+            (g.start, g.end, g.strand),
+            (60, 60 + 3 + 240 + 3, Strand::Plus)
+        );
+        assert_eq!(g.partial, (false, false));
+        assert_eq!(g.shifts(), 0);
+        assert_eq!(g.path.len(), 82);
+        assert!(g.path.windows(2).all(|w| w[1] - w[0] == 3));
+        // 80 liked pairs, a disliked first pair, the codon bonus, less the gene cost.
+        let o = opts();
+        let want = 79.0 * 1.5 - 1.0 + 80.0 * o.codon_bonus + o.start_bonus[0] - o.gene_cost;
+        assert!(
+            (f64::from(g.score) - want).abs() < 1e-3,
+            "{} vs {want}",
+            g.score
+        );
+    }
+
+    #[test]
+    fn the_reverse_complement_gets_the_mirrored_gene() {
+        let t = TableContext::new(GeneticCode::bacterial());
+        let s = codes(&gene_seq(40));
+        let n = s.len();
+        let a = call_genes(&s, &t, &toy_llr(), &[], &opts());
+        let b = call_genes(&revcomp_codes(&s), &t, &toy_llr(), &[], &opts());
+        assert_eq!(b.len(), 1, "{b:?}");
+        assert_eq!((b[0].start, b[0].end), (n - a[0].end, n - a[0].start));
+        assert_eq!(b[0].strand, Strand::Minus);
+        assert_eq!(b[0].path, a[0].path);
+        assert!((b[0].score - a[0].score).abs() < 1e-3);
+    }
+
+    #[test]
+    fn a_gene_cut_by_the_sequence_end_is_partial() {
+        let t = TableContext::new(GeneticCode::bacterial());
+        // No start codon: the gene runs off the left end; no stop: off the right end.
+        let s = codes(&"GCTGAA".repeat(40));
+        let g = call_genes(&s, &t, &toy_llr(), &[], &opts());
+        assert_eq!(g.len(), 1, "{g:?}");
+        assert_eq!(g[0].partial, (true, true));
+        assert_eq!((g[0].start, g[0].end), (0, 240));
+        let g = call_genes(&revcomp_codes(&s), &t, &toy_llr(), &[], &opts());
+        assert_eq!((g[0].strand, g[0].partial), (Strand::Minus, (true, true)));
+    }
+
+    #[test]
+    fn with_an_indel_hint_the_gene_follows_its_frame_across_an_insertion() {
+        let t = TableContext::new(GeneticCode::bacterial());
+        // An extra base in the middle puts a TGA in frame right after it.
+        let body = format!("{}A{}", "GCTGAA".repeat(20), "GCTGAA".repeat(20));
+        let s = codes(&format!("{FLANK}ATG{body}TAA{FLANK}"));
+        let hinted = opts().with_indel_rate(Some(1.0));
+        let g = call_genes(&s, &t, &toy_llr(), &[], &hinted);
+        assert_eq!(g.len(), 1, "{g:?}");
+        assert_eq!((g[0].start, g[0].end), (60, 60 + 3 + 241 + 3));
+        assert_eq!(g[0].shifts(), 1);
+        // The shift skips the inserted base: codon starts step 4 nt there.
+        let step = g[0].path.windows(2).find(|w| w[1] - w[0] != 3).unwrap();
+        assert_eq!(step[1] - step[0], 4);
+        assert_eq!(step[1] as usize, 3 + 120 + 1);
+        // Without the hint no call shifts, and none spans the insertion.
+        let g = call_genes(&s, &t, &toy_llr(), &[], &opts());
+        assert!(g.iter().all(|x| x.shifts() == 0), "{g:?}");
+        // (The first call ends at the TGA the insertion put in frame.)
+        assert!(
+            g.iter()
+                .all(|x| x.end <= 60 + 3 + 120 + 6 || x.start >= 60 + 123),
+            "{g:?}"
+        );
+    }
+
+    #[test]
+    fn genes_may_overlap_tail_to_tail() {
+        let t = TableContext::new(GeneticCode::bacterial());
+        // A + gene ending GCT TAA and a − gene whose rc stop TTA starts at that T:
+        // ...GC[T TA]A...: the two share 4 nt.
+        let minus_sense = codes(&format!("ATG{}GCTTAA", "GCTGAA".repeat(30)));
+        let m = DnaSeq::from_codes(revcomp_codes(&minus_sense))
+            .unwrap()
+            .to_ascii();
+        assert!(m.starts_with("TTAAGC"));
+        let s = codes(&format!("{FLANK}ATG{}GC{m}{FLANK}", "GCTGAA".repeat(30)));
+        let g = call_genes(&s, &t, &toy_llr(), &[], &opts());
+        let got: Vec<(usize, usize, Strand)> =
+            g.iter().map(|x| (x.start, x.end, x.strand)).collect();
+        let plus_end = 60 + 3 + 180 + 6;
+        let minus_start = plus_end - 4;
+        assert_eq!(
+            got,
+            vec![
+                (60, plus_end, Strand::Plus),
+                (minus_start, minus_start + m.len(), Strand::Minus)
+            ]
+        );
+        assert!(g.iter().all(|x| x.partial == (false, false)));
+        // Without overlaps the − gene loses its stop or the + gene its end.
+        let no = GeneOptions {
+            max_overlap: 0,
+            ..opts()
+        };
+        let g = call_genes(&s, &t, &toy_llr(), &[], &no);
+        assert_eq!(g.len(), 1, "{g:?}");
+    }
+
+    #[test]
+    fn stops_follow_the_genetic_code() {
+        // TGA codes for W under table 4: the gene runs on to the next TAA.
+        let s = codes(&format!(
+            "{FLANK}ATG{}TGA{}TAA{FLANK}",
+            "GCTGAA".repeat(20),
+            "GCTGAA".repeat(20)
+        ));
+        let t11 = TableContext::new(GeneticCode::bacterial());
+        let t4 = TableContext::new(GeneticCode::new(4).unwrap());
+        let g = call_genes(&s, &t11, &toy_llr(), &[], &opts());
+        assert_eq!(g[0].end, 60 + 3 + 120 + 3);
+        let g = call_genes(&s, &t4, &toy_llr(), &[], &opts());
+        assert_eq!(g[0].end, s.len() - 60);
+    }
+
+    #[test]
+    fn shine_dalgarno_classes() {
+        let s = codes("AAAAAGGAGGAAAAAAAATGAAA");
+        assert_eq!(sd_class(&s, Strand::Plus, 17), 3);
+        let s = codes("AAAAAGGTCCAAAAAAAATGAAA");
+        assert_eq!(sd_class(&s, Strand::Plus, 17), 1);
+        let s = codes("CCCCCCCCCCCCCCCCCCATGAAA");
+        assert_eq!(sd_class(&s, Strand::Plus, 18), 0);
+        // The minus strand reads the reverse complement: upstream is to the right.
+        let rc = revcomp_codes(&codes("AAAAAGGAGGAAAAAAAATGAAA"));
+        let first = rc.len() - 1 - 17;
+        assert_eq!(sd_class(&rc, Strand::Minus, first), 3);
+    }
+}
