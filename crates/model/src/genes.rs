@@ -282,6 +282,26 @@ impl StartModel {
     }
 }
 
+/// [`sd_class`] at every start codon: + strand in the low 4 bits, − in the high 4.
+fn sd_table(seq: &[Base], cod: &[u8]) -> Vec<u8> {
+    cod.iter()
+        .enumerate()
+        .map(|(p, &c)| {
+            let plus = if STARTS.contains(&c) {
+                sd_class(seq, Strand::Plus, p) as u8
+            } else {
+                0
+            };
+            let minus = if STARTS.contains(&rc_codon(c)) {
+                sd_class(seq, Strand::Minus, p + 2) as u8
+            } else {
+                0
+            };
+            plus | (minus << 4)
+        })
+        .collect()
+}
+
 /// The Shine-Dalgarno motif AGGAGG (base codes).
 const SD_MOTIF: [u8; 6] = [0, 2, 2, 0, 2, 2];
 
@@ -290,14 +310,12 @@ const SD_MOTIF: [u8; 6] = [0, 2, 2, 0, 2, 2];
 /// 0 (shorter than 3 nt), 1 (3 nt), 2 (4 nt), 3 (5–6 nt).
 fn sd_class(seq: &[Base], strand: Strand, first: usize) -> usize {
     let mut up = [4u8; 18];
-    let mut k = 0;
-    for d in (3..=20).rev() {
+    for (k, d) in (3..=20).rev().enumerate() {
         let b = match strand {
             Strand::Plus => first.checked_sub(d).map(|x| seq[x]),
             Strand::Minus => seq.get(first + d).map(|&b| if b < 4 { 3 - b } else { 4 }),
         };
         up[k] = b.unwrap_or(4);
-        k += 1;
     }
     let mut best = 0;
     for len in (3..=6).rev() {
@@ -371,12 +389,13 @@ pub fn call_genes(
     let blocks = VoteMap::new(votes, seq.len(), opts.window_weight);
     let model: Vec<f64> = llr[..VOCAB].iter().map(|&v| f64::from(v)).collect();
     let starts = StartModel::initial(opts);
-    let mut genes = decode(seq, &cod, table, &model, &starts, &blocks, opts);
+    let sd = sd_table(seq, &cod);
+    let mut genes = decode(seq, &sd, &cod, table, &model, &starts, &blocks, opts);
     let trained_blocks = VoteMap::new(votes, seq.len(), opts.window_weight_trained);
     for _ in 0..opts.train_rounds {
         match self_train(seq, &cod, table, &genes, &model, opts) {
             Some((t, st)) => {
-                genes = decode(seq, &cod, table, &t, &st, &trained_blocks, opts);
+                genes = decode(seq, &sd, &cod, table, &t, &st, &trained_blocks, opts);
             }
             None => break,
         }
@@ -392,7 +411,8 @@ struct Emit<'a> {
     llr: &'a [f64],
     blocks: &'a VoteMap,
     n: usize,
-    seq: &'a [Base],
+    /// Shine-Dalgarno classes at start codons: + in the low 4 bits, − in the high.
+    sd: &'a [u8],
     starts: &'a StartModel,
     delta: f64,
 }
@@ -402,13 +422,13 @@ impl Emit<'_> {
     #[inline]
     fn start_plus(&self, p: usize) -> Option<f64> {
         let k = STARTS.iter().position(|&s| s == self.cod[p])?;
-        Some(self.starts.0[k][sd_class(self.seq, Strand::Plus, p)])
+        Some(self.starts.0[k][(self.sd[p] & 15) as usize])
     }
     /// The score of a − start codon whose bases are `p..p + 3` (`None`: not one).
     #[inline]
     fn start_minus(&self, p: usize) -> Option<f64> {
         let k = STARTS.iter().position(|&s| s == rc_codon(self.cod[p]))?;
-        Some(self.starts.0[k][sd_class(self.seq, Strand::Minus, p + 2)])
+        Some(self.starts.0[k][(self.sd[p] >> 4) as usize])
     }
     /// A + strand codon at `p` after one at `q` (with the window votes of `p`).
     #[inline]
@@ -437,8 +457,10 @@ impl Emit<'_> {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn emitter<'a>(
     seq: &'a [Base],
+    sd: &'a [u8],
     cod: &'a [u8],
     table: &TableContext,
     llr: &'a [f64],
@@ -459,7 +481,7 @@ fn emitter<'a>(
         llr,
         blocks,
         n: seq.len(),
-        seq,
+        sd,
         starts,
         delta: bonus,
     }
@@ -499,8 +521,10 @@ fn best_of<const K: usize>(c: [(f64, u8); K]) -> (f64, u8) {
 }
 
 /// One Viterbi pass; returns the calls of at least `min_len` nt, left to right.
+#[allow(clippy::too_many_arguments)]
 fn decode(
     seq: &[Base],
+    sd: &[u8],
     cod: &[u8],
     table: &TableContext,
     llr: &[f64],
@@ -509,7 +533,7 @@ fn decode(
     o: &GeneOptions,
 ) -> Vec<Gene> {
     let n = seq.len();
-    let e = emitter(seq, cod, table, llr, starts, blocks, o.codon_bonus);
+    let e = emitter(seq, sd, cod, table, llr, starts, blocks, o.codon_bonus);
     let m = cod.len(); // codon starts 0..m (m = n − 2)
     let is_stop = |p: usize| table.is_stop(cod[p] as usize);
     let is_rc_stop = |p: usize| table.is_stop(rc_codon(cod[p]) as usize);
@@ -957,7 +981,7 @@ fn self_train(
 ) -> Option<(Vec<f64>, StartModel)> {
     let initial = StartModel::initial(o);
     let none = VoteMap::default();
-    let e = emitter(seq, cod, table, model, &initial, &none, 0.0);
+    let e = emitter(seq, &[], cod, table, model, &initial, &none, 0.0);
     let starts = train_starts(seq, cod, table, genes, o);
     let mut coding = vec![0f64; VOCAB];
     let mut total_c = 0f64;
