@@ -194,3 +194,35 @@ fn gene_proteins_and_frameshifts_through_the_binary() {
         .any(|p| p.abs_diff(mid) <= 30);
     assert!(shifted_near, "no insertion shift near {mid}: {hinted:?}");
 }
+
+/// A contig that is half N (a 433-kb scaffold gap): no call crosses the gap, and
+/// calls still cover both flanks.
+#[test]
+fn no_call_crosses_a_scaffold_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = gunzip(&shared().join("data/genomes/fixtures/Ecoli_MIIJ01000039.fna.gz"));
+    let fasta = dir.path().join("ec.fna");
+    std::fs::write(&fasta, &text).unwrap();
+    let seq: Vec<u8> = text
+        .lines()
+        .filter(|l| !l.starts_with('>'))
+        .flat_map(|l| l.trim().bytes())
+        .collect();
+    let first_n = seq.iter().position(|&b| b == b'N' || b == b'n').unwrap();
+    let last_n = seq.iter().rposition(|&b| b == b'N' || b == b'n').unwrap();
+    assert!(last_n - first_n > 400_000);
+    let calls = cds(&cdspred(&[
+        "predict",
+        "--format",
+        "gff3",
+        "-q",
+        fasta.to_str().unwrap(),
+    ]));
+    assert!(calls.len() > 300, "{}", calls.len());
+    for (s, e, _) in calls.values() {
+        // 1-based inclusive [s, e] against 0-based [first_n, last_n].
+        assert!(*e <= first_n || *s > last_n + 1, "{s}-{e} crosses the gap");
+    }
+    assert!(calls.values().any(|v| v.1 <= first_n));
+    assert!(calls.values().any(|v| v.0 > last_n + 1));
+}

@@ -344,6 +344,32 @@ const PARTIAL: u8 = 4; // P/M: runs off the left end; N: + gene ends after a shi
 const N_FROM_P4: u8 = 5; // N: + gene ends after a shift (4 nt)
 const N_FROM_M: u8 = 6; // N: − gene ends (its start codon)
 const JUMP: u8 = 5; // P/M: a gene overlapping the one before it (see `Jump`)
+const N_FROM_P_PART: u8 = 7; // N: a + gene runs off a segment end (no stop)
+const N_FROM_M_PART: u8 = 8; // N: a − gene runs off a segment end (no start)
+
+/// Runs of at least this many Ns are gaps (an assembly's scaffolding): calls never
+/// cross them and are partial at their edges, as at the sequence's ends.
+pub const GAP_MIN: usize = 10;
+
+/// The gaps of `seq`: runs of at least [`GAP_MIN`] Ns, as (start, end).
+fn gaps(seq: &[Base]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < seq.len() {
+        if seq[i] > 3 {
+            let s = i;
+            while i < seq.len() && seq[i] > 3 {
+                i += 1;
+            }
+            if i - s >= GAP_MIN {
+                out.push((s, i));
+            }
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
 
 /// How a gene that overlaps the gene before it was entered.
 #[derive(Debug, Clone, Copy)]
@@ -552,7 +578,17 @@ fn decode(
             pend[at & 7] = (v, Some(j));
         }
     };
+    let gaps = gaps(seq);
+    let mut gi = 0; // the first gap that ends after i
     for i in 0..=n {
+        while gi < gaps.len() && gaps[gi].1 <= i {
+            gi += 1;
+        }
+        // The stretch between gaps (or sequence ends) around i: where partial calls
+        // may begin, and whether the codon at i would cross into a gap.
+        let seg_start = if gi > 0 { gaps[gi - 1].1 } else { 0 };
+        let next_gap = gaps.get(gi).map(|g| g.0);
+        let blocked = next_gap.is_some_and(|g| g < i + 3);
         // N[i]: bases [0, i) parsed, ending outside any gene.
         let (v, code) = if i == 0 {
             (0.0, FROM_SAME)
@@ -563,7 +599,19 @@ fn decode(
                 (ninf, PARTIAL),
                 (ninf, N_FROM_P4),
                 (ninf, N_FROM_M),
+                (ninf, N_FROM_P_PART),
+                (ninf, N_FROM_M_PART),
             ];
+            // A call ending at i runs off its stretch when no codon fits after it.
+            let seg_end = match next_gap {
+                Some(g) if g >= i => g,
+                Some(_) => 0,
+                None => n,
+            };
+            if i >= 3 && i + 3 > seg_end {
+                c[5].0 = pr.get(i, 3) - o.partial_cost;
+                c[6].0 = mr.get(i, 3) - o.partial_cost;
+            }
             if i >= 3 && is_stop(i - 3) {
                 let s = i - 3;
                 c[1].0 = pr.get(i, 6);
@@ -653,7 +701,7 @@ fn decode(
         let p = i;
         // P[p]: the codon at p belongs to a + gene (never its stop).
         let jp = std::mem::replace(&mut pend_p[p & 7], (ninf, None));
-        if is_stop(p) {
+        if is_stop(p) || blocked {
             pr.set(p, ninf);
         } else {
             let mut c = [
@@ -676,7 +724,7 @@ fn decode(
             if let Some(b) = e.start_plus(p) {
                 c[3].0 = v + b - o.gene_cost;
             }
-            if p < 3 {
+            if p < seg_start + 3 {
                 c[4].0 = v - o.partial_cost;
             }
             let (s, k) = best_of(c);
@@ -688,7 +736,7 @@ fn decode(
         }
         // M[p]: the codon at p belongs to a − gene (never an rc stop).
         let jm = std::mem::replace(&mut pend_m[p & 7], (ninf, None));
-        if is_rc_stop(p) {
+        if is_rc_stop(p) || blocked {
             mr.set(p, ninf);
         } else {
             let mut c = [
@@ -711,7 +759,7 @@ fn decode(
             if p >= 4 {
                 c[2].0 = mr.get(p, 4) + e.minus(p - 4, p) - o.shift;
             }
-            if p < 3 {
+            if p < seg_start + 3 {
                 c[4].0 = v - o.partial_cost;
             }
             let (s, k) = best_of(c);
@@ -722,24 +770,7 @@ fn decode(
             }
         }
     }
-    // The end: outside a gene, or inside one that runs off the right end.
-    let mut end = (nr.get(n, 0), 0u8, n);
-    for p in n.saturating_sub(5)..m {
-        if p + 6 <= n {
-            continue;
-        }
-        let (sp, sm) = (
-            pr.get(n, n - p) - o.partial_cost,
-            mr.get(n, n - p) - o.partial_cost,
-        );
-        if sp > end.0 {
-            end = (sp, 1, p);
-        }
-        if sm > end.0 {
-            end = (sm, 2, p);
-        }
-    }
-    let mut genes = traceback(&bn, &bp, &bm, &jumps_p, &jumps_m, n, end.1, end.2);
+    let mut genes = traceback(&bn, &bp, &bm, &jumps_p, &jumps_m, n);
     genes.reverse();
     genes.retain(|g| g.end - g.start >= o.min_len);
     for g in &mut genes {
@@ -784,8 +815,6 @@ fn traceback(
     jumps_p: &std::collections::HashMap<usize, Jump>,
     jumps_m: &std::collections::HashMap<usize, Jump>,
     n: usize,
-    last: u8,
-    at: usize,
 ) -> Vec<Gene> {
     #[derive(Clone, Copy)]
     enum St {
@@ -822,25 +851,7 @@ fn traceback(
     };
     let mut genes = Vec::new();
     let mut open: Option<Open> = None;
-    let mut st = match last {
-        0 => St::N(n),
-        1 => {
-            open = Some(Open {
-                strand: Strand::Plus,
-                codons: Vec::new(),
-                right_partial: true,
-            });
-            St::P(at)
-        }
-        _ => {
-            open = Some(Open {
-                strand: Strand::Minus,
-                codons: Vec::new(),
-                right_partial: true,
-            });
-            St::M(at)
-        }
-    };
+    let mut st = St::N(n);
     loop {
         match st {
             St::N(0) => break,
@@ -858,6 +869,22 @@ fn traceback(
                         PARTIAL => stop - 2,
                         _ => stop - 4,
                     });
+                }
+                N_FROM_P_PART => {
+                    open = Some(Open {
+                        strand: Strand::Plus,
+                        codons: Vec::new(),
+                        right_partial: true,
+                    });
+                    st = St::P(i - 3);
+                }
+                N_FROM_M_PART => {
+                    open = Some(Open {
+                        strand: Strand::Minus,
+                        codons: Vec::new(),
+                        right_partial: true,
+                    });
+                    st = St::M(i - 3);
                 }
                 _ => {
                     open = Some(Open {
@@ -1289,6 +1316,43 @@ mod tests {
             ..opts()
         };
         let g = call_genes(&s, &t, &toy_llr(), &[], &no);
+        assert_eq!(g.len(), 1, "{g:?}");
+    }
+
+    #[test]
+    fn calls_stop_at_gaps_and_are_partial_there() {
+        let t = TableContext::new(GeneticCode::bacterial());
+        let body = "GCTGAA".repeat(20);
+        let gap = "N".repeat(GAP_MIN * 3);
+        let s = codes(&format!("{FLANK}ATG{body}{gap}{body}TAA{FLANK}"));
+        let g = call_genes(&s, &t, &toy_llr(), &[], &opts());
+        let got: Vec<_> = g
+            .iter()
+            .map(|x| (x.start, x.end, x.strand, x.partial))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (60, 183, Strand::Plus, (false, true)),
+                (213, 336, Strand::Plus, (true, false))
+            ]
+        );
+        let rc = call_genes(&revcomp_codes(&s), &t, &toy_llr(), &[], &opts());
+        let n = s.len();
+        let mirrored: Vec<_> = rc
+            .iter()
+            .rev()
+            .map(|x| (n - x.end, n - x.start, (x.partial.1, x.partial.0)))
+            .collect();
+        assert_eq!(
+            mirrored,
+            vec![(60, 183, (false, true)), (213, 336, (true, false))]
+        );
+        // A short run of Ns (under GAP_MIN) is read through.
+        let short = "N".repeat(GAP_MIN - 1);
+        let s = codes(&format!("{FLANK}ATG{body}{short}{body}TAA{FLANK}"));
+        let hinted = opts().with_indel_rate(Some(1.0));
+        let g = call_genes(&s, &t, &toy_llr(), &[], &hinted);
         assert_eq!(g.len(), 1, "{g:?}");
     }
 
