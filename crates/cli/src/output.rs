@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use cdspred_core::dna::codes_to_ascii;
 use cdspred_core::GeneticCode;
-use cdspred_model::predict::{Prediction, Segment};
+use cdspred_model::predict::{Frameshift, Prediction, Segment};
 use cdspred_model::result::feature_id;
 use cdspred_model::ReadResult;
 
@@ -50,19 +50,20 @@ pub fn preamble(f: Format, prov: &Provenance) -> String {
     }
 }
 
-/// `pos:kind` list of a segment's frame shifts: a gene call's own, or the read's for a
-/// read scored whole (`.` when none).
-fn shift_list(p: &Prediction, s: &Segment) -> String {
-    let own;
-    let shifts = if s.gene.is_some() {
-        own = s.gene_frameshifts();
-        &own
+/// A segment's frame shifts: a gene call's own, or the read's for a read scored whole
+/// along its path.
+fn segment_shifts(p: &Prediction, s: &Segment) -> Vec<Frameshift> {
+    if s.gene.is_some() {
+        s.gene_frameshifts()
+    } else if s.path.is_empty() {
+        Vec::new()
     } else {
-        &p.frameshifts
-    };
-    if shifts.is_empty() {
-        return ".".into();
+        p.frameshifts.clone()
     }
+}
+
+/// `pos:kind` list of frame shifts.
+fn shift_list(shifts: &[Frameshift]) -> String {
     shifts
         .iter()
         .map(|f| format!("{}:{}", f.pos, f.kind.as_str()))
@@ -89,15 +90,6 @@ pub fn partial(s: &Segment, length: usize) -> (bool, bool) {
     match s.gene {
         Some(g) => g.partial,
         None => (s.start < 3, s.end + 3 > length),
-    }
-}
-
-/// Whether a segment's codons shift frame: a gene call with shifts on its path, or a
-/// read scored whole with shifts.
-fn is_shifted(p: &Prediction, s: &Segment) -> bool {
-    match s.gene {
-        Some(_) => s.path.windows(2).any(|w| w[1] - w[0] != 3),
-        None => !s.path.is_empty() && !p.frameshifts.is_empty(),
     }
 }
 
@@ -146,7 +138,7 @@ pub fn write_record(out: &mut String, f: Format, r: &Rec, code: &GeneticCode) {
             gff3_seqid(&mut seqid, r.seqid);
             let _ = writeln!(out, "##sequence-region {seqid} 1 {}", p.length);
             for s in &p.segments {
-                let shifted = is_shifted(p, s);
+                let shifts = segment_shifts(p, s);
                 let _ = write!(out, "{seqid}\tcdspred\tCDS\t{}\t{}\t", s.start + 1, s.end,);
                 match s.gene {
                     Some(g) => {
@@ -183,15 +175,16 @@ pub fn write_record(out: &mut String, f: Format, r: &Rec, code: &GeneticCode) {
                 if right {
                     let _ = write!(out, ";end_range={},.", s.end);
                 }
-                if shifted {
-                    let _ = write!(out, ";frameshifts={}", shift_list(p, s));
+                if !shifts.is_empty() {
+                    let _ = write!(out, ";frameshifts={}", shift_list(&shifts));
                 }
                 out.push('\n');
             }
         }
         Format::Faa | Format::Ffn => {
             for s in &p.segments {
-                let shifted = is_shifted(p, s);
+                let shifts = segment_shifts(p, s);
+                let shifted = !shifts.is_empty();
                 // Along the frame path: the frameshift-corrected protein, and in ffn
                 // the bases of the path's codons (sense strand, from its first codon).
                 let body = if f == Format::Faa {
@@ -202,7 +195,7 @@ pub fn write_record(out: &mut String, f: Format, r: &Rec, code: &GeneticCode) {
                     codes_to_ascii(&s.sense(r.codes))
                 };
                 let shifts = if shifted {
-                    format!(" frameshifts={}", shift_list(p, s))
+                    format!(" frameshifts={}", shift_list(&shifts))
                 } else {
                     String::new()
                 };

@@ -256,6 +256,38 @@ impl Gene {
     pub fn shifts(&self) -> usize {
         self.path.windows(2).filter(|w| w[1] - w[0] != 3).count()
     }
+
+    /// Where the path's codon `k` (sense order) starts on the sequence as given (its
+    /// leftmost base on either strand).
+    pub fn codon_at(&self, k: usize) -> usize {
+        match self.strand {
+            Strand::Plus => self.start + self.path[k] as usize,
+            Strand::Minus => self.end - 3 - self.path[k] as usize,
+        }
+    }
+
+    /// Whether the call begins at a start codon (it does not run off its 5' end).
+    pub fn has_start(&self) -> bool {
+        match self.strand {
+            Strand::Plus => !self.partial.0,
+            Strand::Minus => !self.partial.1,
+        }
+    }
+
+    /// Whether the call ends at its stop codon (it does not run off its 3' end).
+    pub fn has_stop(&self) -> bool {
+        match self.strand {
+            Strand::Plus => !self.partial.1,
+            Strand::Minus => !self.partial.0,
+        }
+    }
+
+    /// Sequence coordinates of consecutive path codons (sense order), the stop
+    /// codon's pair aside: the pairs the decoder scored.
+    fn scored_pairs(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let k = self.path.len() - usize::from(self.has_stop());
+        (1..k).map(|j| (self.codon_at(j - 1), self.codon_at(j)))
+    }
 }
 
 /// Start codons ATG, GTG, TTG (codon indices).
@@ -280,6 +312,19 @@ impl StartModel {
         }
         StartModel(t)
     }
+}
+
+/// The type (index into [`STARTS`]) and Shine-Dalgarno class of a start codon whose
+/// bases are `p..p + 3`, read on `strand` (`None`: not a start codon there); `sd` is
+/// the sequence's [`sd_table`].
+#[inline]
+fn start_at(cod: &[u8], sd: &[u8], strand: Strand, p: usize) -> Option<(usize, usize)> {
+    let (c, class) = match strand {
+        Strand::Plus => (cod[p], sd[p] & 15),
+        Strand::Minus => (rc_codon(cod[p]), sd[p] >> 4),
+    };
+    let k = STARTS.iter().position(|&s| s == c)?;
+    Some((k, class as usize))
 }
 
 /// [`sd_class`] at every start codon: + strand in the low 4 bits, − in the high 4.
@@ -374,9 +419,10 @@ fn gaps(seq: &[Base]) -> Vec<(usize, usize)> {
 /// How a gene that overlaps the gene before it was entered.
 #[derive(Debug, Clone, Copy)]
 struct Jump {
-    /// The gene before: a + gene whose stop ends at `at` (`Some`: how its last codon
-    /// was reached, as N's code), or a − gene whose start codon ends there (`None`).
-    plus_code: Option<u8>,
+    /// How the gene before ends at `at`, as N's traceback code there: a + gene's stop
+    /// (`ENTRY`, `PARTIAL`, `N_FROM_P4`: how its last codon was reached) or a − gene's
+    /// start codon (`N_FROM_M`).
+    code: u8,
     /// Where the gene before ends.
     at: usize,
     /// The overlapping gene's first codon (+: its start; −: its rc stop).
@@ -419,7 +465,7 @@ pub fn call_genes(
     let mut genes = decode(seq, &sd, &cod, table, &model, &starts, &blocks, opts);
     let trained_blocks = VoteMap::new(votes, seq.len(), opts.window_weight_trained);
     for _ in 0..opts.train_rounds {
-        match self_train(seq, &cod, table, &genes, &model, opts) {
+        match self_train(&sd, &cod, table, &genes, &model, opts) {
             Some((t, st)) => {
                 genes = decode(seq, &sd, &cod, table, &t, &st, &trained_blocks, opts);
             }
@@ -429,11 +475,44 @@ pub fn call_genes(
     genes
 }
 
+/// The table-11 synonym of each codon index, read on the + strand and on the −
+/// strand (the index's reverse complement).
+struct Synonyms {
+    plus: [u8; 65],
+    minus: [u8; 65],
+}
+
+impl Synonyms {
+    fn new(table: &TableContext) -> Synonyms {
+        let mut plus = [0u8; 65];
+        let mut minus = [0u8; 65];
+        for c in 0..65u8 {
+            plus[c as usize] = table.synonym(c as usize);
+            minus[c as usize] = table.synonym(rc_codon(c) as usize);
+        }
+        Synonyms { plus, minus }
+    }
+
+    /// The dicodon id of the codons at `a` then `b` (sense order) read on `strand`.
+    #[inline]
+    fn pair(&self, cod: &[u8], strand: Strand, a: usize, b: usize) -> usize {
+        let syn = match strand {
+            Strand::Plus => &self.plus,
+            Strand::Minus => &self.minus,
+        };
+        syn[cod[a] as usize] as usize * 65 + syn[cod[b] as usize] as usize
+    }
+}
+
+/// Whether a dicodon id holds no N.
+fn called_pair(id: usize) -> bool {
+    id / 65 < N_CODON && id % 65 < N_CODON
+}
+
 /// The scores the decoder reads, per codon pair.
 struct Emit<'a> {
     cod: &'a [u8],
-    syn: [u8; 65],
-    rsyn: [u8; 65],
+    syn: Synonyms,
     llr: &'a [f64],
     blocks: &'a VoteMap,
     n: usize,
@@ -444,26 +523,17 @@ struct Emit<'a> {
 }
 
 impl Emit<'_> {
-    /// The score of a + start codon at `p` (`None`: not a start codon).
+    /// The score of a start codon whose bases are `p..p + 3`, read on `strand`
+    /// (`None`: not a start codon there).
     #[inline]
-    fn start_plus(&self, p: usize) -> Option<f64> {
-        let k = STARTS.iter().position(|&s| s == self.cod[p])?;
-        Some(self.starts.0[k][(self.sd[p] & 15) as usize])
-    }
-    /// The score of a − start codon whose bases are `p..p + 3` (`None`: not one).
-    #[inline]
-    fn start_minus(&self, p: usize) -> Option<f64> {
-        let k = STARTS.iter().position(|&s| s == rc_codon(self.cod[p]))?;
-        Some(self.starts.0[k][(self.sd[p] >> 4) as usize])
+    fn start(&self, strand: Strand, p: usize) -> Option<f64> {
+        let (k, c) = start_at(self.cod, self.sd, strand, p)?;
+        Some(self.starts.0[k][c])
     }
     /// A + strand codon at `p` after one at `q` (with the window votes of `p`).
     #[inline]
     fn plus(&self, q: usize, p: usize) -> f64 {
-        let (a, b) = (
-            self.syn[self.cod[q] as usize],
-            self.syn[self.cod[p] as usize],
-        );
-        self.llr[a as usize * 65 + b as usize] + self.vote(p, p % 3) + self.delta
+        self.llr[self.syn.pair(self.cod, Strand::Plus, q, p)] + self.vote(p, p % 3) + self.delta
     }
     /// The window votes' bonus of a codon at `p` in class `c` (0..6), read at its
     /// middle base.
@@ -475,11 +545,9 @@ impl Emit<'_> {
     /// the window votes of the later one in sense order (q), as for `plus`.
     #[inline]
     fn minus(&self, q: usize, p: usize) -> f64 {
-        let (a, b) = (
-            self.rsyn[self.cod[p] as usize],
-            self.rsyn[self.cod[q] as usize],
-        );
-        self.llr[a as usize * 65 + b as usize] + self.vote(q, 3 + (self.n - q - 3) % 3) + self.delta
+        self.llr[self.syn.pair(self.cod, Strand::Minus, p, q)]
+            + self.vote(q, 3 + (self.n - q - 3) % 3)
+            + self.delta
     }
 }
 
@@ -494,16 +562,9 @@ fn emitter<'a>(
     blocks: &'a VoteMap,
     bonus: f64,
 ) -> Emit<'a> {
-    let mut syn = [0u8; 65];
-    let mut rsyn = [0u8; 65];
-    for c in 0..65u8 {
-        syn[c as usize] = table.synonym(c as usize);
-        rsyn[c as usize] = table.synonym(rc_codon(c) as usize);
-    }
     Emit {
         cod,
-        syn,
-        rsyn,
+        syn: Synonyms::new(table),
         llr,
         blocks,
         n: seq.len(),
@@ -620,7 +681,7 @@ fn decode(
                 let _ = s;
             }
             if i >= 3 {
-                if let Some(b) = e.start_minus(i - 3) {
+                if let Some(b) = e.start(Strand::Minus, i - 3) {
                     c[4].0 = mr.get(i, 3) + b - o.gene_cost;
                 }
             }
@@ -632,7 +693,9 @@ fn decode(
                 if xp > ninf {
                     // The next + gene starts inside this one's end.
                     for a in lo..i.min(m) {
-                        let Some(b) = e.start_plus(a) else { continue };
+                        let Some(b) = e.start(Strand::Plus, a) else {
+                            continue;
+                        };
                         let target = a + (i - a).div_ceil(3) * 3;
                         if target >= m {
                             continue;
@@ -650,7 +713,7 @@ fn decode(
                         }
                         if ok {
                             let j = Jump {
-                                plus_code: Some(xc),
+                                code: xc,
                                 at: i,
                                 first: a,
                             };
@@ -659,7 +722,7 @@ fn decode(
                     }
                 }
                 // The next − gene's stop lies inside this gene's end (+: tail to tail).
-                for (x, plus_code) in [(xp, Some(xc)), (xm, None)] {
+                for (x, code) in [(xp, xc), (xm, N_FROM_M)] {
                     if x == ninf {
                         continue;
                     }
@@ -682,7 +745,7 @@ fn decode(
                         }
                         if let Some(stop) = found {
                             let j = Jump {
-                                plus_code,
+                                code,
                                 at: i,
                                 first: stop,
                             };
@@ -721,7 +784,7 @@ fn decode(
             if p >= 4 {
                 c[2].0 = pr.get(p, 4) + e.plus(p - 4, p) - o.shift;
             }
-            if let Some(b) = e.start_plus(p) {
+            if let Some(b) = e.start(Strand::Plus, p) {
                 c[3].0 = v + b - o.gene_cost;
             }
             if p < seg_start + 3 {
@@ -787,7 +850,7 @@ struct Open {
     right_partial: bool,
 }
 
-fn close(open: Open, left_partial: bool, n: usize) -> Gene {
+fn close(open: Open, left_partial: bool) -> Gene {
     let codons = open.codons; // right to left
     let start = *codons.last().expect("a gene has a codon") as usize;
     let end = codons[0] as usize + 3;
@@ -795,7 +858,6 @@ fn close(open: Open, left_partial: bool, n: usize) -> Gene {
         Strand::Plus => codons.iter().rev().map(|&p| p - start as u32).collect(),
         Strand::Minus => codons.iter().map(|&p| (end - 3) as u32 - p).collect(),
     };
-    let _ = n;
     Gene {
         start,
         end,
@@ -822,32 +884,30 @@ fn traceback(
         P(usize),
         M(usize),
     }
-    // The gene before an overlapping one, open at its end.
-    let before_jump = |j: Jump| -> (Option<Open>, St) {
-        match j.plus_code {
-            Some(code) => {
-                let stop = j.at - 3;
-                let open = Open {
-                    strand: Strand::Plus,
-                    codons: vec![stop as u32],
-                    right_partial: false,
-                };
-                let st = St::P(match code {
-                    ENTRY => stop - 3,
-                    PARTIAL => stop - 2,
-                    _ => stop - 4,
-                });
-                (Some(open), st)
-            }
-            None => {
-                let open = Open {
-                    strand: Strand::Minus,
-                    codons: Vec::new(),
-                    right_partial: false,
-                };
-                (Some(open), St::M(j.at - 3))
-            }
-        }
+    // The gene that ends at `at`, as N's traceback code there says, opened at its
+    // end, and the state its last codon is in.
+    let ending = |code: u8, at: usize| -> (Option<Open>, St) {
+        let (strand, right_partial) = match code {
+            ENTRY | PARTIAL | N_FROM_P4 => (Strand::Plus, false),
+            N_FROM_P_PART => (Strand::Plus, true),
+            N_FROM_M_PART => (Strand::Minus, true),
+            _ => (Strand::Minus, false),
+        };
+        let last = at - 3;
+        let (codons, st) = match code {
+            // A complete + gene: its stop, and the codon reached it 3, 2 or 4 nt before.
+            ENTRY => (vec![last as u32], St::P(last - 3)),
+            PARTIAL => (vec![last as u32], St::P(last - 2)),
+            N_FROM_P4 => (vec![last as u32], St::P(last - 4)),
+            N_FROM_P_PART => (Vec::new(), St::P(last)),
+            _ => (Vec::new(), St::M(last)),
+        };
+        let open = Open {
+            strand,
+            codons,
+            right_partial,
+        };
+        (Some(open), st)
     };
     let mut genes = Vec::new();
     let mut open: Option<Open> = None;
@@ -857,43 +917,7 @@ fn traceback(
             St::N(0) => break,
             St::N(i) => match bn[i] {
                 FROM_SAME => st = St::N(i - 1),
-                code @ (ENTRY | PARTIAL | N_FROM_P4) => {
-                    let stop = i - 3;
-                    open = Some(Open {
-                        strand: Strand::Plus,
-                        codons: vec![stop as u32],
-                        right_partial: false,
-                    });
-                    st = St::P(match code {
-                        ENTRY => stop - 3,
-                        PARTIAL => stop - 2,
-                        _ => stop - 4,
-                    });
-                }
-                N_FROM_P_PART => {
-                    open = Some(Open {
-                        strand: Strand::Plus,
-                        codons: Vec::new(),
-                        right_partial: true,
-                    });
-                    st = St::P(i - 3);
-                }
-                N_FROM_M_PART => {
-                    open = Some(Open {
-                        strand: Strand::Minus,
-                        codons: Vec::new(),
-                        right_partial: true,
-                    });
-                    st = St::M(i - 3);
-                }
-                _ => {
-                    open = Some(Open {
-                        strand: Strand::Minus,
-                        codons: Vec::new(),
-                        right_partial: false,
-                    });
-                    st = St::M(i - 3);
-                }
+                code => (open, st) = ending(code, i),
             },
             St::P(p) => {
                 let g = open.as_mut().expect("inside a gene");
@@ -904,16 +928,13 @@ fn traceback(
                     FROM_INS => st = St::P(p - 4),
                     JUMP => {
                         let j = jumps_p[&p];
-                        let mut q = p;
-                        while q > j.first {
-                            q -= 3;
-                            g.codons.push(q as u32);
-                        }
-                        genes.push(close(open.take().expect("open"), false, n));
-                        (open, st) = before_jump(j);
+                        g.codons
+                            .extend((j.first..p).step_by(3).rev().map(|q| q as u32));
+                        genes.push(close(open.take().expect("open"), false));
+                        (open, st) = ending(j.code, j.at);
                     }
                     code => {
-                        genes.push(close(open.take().expect("open"), code == PARTIAL, n));
+                        genes.push(close(open.take().expect("open"), code == PARTIAL));
                         st = St::N(p);
                     }
                 }
@@ -927,21 +948,18 @@ fn traceback(
                     FROM_INS => st = St::M(p - 4),
                     ENTRY => {
                         g.codons.push((p - 3) as u32);
-                        genes.push(close(open.take().expect("open"), false, n));
+                        genes.push(close(open.take().expect("open"), false));
                         st = St::N(p - 3);
                     }
                     JUMP => {
                         let j = jumps_m[&p];
-                        let mut q = p;
-                        while q > j.first {
-                            q -= 3;
-                            g.codons.push(q as u32);
-                        }
-                        genes.push(close(open.take().expect("open"), false, n));
-                        (open, st) = before_jump(j);
+                        g.codons
+                            .extend((j.first..p).step_by(3).rev().map(|q| q as u32));
+                        genes.push(close(open.take().expect("open"), false));
+                        (open, st) = ending(j.code, j.at);
                     }
                     _ => {
-                        genes.push(close(open.take().expect("open"), true, n));
+                        genes.push(close(open.take().expect("open"), true));
                         st = St::N(p);
                     }
                 }
@@ -954,87 +972,47 @@ fn traceback(
 /// The score the decoder gave a call: its codon pairs (the stop codon's pair aside),
 /// less its shifts and its gene or partial cost.
 fn gene_score(g: &Gene, e: &Emit<'_>, o: &GeneOptions) -> f64 {
-    // Sequence coordinates of the path's codons in sense order.
-    let at = |k: usize| -> usize {
-        match g.strand {
-            Strand::Plus => g.start + g.path[k] as usize,
-            Strand::Minus => g.end - 3 - g.path[k] as usize,
-        }
-    };
-    let complete_stop = match g.strand {
-        Strand::Plus => !g.partial.1,
-        Strand::Minus => !g.partial.0,
-    };
-    let complete_start = match g.strand {
-        Strand::Plus => !g.partial.0,
-        Strand::Minus => !g.partial.1,
-    };
-    let k = g.path.len() - usize::from(complete_stop);
-    let mut s = 0.0;
-    for j in 1..k {
-        let (a, b) = (at(j - 1), at(j));
-        s += match g.strand {
+    let mut s: f64 = g
+        .scored_pairs()
+        .map(|(a, b)| match g.strand {
             Strand::Plus => e.plus(a, b),
             Strand::Minus => e.minus(b, a),
-        };
-    }
+        })
+        .sum();
     s -= o.shift * g.shifts() as f64;
-    if complete_start {
-        let b = match g.strand {
-            Strand::Plus => e.start_plus(at(0)),
-            Strand::Minus => e.start_minus(at(0)),
-        };
-        s += b.unwrap_or(0.0) - o.gene_cost;
+    if g.has_start() {
+        s += e.start(g.strand, g.codon_at(0)).unwrap_or(0.0) - o.gene_cost;
+    } else {
+        s -= o.partial_cost;
     }
-    for (side, complete) in [(0, complete_start), (1, complete_stop)] {
-        let _ = side;
-        if !complete {
-            s -= o.partial_cost;
-        }
+    if !g.has_stop() {
+        s -= o.partial_cost;
     }
     s
 }
 
 /// A dicodon table re-estimated from `genes` (confident calls) against the sequence's
-/// all-frame background, shrunk towards `model`; `None` when the calls hold too few
-/// codons.
+/// all-frame background, shrunk towards `model`, and a start model learnt from the same
+/// calls ([`train_starts`]); `None` when the calls hold too few codons.
 fn self_train(
-    seq: &[Base],
+    sd: &[u8],
     cod: &[u8],
     table: &TableContext,
     genes: &[Gene],
     model: &[f64],
     o: &GeneOptions,
 ) -> Option<(Vec<f64>, StartModel)> {
-    let initial = StartModel::initial(o);
-    let none = VoteMap::default();
-    let e = emitter(seq, &[], cod, table, model, &initial, &none, 0.0);
-    let starts = train_starts(seq, cod, table, genes, o);
+    let syn = Synonyms::new(table);
     let mut coding = vec![0f64; VOCAB];
     let mut total_c = 0f64;
     for g in genes
         .iter()
         .filter(|g| g.end - g.start >= 300 && g.score >= o.train_min_score as f32)
     {
-        let at = |k: usize| -> usize {
-            match g.strand {
-                Strand::Plus => g.start + g.path[k] as usize,
-                Strand::Minus => g.end - 3 - g.path[k] as usize,
-            }
-        };
-        let stop_last = match g.strand {
-            Strand::Plus => !g.partial.1,
-            Strand::Minus => !g.partial.0,
-        };
-        let k = g.path.len() - usize::from(stop_last);
-        for j in 1..k {
-            let (a, b) = (at(j - 1), at(j));
-            let (x, y) = match g.strand {
-                Strand::Plus => (e.syn[cod[a] as usize], e.syn[cod[b] as usize]),
-                Strand::Minus => (e.rsyn[cod[a] as usize], e.rsyn[cod[b] as usize]),
-            };
-            if (x as usize) < N_CODON && (y as usize) < N_CODON {
-                coding[x as usize * 65 + y as usize] += 1.0;
+        for (a, b) in g.scored_pairs() {
+            let id = syn.pair(cod, g.strand, a, b);
+            if called_pair(id) {
+                coding[id] += 1.0;
                 total_c += 1.0;
             }
         }
@@ -1044,19 +1022,24 @@ fn self_train(
     }
     let mut bg = vec![0f64; VOCAB];
     for p in 0..cod.len().saturating_sub(3) {
-        let (a, b) = (e.syn[cod[p] as usize], e.syn[cod[p + 3] as usize]);
-        if (a as usize) < N_CODON && (b as usize) < N_CODON {
-            bg[a as usize * 65 + b as usize] += 1.0;
-        }
-        let (a, b) = (e.rsyn[cod[p + 3] as usize], e.rsyn[cod[p] as usize]);
-        if (a as usize) < N_CODON && (b as usize) < N_CODON {
-            bg[a as usize * 65 + b as usize] += 1.0;
+        for id in [
+            syn.pair(cod, Strand::Plus, p, p + 3),
+            syn.pair(cod, Strand::Minus, p + 3, p),
+        ] {
+            if called_pair(id) {
+                bg[id] += 1.0;
+            }
         }
     }
-    let valid = |id: usize| id / 65 < N_CODON && id % 65 < N_CODON;
-    let tb: f64 = bg.iter().sum::<f64>() + (0..VOCAB).filter(|&i| valid(i)).count() as f64;
+    let tb: f64 = bg.iter().sum::<f64>() + (0..VOCAB).filter(|&i| called_pair(i)).count() as f64;
     let bgp: Vec<f64> = (0..VOCAB)
-        .map(|i| if valid(i) { (bg[i] + 1.0) / tb } else { 0.0 })
+        .map(|i| {
+            if called_pair(i) {
+                (bg[i] + 1.0) / tb
+            } else {
+                0.0
+            }
+        })
         .collect();
     // The model's coding distribution on this background.
     let mut prior: Vec<f64> = (0..VOCAB).map(|i| bgp[i] * model[i].exp()).collect();
@@ -1065,14 +1048,14 @@ fn self_train(
     let k = o.train_prior;
     let llr = (0..VOCAB)
         .map(|i| {
-            if !valid(i) {
+            if !called_pair(i) {
                 return 0.0;
             }
             let pc = (coding[i] + k * prior[i]) / (total_c + k);
             (pc / bgp[i]).ln().clamp(-o.clamp, o.clamp)
         })
         .collect();
-    Some((llr, starts))
+    Some((llr, train_starts(sd, cod, table, genes, o)))
 }
 
 /// A start model learnt from confident complete calls: the log-odds of each start
@@ -1080,7 +1063,7 @@ fn self_train(
 /// codons in their open reading frames (up- and downstream), shrunk towards the
 /// untrained model by `start_prior` pseudo-starts.
 fn train_starts(
-    seq: &[Base],
+    sd: &[u8],
     cod: &[u8],
     table: &TableContext,
     genes: &[Gene],
@@ -1089,59 +1072,37 @@ fn train_starts(
     let initial = StartModel::initial(o);
     let mut chosen = [[0f64; SD_CLASSES]; 3];
     let mut other = [[0f64; SD_CLASSES]; 3];
-    let n = seq.len();
     for g in genes
         .iter()
-        .filter(|g| g.score >= o.train_min_score as f32 && g.shifts() == 0)
+        .filter(|g| g.score >= o.train_min_score as f32 && g.shifts() == 0 && g.has_start())
     {
-        let complete_start = match g.strand {
-            Strand::Plus => !g.partial.0,
-            Strand::Minus => !g.partial.1,
-        };
-        if !complete_start {
-            continue;
-        }
-        // Walk the reading frame in sense direction: from the ORF's start (the first
-        // codon after an in-frame stop upstream) to the gene's stop.
-        let (first, step_up): (usize, isize) = match g.strand {
-            Strand::Plus => (g.start, -3),
-            Strand::Minus => (g.end - 3, 3),
-        };
-        let is_start = |p: usize| -> Option<usize> {
-            let c = if g.strand == Strand::Plus {
-                cod[p]
-            } else {
-                rc_codon(cod[p])
-            };
-            STARTS.iter().position(|&s| s == c)
-        };
-        let sense_first = |p: usize| if g.strand == Strand::Plus { p } else { p + 2 };
-        let stop_at = |p: usize| {
-            let c = if g.strand == Strand::Plus {
-                cod[p]
-            } else {
-                rc_codon(cod[p])
+        let start = |p: usize| start_at(cod, sd, g.strand, p);
+        let is_stop = |p: usize| {
+            let c = match g.strand {
+                Strand::Plus => cod[p],
+                Strand::Minus => rc_codon(cod[p]),
             };
             table.is_stop(c as usize)
         };
-        if let Some(k) = is_start(first) {
-            chosen[k][sd_class(seq, g.strand, sense_first(first))] += 1.0;
+        // The reading frame's codons in sense order: upstream of the call's start to
+        // the ORF's end (an in-frame stop or the sequence's end), then the call's own.
+        let first = g.codon_at(0);
+        let (upstream, inside): (Vec<usize>, Vec<usize>) = match g.strand {
+            Strand::Plus => (
+                (first % 3..first).step_by(3).rev().collect(),
+                (first + 3..g.end - 2).step_by(3).collect(),
+            ),
+            Strand::Minus => (
+                (first + 3..cod.len()).step_by(3).collect(),
+                (g.start..first).step_by(3).rev().collect(),
+            ),
+        };
+        if let Some((k, c)) = start(first) {
+            chosen[k][c] += 1.0;
         }
-        // Upstream in the ORF.
-        let mut p = first as isize + step_up;
-        while p >= 0 && (p as usize) + 3 <= n && !stop_at(p as usize) {
-            if let Some(k) = is_start(p as usize) {
-                other[k][sd_class(seq, g.strand, sense_first(p as usize))] += 1.0;
-            }
-            p += step_up;
-        }
-        // Downstream, inside the gene.
-        let mut p = first as isize - step_up;
-        while p >= g.start as isize && (p as usize) + 3 <= g.end {
-            if let Some(k) = is_start(p as usize) {
-                other[k][sd_class(seq, g.strand, sense_first(p as usize))] += 1.0;
-            }
-            p -= step_up;
+        let orf = upstream.into_iter().take_while(|&p| !is_stop(p));
+        for (k, c) in orf.chain(inside).filter_map(start) {
+            other[k][c] += 1.0;
         }
     }
     let (tc, to): (f64, f64) = (chosen.iter().flatten().sum(), other.iter().flatten().sum());

@@ -99,29 +99,10 @@ impl Segment {
     /// the sequence as given before the shift point), left to right; empty for reads
     /// scored whole (their shifts are [`Prediction::frameshifts`]).
     pub fn gene_frameshifts(&self) -> Vec<Frameshift> {
-        if self.gene.is_none() {
-            return Vec::new();
+        match self.gene {
+            Some(_) => shifts_on_path(&self.path, self.strand, self.start, self.end),
+            None => Vec::new(),
         }
-        let mut v: Vec<Frameshift> = self
-            .path
-            .windows(2)
-            .filter(|w| w[1] - w[0] != 3)
-            .map(|w| Frameshift {
-                pos: match self.strand {
-                    Strand::Plus => self.start + w[1] as usize,
-                    Strand::Minus => self.end - w[1] as usize,
-                },
-                kind: if w[1] - w[0] > 3 {
-                    ShiftKind::Insertion
-                } else {
-                    ShiftKind::Deletion
-                },
-            })
-            .collect();
-        if self.strand == Strand::Minus {
-            v.reverse();
-        }
-        v
     }
 }
 
@@ -327,42 +308,41 @@ impl Predictor {
             };
         }
         let starts = window_starts(len, &self.config);
-        let mut segments: Vec<Segment> = Vec::new();
-        let mut votes = Vec::new();
-        let (cp, w, probs) = self.score_windows(
-            codes,
-            &starts,
-            table,
-            threshold,
-            s,
-            &mut segments,
-            &mut votes,
-        );
+        let (cp, w, probs, votes) = self.score_windows(codes, &starts, table, s);
         let wlen = if starts.len() == 1 {
             len
         } else {
             self.config.window
         };
-        let best_frame = global_frame(&probs, w, wlen, len);
-        let mut frameshifts = Vec::new();
-        if starts.len() > 1 {
-            segments = self.gene_segments(codes, table, &votes);
-        }
-        if starts.len() == 1 {
-            // Scored whole: the inputs still hold this read's paths.
-            let k = best_class(&probs) - 1;
-            frameshifts = path_frameshifts(&s.inputs, k, len);
-            if let Some(seg) = segments.first_mut() {
-                seg.path = s.inputs.paths[k].clone();
-            }
-        }
+        let (strand, frame) = global_frame(&probs, w, wlen, len);
+        let coding = crate::result::reaches(cp, threshold);
+        let (segments, frameshifts) = if starts.len() > 1 {
+            (self.gene_segments(codes, table, &votes), Vec::new())
+        } else {
+            // Scored whole: the inputs still hold this read's paths; a coding read is
+            // one segment along its best hypothesis' path.
+            let path = &s.inputs.paths[best_class(&probs) - 1];
+            let segment = coding.then(|| Segment {
+                start: 0,
+                end: len,
+                strand,
+                frame,
+                coding_prob: cp,
+                path: path.clone(),
+                gene: None,
+            });
+            (
+                segment.into_iter().collect(),
+                shifts_on_path(path, strand, 0, len),
+            )
+        };
         Prediction {
             length: len,
             probs,
             coding_prob: cp,
             sense_prob: probs[1] + probs[2] + probs[3],
-            best: Some(best_frame),
-            call: if crate::result::reaches(cp, threshold) {
+            best: Some((strand, frame)),
+            call: if coding {
                 Call::Coding
             } else {
                 Call::NonCoding
@@ -399,21 +379,19 @@ impl Predictor {
             .collect()
     }
 
-    /// Scores each window starting at `starts` (the whole read when there is one),
-    /// merging coding windows of one strand and frame into `segments`; returns the
-    /// best window's coding probability, start and class probabilities.
-    #[allow(clippy::too_many_arguments)]
+    /// Scores each window starting at `starts` (the whole read when there is one);
+    /// returns the best window's coding probability, start and class probabilities,
+    /// and, for a sequence scored in several windows, every window's vote for the gene
+    /// decoder ([`crate::genes`]).
     fn score_windows(
         &self,
         codes: &[Base],
         starts: &[usize],
         table: &TableContext,
-        threshold: f32,
         s: &mut Scratch,
-        segments: &mut Vec<Segment>,
-        votes: &mut Vec<WindowVote>,
-    ) -> (f32, usize, [f32; 7]) {
+    ) -> (f32, usize, [f32; 7], Vec<WindowVote>) {
         let len = codes.len();
+        let mut votes = Vec::new();
         let mut best: Option<(f32, usize, [f32; 7])> = None;
         for &w in starts {
             let wlen = if starts.len() == 1 {
@@ -426,36 +404,12 @@ impl Predictor {
             if starts.len() > 1 {
                 votes.push(WindowVote::new(&probs, w, wlen, len));
             }
-            let (strand, frame) = global_frame(&probs, w, wlen, len);
-            if crate::result::reaches(cp, threshold) {
-                match segments.last_mut() {
-                    Some(seg)
-                        if seg.end > w
-                            && seg.strand == strand
-                            && frame_matches(seg, frame, len) =>
-                    {
-                        seg.end = w + wlen;
-                        seg.coding_prob = seg.coding_prob.max(cp);
-                        if strand == Strand::Minus {
-                            seg.frame = frame_in_segment(strand, frame, seg.start, seg.end, len);
-                        }
-                    }
-                    _ => segments.push(Segment {
-                        start: w,
-                        end: w + wlen,
-                        strand,
-                        frame: frame_in_segment(strand, frame, w, w + wlen, len),
-                        coding_prob: cp,
-                        path: Vec::new(),
-                        gene: None,
-                    }),
-                }
-            }
             if best.is_none_or(|b| cp > b.0) {
                 best = Some((cp, w, probs));
             }
         }
-        best.expect("at least one window")
+        let (cp, w, probs) = best.expect("at least one window");
+        (cp, w, probs, votes)
     }
 
     /// Predicts a batch on `threads` threads; results are in input order and do not
@@ -564,28 +518,6 @@ fn best_class(probs: &[f32; 7]) -> usize {
     k
 }
 
-fn frame_matches(seg: &Segment, frame: Frame, len: usize) -> bool {
-    seg_global(seg, len) == frame
-}
-
-/// The global frame of a segment (offset of its first full codon in the whole
-/// sequence's sense orientation, modulo 3).
-fn seg_global(seg: &Segment, len: usize) -> Frame {
-    let start = match seg.strand {
-        Strand::Plus => seg.start,
-        Strand::Minus => len - seg.end,
-    };
-    Frame::new(((start + seg.frame.offset() as usize) % 3) as u8).expect("mod 3")
-}
-
-/// Converts a whole-sequence frame into the frame within segment `[start, end)`.
-fn frame_in_segment(strand: Strand, global: Frame, start: usize, end: usize, len: usize) -> Frame {
-    let s = match strand {
-        Strand::Plus => start,
-        Strand::Minus => len - end,
-    };
-    Frame::new(((global.offset() as usize + 3 - s % 3) % 3) as u8).expect("mod 3")
-}
 /// `f` over `reads` on up to `threads` threads, results in input order.
 fn par_map<T: Send>(
     reads: &[&[Base]],
@@ -616,25 +548,26 @@ fn par_map<T: Send>(
     })
 }
 
-/// The frame shifts on hypothesis `k`'s path, in read coordinates and read order.
-fn path_frameshifts(inputs: &FrameInputs, k: usize, len: usize) -> Vec<Frameshift> {
-    let mut shifts: Vec<Frameshift> = inputs
-        .shifts(k)
-        .into_iter()
-        .map(|sh| Frameshift {
-            pos: if k < 3 {
-                sh.pos as usize
-            } else {
-                len - sh.pos as usize
+/// The frame shifts on a frame path — codon starts in the sense orientation of
+/// `[start, end)` on `strand`, relative to its first base there — in the coordinates
+/// of the sequence as given (bases before the shift point), left to right.
+fn shifts_on_path(path: &[u32], strand: Strand, start: usize, end: usize) -> Vec<Frameshift> {
+    let mut shifts: Vec<Frameshift> = path
+        .windows(2)
+        .filter(|w| w[1] - w[0] != 3)
+        .map(|w| Frameshift {
+            pos: match strand {
+                Strand::Plus => start + w[1] as usize,
+                Strand::Minus => end - w[1] as usize,
             },
-            kind: if sh.delta > 0 {
+            kind: if w[1] - w[0] > 3 {
                 ShiftKind::Insertion
             } else {
                 ShiftKind::Deletion
             },
         })
         .collect();
-    if k >= 3 {
+    if strand == Strand::Minus {
         shifts.reverse();
     }
     shifts
