@@ -178,7 +178,8 @@ def stops(rec, cds_list):
 
 
 def cdspred_calls(binary, model, fasta, table, extra):
-    """{record: [cds]} from cdspred's GFF3 (frame path split at shifts) and CPU seconds."""
+    """{record: [cds]} from cdspred's GFF3 and its CPU seconds; a call's spans are its
+    frame path cut at the shifts, in sense order (see pred_mask)."""
     with tempfile.NamedTemporaryFile(suffix=".gff3", delete=False) as t:
         out = t.name
     cmd = [binary, "predict", "--format", "gff3", "--table", str(table), "-q", "-o", out, fasta]
@@ -209,13 +210,9 @@ def cdspred_calls(binary, model, fasta, table, extra):
             if strand < 0:
                 spans = spans[::-1]
             p5, p3 = (pl == "1", pr == "1") if strand > 0 else (pr == "1", pl == "1")
-            calls.setdefault(c[0], []).append(("shifted", spans, p5, p3))
+            calls.setdefault(c[0], []).append((spans, p5, p3, False))
     os.unlink(out)
-    # Frame labels along a shifted path: + spans start a codon; − spans end one.
-    fixed = {}
-    for rec, lst in calls.items():
-        fixed[rec] = [(spans, p5, p3, False) for _k, spans, p5, p3 in lst]
-    return fixed, cpu
+    return calls, cpu
 
 
 def pred_mask(n, cds_list):
@@ -253,7 +250,7 @@ def pyrodigal_calls(seqs, table, meta):
 
 
 def score(seqs, truth, calls, use_pred_mask):
-    tp_n = truth_n = pred_n = hit_n = 0
+    truth_n = pred_n = hit_n = 0
     tkeys, pkeys_all, pseudo_keys = set(), set(), set()
     for rec, s in seqs.items():
         n = len(s)
@@ -261,11 +258,9 @@ def score(seqs, truth, calls, use_pred_mask):
         pm = pred_mask(n, calls.get(rec, [])) if use_pred_mask else frame_mask(n, calls.get(rec, []))[0]
         keep = ~pseudo
         t, p = tm[keep], pm[keep]
-        both = (t & p) != 0
         truth_n += int((t != 0).sum())
-        tp_n += int((both & (t != 0)).sum())
         pred_n += int((p != 0).sum())
-        hit_n += int((both & (p != 0)).sum())
+        hit_n += int(((t & p) != 0).sum())
         k, ps = stops(rec, truth.get(rec, []))
         tkeys |= k
         pseudo_keys |= ps
@@ -273,7 +268,7 @@ def score(seqs, truth, calls, use_pred_mask):
         pkeys_all |= pk
     pkeys = pkeys_all - pseudo_keys
     return {
-        "nt_sens": tp_n / max(truth_n, 1),
+        "nt_sens": hit_n / max(truth_n, 1),
         "nt_prec": hit_n / max(pred_n, 1),
         "gene_sens": len(tkeys & pkeys) / max(len(tkeys), 1),
         "gene_prec": len(tkeys & pkeys) / max(len(pkeys), 1),

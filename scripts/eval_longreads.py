@@ -100,7 +100,7 @@ def strand_masks(genome, truth):
 
 def score(reads, masks, calls):
     """Per read base sensitivity and precision (strand-level)."""
-    tp = tn = cp = ch = 0
+    hit = tn = cp = 0
     for rid, rec, read, org, rev in reads:
         m, ps = masks[rec]
         keep = org >= 0
@@ -114,31 +114,18 @@ def score(reads, masks, calls):
             p[s:e] |= 1 if st > 0 else 2
         t, p = t[keep], p[keep]
         tn += int((t != 0).sum())
-        tp += int(((t & p) != 0).sum())
         cp += int((p != 0).sum())
-        ch += int(((t & p) != 0).sum())
-    return tp / max(tn, 1), ch / max(cp, 1)
+        hit += int(((t & p) != 0).sum())
+    return hit / max(tn, 1), hit / max(cp, 1)
 
 
 def cdspred(binary, model, fasta, table, extra):
-    with tempfile.NamedTemporaryFile(suffix=".gff3", delete=False) as t:
-        out = t.name
-    cmd = [binary, "predict", "--format", "gff3", "--table", str(table), "-q", "-o", out, fasta] + extra
-    if model:
-        cmd += ["--model", model]
-    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(cmd, check=True)
-    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    calls = {}
-    with open(out) as f:
-        for line in f:
-            if line.startswith("#"):
-                continue
-            c = line.split("\t")
-            if len(c) > 8 and c[2] == "CDS":
-                calls.setdefault(c[0], []).append((int(c[3]) - 1, int(c[4]), 1 if c[6] == "+" else -1))
-    os.unlink(out)
-    return calls, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    """{read: [(start, end, strand)]} of cdspred's calls, and its CPU seconds."""
+    calls, cpu = eg.cdspred_calls(binary, model, fasta, table, extra)
+    return {
+        rid: [(min(s[0] for s in c[0]), max(s[1] for s in c[0]), c[0][0][2]) for c in lst]
+        for rid, lst in calls.items()
+    }, cpu
 
 
 def fgs(binary, fasta, train, whole):

@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::{cdspred, shared};
 
@@ -15,6 +15,29 @@ fn gunzip(path: &Path) -> String {
         .read_to_string(&mut s)
         .unwrap();
     s
+}
+
+/// Writes the gzipped FASTA `gz` (one record) into `dir`; returns its path and its
+/// bases, upper-cased.
+fn unpack_fasta(gz: &Path, dir: &Path) -> (PathBuf, Vec<u8>) {
+    let text = gunzip(gz);
+    let fasta = dir.join("genome.fna");
+    std::fs::write(&fasta, &text).unwrap();
+    let seq = text
+        .lines()
+        .filter(|l| !l.starts_with('>'))
+        .flat_map(|l| l.trim().bytes())
+        .map(|b| b.to_ascii_uppercase())
+        .collect();
+    (fasta, seq)
+}
+
+/// The gene calls of `cdspred predict --format gff3 -q EXTRA... FASTA`.
+fn gene_calls(fasta: &Path, extra: &[&str]) -> Calls {
+    let mut args = vec!["predict", "--format", "gff3", "-q"];
+    args.extend_from_slice(extra);
+    args.push(fasta.to_str().unwrap());
+    cds(&cdspred(&args))
 }
 
 /// (strand, 3' coordinate) → (start, end) of each CDS line of a GFF3, and the
@@ -60,24 +83,11 @@ fn revcomp(s: &[u8]) -> Vec<u8> {
 fn mycoplasma_genes_agree_with_table_4_labels_and_end_at_stops() {
     let g = shared().join("data/genomes/altcode");
     let dir = tempfile::tempdir().unwrap();
-    let fasta = dir.path().join("mh.fna");
-    let text = gunzip(&g.join("Mycoplasma_hyorhinis_HUB-1_CP002170.fna.gz"));
-    std::fs::write(&fasta, &text).unwrap();
-    let seq: Vec<u8> = text
-        .lines()
-        .filter(|l| !l.starts_with('>'))
-        .flat_map(|l| l.trim().bytes())
-        .map(|b| b.to_ascii_uppercase())
-        .collect();
-    let ours = cds(&cdspred(&[
-        "predict",
-        "--table",
-        "4",
-        "--format",
-        "gff3",
-        "-q",
-        fasta.to_str().unwrap(),
-    ]));
+    let (fasta, seq) = unpack_fasta(
+        &g.join("Mycoplasma_hyorhinis_HUB-1_CP002170.fna.gz"),
+        dir.path(),
+    );
+    let ours = gene_calls(&fasta, &["--table", "4"]);
     let truth = cds(&gunzip(
         &g.join("Mycoplasma_hyorhinis_HUB-1_CP002170.pyrodigal_tt4.gff.gz"),
     ));
@@ -159,28 +169,14 @@ fn gene_proteins_and_frameshifts_through_the_binary() {
     let mid = (s + e) / 2;
     let mutated = format!("{}A{}", &seq[..mid], &seq[mid..]);
     std::fs::write(&fasta, format!(">pPCP1_ins\n{mutated}\n")).unwrap();
-    let clean = cds(&cdspred(&[
-        "predict",
-        "--format",
-        "gff3",
-        "-q",
-        fasta.to_str().unwrap(),
-    ]));
+    let clean = gene_calls(&fasta, &[]);
     assert!(
         !clean
             .values()
             .any(|v| v.0 < mid && v.1 > mid + 1 && v.2.contains_key("frameshifts")),
         "no hint, no shifts"
     );
-    let hinted = cds(&cdspred(&[
-        "predict",
-        "--format",
-        "gff3",
-        "-q",
-        "--errors",
-        "indel1",
-        fasta.to_str().unwrap(),
-    ]));
+    let hinted = gene_calls(&fasta, &["--errors", "indel1"]);
     // Some call on the gene's strand spans the insertion with an insertion shift
     // near it (the path may place a shift some codons off: the codons between score
     // alike in both frames).
@@ -200,24 +196,14 @@ fn gene_proteins_and_frameshifts_through_the_binary() {
 #[test]
 fn no_call_crosses_a_scaffold_gap() {
     let dir = tempfile::tempdir().unwrap();
-    let text = gunzip(&shared().join("data/genomes/fixtures/Ecoli_MIIJ01000039.fna.gz"));
-    let fasta = dir.path().join("ec.fna");
-    std::fs::write(&fasta, &text).unwrap();
-    let seq: Vec<u8> = text
-        .lines()
-        .filter(|l| !l.starts_with('>'))
-        .flat_map(|l| l.trim().bytes())
-        .collect();
-    let first_n = seq.iter().position(|&b| b == b'N' || b == b'n').unwrap();
-    let last_n = seq.iter().rposition(|&b| b == b'N' || b == b'n').unwrap();
+    let (fasta, seq) = unpack_fasta(
+        &shared().join("data/genomes/fixtures/Ecoli_MIIJ01000039.fna.gz"),
+        dir.path(),
+    );
+    let first_n = seq.iter().position(|&b| b == b'N').unwrap();
+    let last_n = seq.iter().rposition(|&b| b == b'N').unwrap();
     assert!(last_n - first_n > 400_000);
-    let calls = cds(&cdspred(&[
-        "predict",
-        "--format",
-        "gff3",
-        "-q",
-        fasta.to_str().unwrap(),
-    ]));
+    let calls = gene_calls(&fasta, &[]);
     assert!(calls.len() > 300, "{}", calls.len());
     for (s, e, _) in calls.values() {
         // 1-based inclusive [s, e] against 0-based [first_n, last_n].

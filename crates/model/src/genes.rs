@@ -673,12 +673,11 @@ fn decode(
                 c[5].0 = pr.get(i, 3) - o.partial_cost;
                 c[6].0 = mr.get(i, 3) - o.partial_cost;
             }
+            // A + gene ends with its stop at i − 3, its last codon 3, 2 or 4 nt before.
             if i >= 3 && is_stop(i - 3) {
-                let s = i - 3;
                 c[1].0 = pr.get(i, 6);
                 c[2].0 = pr.get(i, 5) - o.shift;
                 c[3].0 = pr.get(i, 7) - o.shift;
-                let _ = s;
             }
             if i >= 3 {
                 if let Some(b) = e.start(Strand::Minus, i - 3) {
