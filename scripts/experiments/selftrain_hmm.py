@@ -14,7 +14,7 @@ likelihood ratio coding on either strand vs non-coding). Three ways to get the c
            coding read gives every base its codon position (indels included), and the
            generic chains are the prior (PRIOR pseudo-counts). The sample is either the
            labelled read set itself (`--pool eval`: 16,000 reads, half of them non-coding)
-           or a simulated run (`--pool run`: 30,000 reads of 300 nt from uniform positions
+           or a simulated run (`--pool run`: --run-reads, default 30,000, reads of 300 nt from uniform positions
            of the same genome, both strands, 0.4% insertions, 0.4% deletions, 0.2%
            substitutions: what one sequencing run of that genome looks like).
 
@@ -181,6 +181,7 @@ def main():
     ap.add_argument("mode", choices=["oracle", "self"])
     ap.add_argument("--pool", choices=["eval", "run"], default="run")
     ap.add_argument("--length", default="300")
+    ap.add_argument("--run-reads", type=int, default=30000)
     ap.add_argument("--profiles", default="indel1,mixed4,none")
     a = ap.parse_args()
     gen_cod, gen_nc = H.count_tables() if a.mode == "self" else (None, None)
@@ -200,7 +201,7 @@ def main():
             if a.mode == "self":
                 key = (genome, prof if a.pool == "eval" else "run")
                 if key not in learnt:
-                    pool = reads if a.pool == "eval" else simulate_run(genome)
+                    pool = reads if a.pool == "eval" else simulate_run(genome, a.run_reads)
                     calls = cdspred_calls(pool, table)
                     cod, nc, n = count_sample({k: codes(v) for k, v in pool.items()}, calls,
                                               *logs(gen_cod, gen_nc))
