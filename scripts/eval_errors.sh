@@ -5,7 +5,8 @@
 # `cdspred eval` scores them. Mutated sets are cached under work/eval-errors/.
 # With EVAL_HINT=1 each set is scored with `--errors PROFILE` (the model is told);
 # with EVAL_ERRORS=VALUE with `--errors VALUE` (e.g. `unknown`); by default the
-# survey decides (`--errors auto`).
+# survey decides (`--errors auto`). With EVAL_SELF_TRAIN=MODE, `--self-train MODE`
+# (auto, on, off; default auto: these 16,000-read sets are too small to self-train).
 # usage: scripts/eval_errors.sh [MODEL_DIR] [PROFILES...]   (default: embedded model;
 #        profiles none sub1 adna indel1 mixed4 homopolymer1)
 set -euo pipefail
@@ -27,5 +28,6 @@ for p in "${PROFILES[@]}"; do
   echo "== profile $p"
   H=(); [ -n "${EVAL_HINT:-}" ] && H=(--errors "$p")
   [ -n "${EVAL_ERRORS:-}" ] && H=(--errors "$EVAL_ERRORS")
+  [ -n "${EVAL_SELF_TRAIN:-}" ] && H+=(--self-train "$EVAL_SELF_TRAIN")
   "$BIN" eval "${M[@]}" "${H[@]}" "${args[@]}" ${EVAL_JSON:+--json "$OUT/$p.json"}
 done

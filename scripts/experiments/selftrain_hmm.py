@@ -66,11 +66,13 @@ def codes(s):
     return H.ENC[np.frombuffer(s.encode(), np.uint8)]
 
 
-def simulate_run(genome, n=30000, length=300, seed=7):
-    """Reads from uniform positions of both strands with indel1-like errors."""
+def simulate_run(genome, n=30000, length=300, seed=7, rates=(0.004, 0.002, 0.004)):
+    """Reads from uniform positions of both strands with (deletion, substitution,
+    insertion) rates per base (default indel1-like)."""
     rng = np.random.default_rng(seed)
     s = "".join(H.fasta(GENOMES / (DEV[genome][1] + ".fna.gz")).values())
     comp = str.maketrans("ACGT", "TGCA")
+    dele, sub, ins = rates
     reads = {}
     for i in range(n):
         st = rng.integers(0, len(s) - length - 20)
@@ -80,12 +82,12 @@ def simulate_run(genome, n=30000, length=300, seed=7):
         out = []
         for c in r:
             u = rng.random()
-            if u < 0.004:
+            if u < dele:
                 continue  # deletion
-            if u < 0.006 and c in "ACGT":
+            if u < dele + sub and c in "ACGT":
                 c = rng.choice([x for x in "ACGT" if x != c])
             out.append(c)
-            if rng.random() < 0.004:
+            if rng.random() < ins:
                 out.append("ACGT"[rng.integers(4)])  # insertion
         reads[f"run{i}"] = "".join(out)[:length]
     return reads

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use cdspred_core::TableId;
 use cdspred_model::estimate::ErrorHint;
+use cdspred_model::hmm::SelfTrainMode;
 use cdspred_train::evaluate::{
     evaluate_sense, evaluate_sets, hinted_for_set, read_reads, read_truth, render,
 };
@@ -38,6 +39,11 @@ pub struct EvalArgs {
     /// `auto` each read set is surveyed on its own.
     #[arg(long, default_value = "auto", value_parser = crate::cmd_predict::parse_error_hint)]
     errors: ErrorHint,
+    /// Self-training on read sets told or surveyed to carry indels (see `predict`):
+    /// `auto` when a set holds a run's worth of confidently coding reads (5,000), `on`
+    /// from 300, `off` never. Each set teaches only itself.
+    #[arg(long, default_value = "auto", value_parser = crate::cmd_predict::parse_self_train)]
+    self_train: SelfTrainMode,
     /// Also write the full report as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -60,7 +66,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
         for (t, r) in a.truth.iter().zip(&a.reads) {
             sets.push((read_reads(r)?, read_truth(t)?));
         }
-        let rep = evaluate_sets(&pred, &sets, a.errors, a.threshold, threads);
+        let rep = evaluate_sets(&pred, &sets, a.errors, a.threshold, threads, a.self_train);
         for (est, r) in rep.error_estimates.iter().zip(&a.reads) {
             if let Some(e) = est {
                 tracing::info!("{}: sequencing errors: {}", r.display(), e.describe());
@@ -76,7 +82,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
         let ds = cdspred_data::seed::read_seed_csv(csv, a.table, 0)?;
         let reads: Vec<(&[u8], TableId)> =
             ds.samples.iter().map(|s| (ds.read(s), a.table)).collect();
-        let (hinted, est) = hinted_for_set(&pred, a.errors, &reads, threads);
+        let (hinted, est) = hinted_for_set(&pred, a.errors, &reads, threads, a.self_train);
         if let Some(e) = est {
             tracing::info!("{}: sequencing errors: {}", csv.display(), e.describe());
         }

@@ -58,6 +58,18 @@ pub enum ModelCommand {
         #[arg(long, default_value_t = 0)]
         threads: usize,
     },
+    /// Count the chain model that self-trains on samples with indels (see
+    /// `cdspred_model::hmm`) over labelled training reads and store it in the model's
+    /// weight file; the networks are unchanged. Training does this too.
+    ///
+    /// Example: cdspred model chains models/default --data work/data/train.ds
+    Chains {
+        /// Model directory (rewritten in place).
+        model: PathBuf,
+        /// Labelled reads (`train.ds` of the model's training data).
+        #[arg(long)]
+        data: PathBuf,
+    },
     /// Print a model's config and card (default: the embedded model).
     ///
     /// Example: cdspred model info --model models/default
@@ -236,6 +248,23 @@ pub fn run(cmd: ModelCommand) -> Result<()> {
                 onnx.display(),
                 bytes.len(),
                 files.card.version
+            );
+            Ok(())
+        }
+        ModelCommand::Chains { model, data } => {
+            let mut files =
+                ModelFiles::load(&model).with_context(|| format!("model {}", model.display()))?;
+            let ds = cdspred_data::Dataset::load(&data)
+                .with_context(|| format!("data {}", data.display()))?;
+            let chains = cdspred_train::pathtable::count_chains(&ds);
+            let (coding, noncoding) = chains.totals();
+            files.chains = Some(chains);
+            files.save(&model)?;
+            eprintln!(
+                "{}: chains counted from {} ({coding:.0} coding and {noncoding:.0} non-coding words); weights sha256 {}",
+                model.display(),
+                data.display(),
+                files.card.weights_sha256
             );
             Ok(())
         }

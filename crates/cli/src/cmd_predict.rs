@@ -15,6 +15,7 @@ use cdspred_core::fastx::{FastxError, FastxReader, Record};
 use cdspred_core::TableId;
 use cdspred_model::estimate::{survey, ErrorEstimate, ErrorHint, Verdict};
 use cdspred_model::files::ModelFiles;
+use cdspred_model::hmm::SelfTrainMode;
 use cdspred_model::{Predictor, TableContext};
 use clap::Args;
 
@@ -59,6 +60,14 @@ pub struct PredictArgs {
     /// surveys the whole input once and passes the value to every shard.
     #[arg(long)]
     survey_errors: bool,
+    /// Self-training on reads told or surveyed to carry indels: the first reads (up to
+    /// 30,000 of 100–400 nt), as the network calls them, teach a chain model of the
+    /// sample's own codon usage, which then adds to `coding_prob` and picks the strand
+    /// (docs/model-card.md, "Self-training"). `auto`: when they hold a run's worth of
+    /// confidently coding reads (5,000); `on`: from 300; `off`: never. Needs a model with
+    /// chain counts (the default has them).
+    #[arg(long, default_value = "auto", value_parser = parse_self_train)]
+    self_train: SelfTrainMode,
     /// Output file (default: standard output); `.gz` means gzip. Written beside it and
     /// renamed over it when the run succeeds; a failed run keeps its rows in
     /// FILE.partial and leaves FILE as it was.
@@ -190,6 +199,29 @@ fn survey_first(
         }
     }
     (est, first)
+}
+
+/// Parses `--self-train` (`auto`, `on`, `off`).
+pub fn parse_self_train(s: &str) -> Result<SelfTrainMode, String> {
+    s.parse()
+}
+
+/// Reads further chunks into `first` until it holds the reads self-training looks at
+/// (at most [`cdspred_model::hmm::MAX_TEACHING_READS`] of teaching length, or the whole
+/// input), stopping at an input error.
+fn gather_teaching_reads(rx: &mpsc::Receiver<Chunk>, first: &mut Vec<Chunk>) {
+    use cdspred_model::hmm::{MAX_TEACHING_READS, MIN_TEACHING_LEN};
+    let teaching = |c: &Chunk| {
+        c.0.iter()
+            .filter(|r| r.seq().len() >= MIN_TEACHING_LEN)
+            .count()
+    };
+    let mut have: usize = first.iter().map(teaching).sum();
+    while have < MAX_TEACHING_READS && first.last().is_none_or(|c| c.1.is_none()) {
+        let Ok(chunk) = rx.recv() else { break };
+        have += teaching(&chunk);
+        first.push(chunk);
+    }
 }
 
 /// The `--errors` value that tells the model what the survey would: `indel1` or
@@ -477,8 +509,40 @@ pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
             base.with_error_hint(est.hint())
         }
     };
+    let min_coding = a.self_train.min_coding_reads();
+    let predictor = if let (true, Some(min_coding)) = (predictor.wants_self_training(), min_coding)
+    {
+        gather_teaching_reads(&rx, &mut first);
+        let reads: Vec<&[u8]> = first
+            .iter()
+            .flat_map(|c| c.0.iter().map(|r| r.seq().codes()))
+            .collect();
+        match cdspred_model::hmm::self_train(&predictor, &reads, &table, threads, min_coding) {
+            Some(t) => {
+                tracing::info!(
+                    "self-trained on {} reads ({} confidently coding, {} non-coding)",
+                    t.reads,
+                    t.coding_reads,
+                    t.noncoding_reads
+                );
+                errors["self_training"] = serde_json::json!({
+                    "reads": t.reads, "coding_reads": t.coding_reads, "noncoding_reads": t.noncoding_reads,
+                });
+                predictor.with_sample_chains(t.chains)
+            }
+            None => {
+                tracing::info!(
+                    "fewer than {min_coding} confidently coding reads of 100-400 nt: no self-training"
+                );
+                predictor
+            }
+        }
+    } else {
+        predictor
+    };
     errors["indels_per_100nt"] = serde_json::json!(predictor.error_hint());
     errors["clean_expert"] = serde_json::json!(predictor.uses_clean_expert());
+    errors["self_trained"] = serde_json::json!(predictor.self_trained());
     let mut outs = match Outputs::open(&a) {
         Ok(o) => o,
         Err(e) => {

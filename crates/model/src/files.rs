@@ -11,6 +11,7 @@ use safetensors::{tensor::TensorView, Dtype, SafeTensors};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::hmm::{ChainCounts, WORDS};
 use crate::net::Weights;
 
 /// The architecture name written into configs.
@@ -147,6 +148,10 @@ pub struct ModelFiles {
     pub weights: Weights,
     /// The clean expert's weights (present exactly when `config.clean_expert`).
     pub clean: Option<Weights>,
+    /// Chain counts over the training reads, the prior of self-training on a sample
+    /// with indels ([`crate::hmm`]); tensors `chains.coding` and `chains.noncoding`,
+    /// absent in older models.
+    pub chains: Option<ChainCounts>,
     /// The card.
     pub card: ModelCard,
 }
@@ -224,10 +229,12 @@ impl ModelFiles {
         } else {
             None
         };
+        let chains = read_chains(&wpath, &st)?;
         Ok(ModelFiles {
             config,
             weights: main,
             clean,
+            chains,
             card,
         })
     }
@@ -237,7 +244,7 @@ impl ModelFiles {
         let io = |path: PathBuf| move |source| ModelError::Io { path, source };
         std::fs::create_dir_all(dir).map_err(io(dir.to_path_buf()))?;
         self.config.clean_expert = self.clean.is_some();
-        let bytes = model_bytes(&self.weights, self.clean.as_ref());
+        let bytes = model_bytes(&self.weights, self.clean.as_ref(), self.chains.as_ref());
         self.card.weights_sha256 = sha256_hex(&bytes);
         let wp = dir.join("model.safetensors");
         std::fs::write(&wp, &bytes).map_err(io(wp))?;
@@ -254,15 +261,22 @@ impl ModelFiles {
 /// Prefix of the clean expert's tensor names.
 pub const CLEAN_PREFIX: &str = "clean.";
 
-/// Serialises, as little-endian f32 safetensors, the main network and, when given, the clean expert (its tensors under
-/// [`CLEAN_PREFIX`]).
-pub fn model_bytes(w: &Weights, clean: Option<&Weights>) -> Vec<u8> {
+/// Names of the chain-count tensors.
+const CHAIN_TENSORS: [&str; 2] = ["chains.coding", "chains.noncoding"];
+
+/// Serialises, as little-endian f32 safetensors, the main network and, when given, the
+/// clean expert (its tensors under [`CLEAN_PREFIX`]) and the chain counts.
+pub fn model_bytes(w: &Weights, clean: Option<&Weights>, chains: Option<&ChainCounts>) -> Vec<u8> {
+    let le = |d: &[f32]| -> Vec<u8> { d.iter().flat_map(|v| v.to_le_bytes()).collect() };
     let mut raw: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
     for (prefix, net) in [("", Some(w)), (CLEAN_PREFIX, clean)] {
         for (n, s, d) in net.map(|n| n.tensors()).unwrap_or_default() {
-            let bytes = d.iter().flat_map(|v| v.to_le_bytes()).collect();
-            raw.push((format!("{prefix}{n}"), s, bytes));
+            raw.push((format!("{prefix}{n}"), s, le(d)));
         }
+    }
+    if let Some(c) = chains {
+        raw.push((CHAIN_TENSORS[0].into(), vec![3, WORDS], le(&c.coding)));
+        raw.push((CHAIN_TENSORS[1].into(), vec![WORDS], le(&c.noncoding)));
     }
     let views: Vec<(&str, TensorView<'_>)> = raw
         .iter()
@@ -276,6 +290,48 @@ pub fn model_bytes(w: &Weights, clean: Option<&Weights>) -> Vec<u8> {
     let mut meta = HashMap::new();
     meta.insert("arch".to_string(), ARCH.to_string());
     safetensors::serialize(views, Some(meta)).expect("in-memory serialisation")
+}
+
+/// The chain counts, when the file has them (both tensors or neither).
+fn read_chains(path: &Path, st: &SafeTensors<'_>) -> Result<Option<ChainCounts>, ModelError> {
+    let bad = |msg: String| ModelError::Weights {
+        path: path.to_path_buf(),
+        msg,
+    };
+    let found: Vec<bool> = CHAIN_TENSORS.iter().map(|n| st.tensor(n).is_ok()).collect();
+    if found == [false, false] {
+        return Ok(None);
+    }
+    let mut out = ChainCounts::default();
+    for ((name, dst), len) in CHAIN_TENSORS
+        .iter()
+        .zip([&mut out.coding, &mut out.noncoding])
+        .zip([3 * WORDS, WORDS])
+    {
+        let t = st.tensor(name).map_err(|_| {
+            bad(format!(
+                "tensor {name:?} is missing (the other chain tensor is present)"
+            ))
+        })?;
+        if t.dtype() != Dtype::F32 || t.shape().iter().product::<usize>() != len {
+            return Err(bad(format!(
+                "tensor {name:?} must be F32 with {len} values, has {:?} {:?}",
+                t.dtype(),
+                t.shape()
+            )));
+        }
+        *dst = t
+            .data()
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        if dst.iter().any(|v| !v.is_finite() || *v < 0.0) {
+            return Err(bad(format!(
+                "tensor {name:?} holds a negative or non-finite count"
+            )));
+        }
+    }
+    Ok(Some(out))
 }
 
 fn read_weights(
@@ -335,6 +391,7 @@ mod tests {
             config: ModelConfig::new(4, 3),
             weights: w.clone(),
             clean: None,
+            chains: None,
             card: ModelCard::default(),
         };
         m.save(&dir).unwrap();
@@ -359,12 +416,27 @@ mod tests {
         m.save(&dir).unwrap();
         let back = ModelFiles::load(&dir).unwrap();
         assert!(back.config.clean_expert);
-        assert_eq!((back.weights, back.clean), (w.clone(), Some(c)));
+        assert_eq!((back.weights, back.clean), (w.clone(), Some(c.clone())));
         let cfg = std::fs::read(dir.join("config.json")).unwrap();
-        let e = ModelFiles::from_bytes(&dir, &cfg, &model_bytes(&w, None), b"{}")
+        let e = ModelFiles::from_bytes(&dir, &cfg, &model_bytes(&w, None, None), b"{}")
             .unwrap_err()
             .to_string();
         assert!(e.contains("\"clean.emb\" is missing"), "{e}");
+        // Chain counts round-trip; a negative count is refused by name.
+        let mut ch = ChainCounts::default();
+        ch.coding[5] = 3.0;
+        ch.noncoding[7] = 2.0;
+        m.chains = Some(ch.clone());
+        m.save(&dir).unwrap();
+        assert_eq!(ModelFiles::load(&dir).unwrap().chains, Some(ch.clone()));
+        ch.noncoding[7] = -1.0;
+        let e = ModelFiles::from_bytes(&dir, &cfg, &model_bytes(&w, Some(&c), Some(&ch)), b"{}")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("chains.noncoding") && e.contains("negative"),
+            "{e}"
+        );
         std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -26,6 +26,7 @@ pub mod estimate;
 pub mod features;
 pub mod files;
 pub mod genes;
+pub mod hmm;
 pub mod net;
 pub mod onnx;
 pub mod predict;

@@ -5,6 +5,8 @@
 //! reports the most confidently coding window, and [`Prediction::segments`] lists the
 //! runs of coding windows with their strand and frame in the whole sequence's terms.
 
+use std::sync::Arc;
+
 use cdspred_core::code::translate;
 use cdspred_core::dna::{revcomp_codes, Base};
 use cdspred_core::{Frame, GeneticCode, ReadClass, Strand};
@@ -14,6 +16,7 @@ use crate::estimate::ReadEvidence;
 use crate::features::{FrameInputs, PathScorer, TableContext};
 use crate::files::{ModelConfig, ModelFiles};
 use crate::genes::{call_genes, GeneOptions, WindowVote};
+use crate::hmm::{ChainCounts, Chains, HmmScratch};
 use crate::net::{Forward, Model};
 
 /// The verdict for one read: `coding`, `noncoding` or `too_short`.
@@ -169,6 +172,7 @@ pub struct Prediction {
 pub struct Scratch {
     inputs: FrameInputs,
     fw: Forward,
+    pub(crate) hmm: HmmScratch,
 }
 
 /// A model with its inference settings.
@@ -178,6 +182,8 @@ pub struct Predictor {
     clean: Option<Model>,
     config: ModelConfig,
     hint: Option<f32>,
+    prior: Option<Arc<ChainCounts>>,
+    sample: Option<Arc<Chains>>,
 }
 
 /// Indels per 100 nt up to which a hint counts as "no indels" and the clean expert,
@@ -193,7 +199,35 @@ impl Predictor {
             clean: files.clean.clone().map(Model::new),
             config: files.config.clone(),
             hint: None,
+            prior: files.chains.clone().map(Arc::new),
+            sample: None,
         }
+    }
+
+    /// The chain counts the model ships (the prior of [`crate::hmm::self_train`]).
+    pub fn chain_prior(&self) -> Option<&ChainCounts> {
+        self.prior.as_deref()
+    }
+
+    /// Whether reads are scored by self-trained chains: the predictor was told
+    /// indels (it does not use the clean expert) and given a sample's chains.
+    pub fn self_trained(&self) -> bool {
+        self.sample.is_some() && self.hint.is_some_and(|h| h > CLEAN_MAX_INDELS)
+    }
+
+    /// Whether self-training applies to this predictor: the model ships chain counts
+    /// and the reads are told to carry indels.
+    pub fn wants_self_training(&self) -> bool {
+        self.prior.is_some() && self.hint.is_some_and(|h| h > CLEAN_MAX_INDELS)
+    }
+
+    /// The same predictor scoring reads of up to `max_len` with a sample's chains
+    /// ([`crate::hmm`]) when told indels: `coding_prob` is the chains' (the best coding
+    /// path on either strand against non-coding DNA), the strand the better of the two,
+    /// and the frame, path and shifts the network's best on that strand.
+    pub fn with_sample_chains(mut self, chains: Arc<Chains>) -> Predictor {
+        self.sample = Some(chains);
+        self
     }
 
     /// Tells the model the expected indels per 100 nt of the reads (`--errors`); `None`
@@ -308,7 +342,29 @@ impl Predictor {
             };
         }
         let starts = window_starts(len, &self.config);
-        let (cp, w, probs, votes) = self.score_windows(codes, &starts, table, s);
+        let (mut cp, w, mut probs, votes) = self.score_windows(codes, &starts, table, s);
+        let mut sense_prob = probs[1] + probs[2] + probs[3];
+        if let (Some(ch), true, 1) = (&self.sample, self.self_trained(), starts.len()) {
+            let eps = crate::hmm::eps_for(self.hint.unwrap_or(0.8));
+            let (plus, minus) = ch.strand_llr(codes, eps, &mut s.hmm);
+            cp = crate::hmm::coding_prob(plus, minus, cp, ch.offset);
+            let p_plus = 1.0 / (1.0 + (minus - plus).exp());
+            sense_prob = cp * p_plus;
+            // The network's frame on the chains' strand decides the best class.
+            let (keep, drop) = if plus >= minus {
+                (1..4, 4..7)
+            } else {
+                (4..7, 1..4)
+            };
+            let own: f32 = probs[keep.clone()].iter().sum::<f32>().max(1e-12);
+            for k in keep {
+                probs[k] = cp * probs[k] / own;
+            }
+            for k in drop {
+                probs[k] = 0.0;
+            }
+            probs[0] = 1.0 - cp;
+        }
         let wlen = if starts.len() == 1 {
             len
         } else {
@@ -340,7 +396,7 @@ impl Predictor {
             length: len,
             probs,
             coding_prob: cp,
-            sense_prob: probs[1] + probs[2] + probs[3],
+            sense_prob,
             best: Some((strand, frame)),
             call: if coding {
                 Call::Coding
@@ -508,7 +564,7 @@ fn global_frame(probs: &[f32; 7], w: usize, wlen: usize, len: usize) -> (Strand,
 }
 
 /// The most likely coding class (1..=6; the first on ties).
-fn best_class(probs: &[f32; 7]) -> usize {
+pub(crate) fn best_class(probs: &[f32; 7]) -> usize {
     let mut k = 1;
     for i in 2..7 {
         if probs[i] > probs[k] {
@@ -519,7 +575,7 @@ fn best_class(probs: &[f32; 7]) -> usize {
 }
 
 /// `f` over `reads` on up to `threads` threads, results in input order.
-fn par_map<T: Send>(
+pub(crate) fn par_map<T: Send>(
     reads: &[&[Base]],
     threads: usize,
     f: impl Fn(&[Base], &mut Scratch) -> T + Sync,

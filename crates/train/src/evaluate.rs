@@ -12,6 +12,7 @@ use cdspred_core::{DnaSeq, Frame, ReadClass, Strand, TableId};
 use cdspred_data::genome::open_text;
 use cdspred_data::{Dataset, ReadLabel};
 use cdspred_model::estimate::{survey, ErrorEstimate, ErrorHint};
+use cdspred_model::hmm::{self_train, SelfTrainMode};
 use cdspred_model::result::printed;
 use cdspred_model::{Prediction, Predictor, TableContext};
 use serde::Serialize;
@@ -200,6 +201,7 @@ pub fn evaluate_sets(
     errors: ErrorHint,
     threshold: f32,
     threads: usize,
+    self_training: SelfTrainMode,
 ) -> Report {
     let mut missing = 0;
     let mut rows: Vec<(&Truth, Prediction)> = Vec::new();
@@ -213,7 +215,7 @@ pub fn evaluate_sets(
         missing += truth.len() - paired.len();
         let inputs: Vec<(&[u8], TableId)> =
             paired.iter().map(|(t, s)| (s.codes(), t.table)).collect();
-        let (hinted, estimate) = hinted_for_set(pred, errors, &inputs, threads);
+        let (hinted, estimate) = hinted_for_set(pred, errors, &inputs, threads, self_training);
         estimates.push(estimate);
         let preds = predict_with_tables(&hinted, &inputs, threshold, threads);
         rows.extend(paired.into_iter().map(|p| p.0).zip(preds));
@@ -224,19 +226,44 @@ pub fn evaluate_sets(
 }
 
 /// `pred` (which carries no hint) told what `errors` says for one read set: a fixed
-/// hint, or with `Auto` the hint of the set's own survey (returned too).
+/// hint, or with `Auto` the hint of the set's own survey (returned too); with
+/// `self_training` allowing it, a set told indels self-trains on its own reads
+/// ([`cdspred_model::hmm::self_train`]).
 pub fn hinted_for_set(
     pred: &Predictor,
     errors: ErrorHint,
     inputs: &[(&[u8], TableId)],
     threads: usize,
+    self_training: SelfTrainMode,
 ) -> (Predictor, Option<ErrorEstimate>) {
-    match errors {
+    let (hinted, est) = match errors {
         ErrorHint::Fixed(h) => (pred.clone().with_error_hint(h), None),
         ErrorHint::Auto => {
             let est = survey_set(pred, inputs, threads);
             (pred.clone().with_error_hint(est.hint()), Some(est))
         }
+    };
+    let Some(min_coding) = self_training.min_coding_reads() else {
+        return (hinted, est);
+    };
+    if !hinted.wants_self_training() {
+        return (hinted, est);
+    }
+    // As `cdspred predict` would self-train on the set as a file: its first reads, with
+    // the genetic code of its first read.
+    let Some(&(_, t)) = inputs.first() else {
+        return (hinted, est);
+    };
+    let reads: Vec<&[u8]> = inputs.iter().filter(|r| r.1 == t).map(|r| r.0).collect();
+    match self_train(
+        &hinted,
+        &reads,
+        &TableContext::new(t.code()),
+        threads,
+        min_coding,
+    ) {
+        Some(tr) => (hinted.with_sample_chains(tr.chains), est),
+        None => (hinted, est),
     }
 }
 

@@ -14,6 +14,7 @@ use cdspred_core::dna::revcomp_codes;
 use cdspred_core::{ReadClass, Strand, TableId};
 use cdspred_data::{Dataset, ReadLabel};
 use cdspred_model::features::VOCAB;
+use cdspred_model::hmm::ChainCounts;
 use cdspred_model::TableContext;
 
 /// Counts the table over a dataset's labelled reads; log-odds are clamped to
@@ -59,4 +60,27 @@ pub fn count_llr(ds: &Dataset, tables: &HashMap<TableId, TableContext>, clamp: f
             (l as f32).clamp(-clamp, clamp)
         })
         .collect()
+}
+
+/// Counts the chains of [`cdspred_model::hmm`] over a dataset's labelled reads: coding
+/// reads on their sense strand from their frame, non-coding reads on both strands.
+/// Reads with sense-only labels (no frame) are not counted.
+pub fn count_chains(ds: &Dataset) -> ChainCounts {
+    let mut counts = ChainCounts::default();
+    for s in &ds.samples {
+        let ReadLabel::Class(class) = s.label else {
+            continue;
+        };
+        let read = ds.read(s);
+        match class {
+            ReadClass::Coding(Strand::Plus, f) => {
+                counts.add_coding_frame(read, f.offset() as usize)
+            }
+            ReadClass::Coding(Strand::Minus, f) => {
+                counts.add_coding_frame(&revcomp_codes(read), f.offset() as usize)
+            }
+            _ => counts.add_noncoding(read),
+        }
+    }
+    counts
 }

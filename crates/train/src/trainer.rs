@@ -14,6 +14,7 @@ use cdspred_data::sample::Rng;
 use cdspred_data::{Dataset, ErrorProfile, ReadLabel};
 use cdspred_model::features::{FrameInputs, DENSE};
 use cdspred_model::files::{ModelCard, ModelConfig, ModelFiles};
+use cdspred_model::hmm::ChainCounts;
 use cdspred_model::net::{Forward, Model, Weights};
 use cdspred_model::TableContext;
 use safetensors::{tensor::TensorView, Dtype, SafeTensors};
@@ -24,7 +25,7 @@ use crate::backward::loss;
 use crate::epoch::{run_epoch, EpochData, GradBuffers, LabelWeights};
 use crate::metrics::binary;
 use crate::optim::AdamW;
-use crate::pathtable::count_llr;
+use crate::pathtable::{count_chains, count_llr};
 use crate::plot::{line_plot, Series};
 use crate::rundir::{RunDir, RunDirError};
 
@@ -193,6 +194,7 @@ pub fn train(
     let mut weights = init_weights(cfg.dim, cfg.hidden, cfg.seed);
     weights.path_llr = count_llr(&train_ds, &ctx.tables, cfg.path_llr_clamp);
     weights.path_pen = vec![cfg.shift_penalty, cfg.stop_penalty];
+    let chains = count_chains(&train_ds);
     let mut opt = AdamW::new(
         &weights,
         cfg.lr,
@@ -241,7 +243,7 @@ pub fn train(
                 best_epoch: epoch,
                 bad: 0,
             };
-            save_best(cfg, &run, &weights, &m, &truth, &score)?;
+            save_best(cfg, &run, (&weights, &chains), &m, &truth, &score)?;
         } else {
             best.bad += 1;
         }
@@ -324,7 +326,7 @@ fn start_or_resume(
 fn save_best(
     cfg: &TrainConfig,
     run: &RunDir,
-    weights: &Weights,
+    (weights, chains): (&Weights, &ChainCounts),
     m: &EpochMetrics,
     truth: &[bool],
     score: &[f32],
@@ -334,6 +336,7 @@ fn save_best(
         config: ModelConfig::new(cfg.dim, cfg.hidden),
         weights: weights.clone(),
         clean: None,
+        chains: Some(chains.clone()),
         card: ModelCard {
             name: cfg.name.clone(),
             version: format!("{}-e{epoch}", cfg.name),

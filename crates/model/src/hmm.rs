@@ -1,0 +1,605 @@
+//! A frame-shifting chain model of coding DNA, self-trained on the sample it scores.
+//!
+//! Reads with indels lose the fixed frame's open-reading-frame evidence; what is left is
+//! codon usage along a path that may shift. Counted over the training genomes that
+//! evidence is weak (every genome uses codons its own way); counted from the sample's
+//! own genome it is strong (docs/experiments.md, "The sample's own genome is the
+//! lever"). This module holds:
+//!
+//! - [`ChainCounts`]: 5th-order Markov chain counts — for coding DNA one chain per codon
+//!   position of the predicted base, for non-coding DNA one homogeneous chain — counted
+//!   from labelled training reads (shipped with the model as the prior) or from a
+//!   sample's confident calls ([`self_train`]).
+//! - [`Chains`]: their conditional log-probabilities and a frame-shifting Viterbi pass
+//!   on both strands: each base is emitted by the coding chain at the next codon
+//!   position (a match), by the chain one position further (a deletion: a base is
+//!   missing) or by the non-coding chain without advancing (an insertion), with
+//!   `ln(1 - 2ε)`, `ln ε`, `ln ε`. The read's score is the log-likelihood ratio of the best
+//!   coding path on each strand against the non-coding chain.
+//!
+//! - [`self_train`]: the chains of one sample, taught by the network's confident calls
+//!   on the sample's first reads (`cdspred predict --self-train`, for reads told or
+//!   surveyed to carry indels), with the shipped counts as prior and an offset that
+//!   centres the log-likelihood ratio on the teacher's boundary; [`coding_prob`] then
+//!   adds it, weighted, to the network's logit.
+//!
+//! A read and its reverse complement get swapped strand scores by construction (the
+//! minus strand is the same pass over the reverse complement).
+
+use std::sync::Arc;
+
+use cdspred_core::dna::Base;
+
+use crate::features::TableContext;
+use crate::predict::{best_class, par_map, Predictor};
+
+/// Bases of context (the chains' order).
+pub const ORDER: usize = 5;
+/// Distinct (context, base) words: 4^(ORDER + 1).
+pub const WORDS: usize = 1 << (2 * (ORDER + 1));
+const MASK: usize = WORDS - 1;
+
+/// Chain counts: `coding[phase * WORDS + word]` counts words whose last base sits at
+/// codon position `phase` (0, 1, 2) of the sense strand; `noncoding[word]` counts words
+/// of non-coding DNA on both strands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChainCounts {
+    /// Coding words by codon position `[3 * WORDS]`.
+    pub coding: Vec<f32>,
+    /// Non-coding words `[WORDS]`.
+    pub noncoding: Vec<f32>,
+}
+
+impl Default for ChainCounts {
+    fn default() -> Self {
+        ChainCounts {
+            coding: vec![0.0; 3 * WORDS],
+            noncoding: vec![0.0; WORDS],
+        }
+    }
+}
+
+/// The words ending at each base of `seq` (`None` while fewer than `ORDER + 1` called
+/// bases end there).
+fn words(seq: &[Base]) -> impl Iterator<Item = Option<usize>> + '_ {
+    let (mut w, mut clean) = (0usize, 0usize);
+    seq.iter().map(move |&b| {
+        if b > 3 {
+            clean = 0;
+            w <<= 2;
+        } else {
+            clean += 1;
+            w = (w << 2) | b as usize;
+        }
+        w &= MASK;
+        (clean > ORDER).then_some(w)
+    })
+}
+
+impl ChainCounts {
+    /// Counts a sense-strand read whose base `i` sits at codon position `phase[i]`
+    /// (−1: an inserted base); a word counts only when its bases step through the codon
+    /// positions without an indel.
+    pub fn add_coding(&mut self, sense: &[Base], phase: &[i8]) {
+        for k in steady_words(sense, phase) {
+            self.coding[k as usize] += 1.0;
+        }
+    }
+
+    /// Counts a clean sense-strand read whose first full codon starts at `frame`.
+    pub fn add_coding_frame(&mut self, sense: &[Base], frame: usize) {
+        let phase: Vec<i8> = (0..sense.len())
+            .map(|i| ((i + 3 - frame % 3) % 3) as i8)
+            .collect();
+        self.add_coding(sense, &phase);
+    }
+
+    /// Counts a non-coding read (both strands).
+    pub fn add_noncoding(&mut self, read: &[Base]) {
+        let rc: Vec<Base> = read
+            .iter()
+            .rev()
+            .map(|&b| if b < 4 { 3 - b } else { 4 })
+            .collect();
+        for w in words(read).chain(words(&rc)).flatten() {
+            self.noncoding[w] += 1.0;
+        }
+    }
+
+    /// Total coding and non-coding words.
+    pub fn totals(&self) -> (f64, f64) {
+        let sum = |v: &[f32]| v.iter().map(|&x| x as f64).sum::<f64>();
+        (sum(&self.coding), sum(&self.noncoding))
+    }
+
+    /// These counts plus `weight` pseudo-counts spread as `prior` is (per codon
+    /// position for the coding chain, and for the non-coding chain).
+    pub fn with_prior(&self, prior: &ChainCounts, weight: f64) -> ChainCounts {
+        let mut out = self.clone();
+        let spread = |dst: &mut [f32], src: &[f32]| {
+            let total: f64 = src.iter().map(|&x| x as f64).sum();
+            if total > 0.0 {
+                for (d, &s) in dst.iter_mut().zip(src) {
+                    *d += (weight * s as f64 / total) as f32;
+                }
+            }
+        };
+        for p in 0..3 {
+            let r = p * WORDS..(p + 1) * WORDS;
+            spread(&mut out.coding[r.clone()], &prior.coding[r]);
+        }
+        spread(&mut out.noncoding, &prior.noncoding);
+        out
+    }
+
+    /// The chains' conditional log-probabilities (half a count added to every word).
+    pub fn chains(&self) -> Chains {
+        let cond = |v: &[f32]| -> Vec<f32> {
+            v.chunks_exact(4)
+                .flat_map(|c| {
+                    let total: f64 = c.iter().map(|&x| x as f64 + 0.5).sum();
+                    c.iter()
+                        .map(move |&x| ((x as f64 + 0.5) / total).ln() as f32)
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        };
+        Chains {
+            coding: cond(&self.coding),
+            noncoding: cond(&self.noncoding),
+            offset: 0.0,
+        }
+    }
+}
+
+/// Conditional log-probabilities of the chains (see [`ChainCounts`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chains {
+    coding: Vec<f32>,
+    noncoding: Vec<f32>,
+    /// Added to a read's log-likelihood ratio in [`coding_prob`] (set by
+    /// [`self_train`]).
+    pub offset: f32,
+}
+
+/// Reusable buffers of the Viterbi pass.
+#[derive(Debug, Clone, Default)]
+pub struct HmmScratch {
+    rc: Vec<Base>,
+    back: Vec<[u8; 3]>,
+}
+
+/// Step codes of the traceback.
+const MATCH: u8 = 0;
+const DELETION: u8 = 1;
+const INSERTION: u8 = 2;
+
+impl Chains {
+    /// Log-likelihood ratios of the best coding path against non-coding DNA: for the
+    /// read as given and for its reverse complement. `eps`: insertion (and deletion)
+    /// probability per base.
+    pub fn strand_llr(&self, read: &[Base], eps: f32, s: &mut HmmScratch) -> (f32, f32) {
+        let mut rc = std::mem::take(&mut s.rc);
+        rc.clear();
+        rc.extend(read.iter().rev().map(|&b| if b < 4 { 3 - b } else { 4 }));
+        let plus = self.viterbi(read, eps, None);
+        let minus = self.viterbi(&rc, eps, None);
+        s.rc = rc;
+        (plus, minus)
+    }
+
+    /// The codon position of every base of `sense` on its best coding path (−1: an
+    /// inserted base).
+    pub fn phases(&self, sense: &[Base], eps: f32, s: &mut HmmScratch) -> Vec<i8> {
+        let mut back = std::mem::take(&mut s.back);
+        back.clear();
+        let _ = self.viterbi(sense, eps, Some(&mut back));
+        let mut out = vec![-1i8; sense.len()];
+        if let Some(last) = back.last() {
+            // The final state is stored after the last base's steps.
+            let mut st = last[0] as usize;
+            for i in (0..sense.len()).rev() {
+                match back[i][st] {
+                    MATCH => {
+                        st = (st + 2) % 3;
+                        out[i] = st as i8;
+                    }
+                    DELETION => {
+                        out[i] = ((st + 2) % 3) as i8;
+                        st = (st + 1) % 3;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        s.back = back;
+        out
+    }
+
+    /// The best coding path's score less the non-coding chain's; with `back`, the
+    /// steps into each state at each base, then one entry holding the final state.
+    fn viterbi(&self, seq: &[Base], eps: f32, mut back: Option<&mut Vec<[u8; 3]>>) -> f32 {
+        let (lm, li) = ((1.0 - 2.0 * eps).ln(), eps.ln());
+        let mut a = [-(3f32.ln()); 3];
+        let mut background = 0f32;
+        for w in words(seq) {
+            let (c, b) = match w {
+                Some(w) => (
+                    [
+                        self.coding[w],
+                        self.coding[WORDS + w],
+                        self.coding[2 * WORDS + w],
+                    ],
+                    self.noncoding[w],
+                ),
+                None => ([0.0; 3], 0.0),
+            };
+            background += b;
+            // Into state s (the next base's codon position): a match from s-1 and a
+            // deletion from s-2 both emit this base at position s-1; an insertion stays.
+            let mut new = [0f32; 3];
+            let mut steps = [MATCH; 3];
+            for st in 0..3 {
+                let e = (st + 2) % 3;
+                let m = a[e] + lm + c[e];
+                let d = a[(st + 1) % 3] + li + c[e];
+                let i = a[st] + li + b;
+                let (mut v, mut k) = (m, MATCH);
+                if d > v {
+                    (v, k) = (d, DELETION);
+                }
+                if i > v {
+                    (v, k) = (i, INSERTION);
+                }
+                new[st] = v;
+                steps[st] = k;
+            }
+            a = new;
+            if let Some(bk) = back.as_deref_mut() {
+                bk.push(steps);
+            }
+        }
+        let (mut best, mut arg) = (a[0], 0u8);
+        for (st, &v) in a.iter().enumerate().skip(1) {
+            if v > best {
+                (best, arg) = (v, st as u8);
+            }
+        }
+        if let Some(bk) = back {
+            bk.push([arg; 3]);
+        }
+        best - background
+    }
+}
+
+/// Weight of the chains' log-likelihood ratio added to the network's logit
+/// ([`coding_prob`]); chosen among 0.1, 0.2, 0.4 and 1 on reads of four training genomes
+/// (S. suis, P. aeruginosa, Acidilobus, Lachnospiraceae) with `indel1` and `mixed4`
+/// errors, mean gene MCC at 150 and 300 nt 0.841 / 0.846 / 0.844 for 0.2 / 0.4 / 1
+/// (docs/experiments.md).
+pub const CHAIN_WEIGHT: f32 = 0.4;
+
+/// A read's coding probability from the network's (`network`) and the chains' strand
+/// scores: the logistic of `logit(network) + CHAIN_WEIGHT · (ln(e^plus + e^minus) +
+/// offset)` (coding on either strand against non-coding DNA, centred by the sample's
+/// offset).
+pub fn coding_prob(plus: f32, minus: f32, network: f32, offset: f32) -> f32 {
+    let n = network.clamp(1e-4, 1.0 - 1e-4);
+    let z = (n / (1.0 - n)).ln() + CHAIN_WEIGHT * (either_strand(plus, minus) + offset);
+    1.0 / (1.0 + (-z).exp())
+}
+
+/// Insertion (and deletion) probability per base for an error hint of `indels` per
+/// 100 nt (half of them insertions).
+pub fn eps_for(indels_per_100nt: f32) -> f32 {
+    (indels_per_100nt / 200.0).clamp(0.001, 0.05)
+}
+
+/// Reads a sample self-trains on at most (the first ones of the input).
+pub const MAX_TEACHING_READS: usize = 30_000;
+/// Confident coding reads a sample needs to self-train when asked to (`on`).
+pub const MIN_CODING_READS: usize = 300;
+/// Confident coding reads a sample needs to self-train by default (`auto`): a small
+/// sequencing run. The 16,000-read labelled sets (about 1,100-2,600 such reads, half of
+/// their reads non-coding) teach poorly: one of them (M. hyorhinis with `mixed4`) lost
+/// 0.09 gene MCC at 300 nt, while the same reads within a 30,000-read run gain 0.05-0.13
+/// on every set measured (docs/experiments.md). Set after seeing that loss.
+pub const RUN_CODING_READS: usize = 5_000;
+
+/// When a sample told, or surveyed, to carry indels self-trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SelfTrainMode {
+    /// When its first reads hold at least [`RUN_CODING_READS`] confidently coding reads.
+    #[default]
+    Auto,
+    /// When they hold at least [`MIN_CODING_READS`].
+    On,
+    /// Never.
+    Off,
+}
+
+impl SelfTrainMode {
+    /// Confident coding reads needed (`None`: never).
+    pub fn min_coding_reads(self) -> Option<usize> {
+        match self {
+            SelfTrainMode::Auto => Some(RUN_CODING_READS),
+            SelfTrainMode::On => Some(MIN_CODING_READS),
+            SelfTrainMode::Off => None,
+        }
+    }
+}
+
+impl std::str::FromStr for SelfTrainMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "auto" => Ok(SelfTrainMode::Auto),
+            "on" => Ok(SelfTrainMode::On),
+            "off" => Ok(SelfTrainMode::Off),
+            _ => Err(format!("unknown self-training mode {s:?} (auto, on, off)")),
+        }
+    }
+}
+/// Coding probability from which the network's call teaches (and below `1 -` which a
+/// read teaches the non-coding chain).
+pub const TEACHER_PROB: f32 = 0.9;
+/// Pseudo-counts of the prior per codon position (and for the non-coding chain).
+pub const PRIOR_WEIGHT: f64 = 3e5;
+/// Shortest read that teaches.
+pub const MIN_TEACHING_LEN: usize = 100;
+
+/// What self-training learnt from a sample.
+#[derive(Debug, Clone)]
+pub struct SelfTraining {
+    /// The sample's chains (its counts plus the prior's pseudo-counts).
+    pub chains: Arc<Chains>,
+    /// Reads looked at (100 nt up to the model's `max_len`, at most
+    /// [`MAX_TEACHING_READS`]).
+    pub reads: usize,
+    /// Reads the network called coding with confidence (the coding chains' teachers).
+    pub coding_reads: usize,
+    /// Reads the network called non-coding with confidence.
+    pub noncoding_reads: usize,
+}
+
+/// Counts chains from a sample's reads as the predictor (told the sample's error
+/// hint) calls them: each confidently coding read's sense strand is given codon
+/// positions by the prior chains' best path (indels included) and counted; each
+/// confidently non-coding read is counted on both strands. The prior adds
+/// [`PRIOR_WEIGHT`] pseudo-counts. `None` when the predictor has no prior or the sample
+/// has fewer than `min_coding` confident coding reads. Deterministic: reads are counted
+/// in input order whatever the thread count.
+pub fn self_train(
+    pred: &Predictor,
+    reads: &[&[Base]],
+    table: &TableContext,
+    threads: usize,
+    min_coding: usize,
+) -> Option<SelfTraining> {
+    let prior = pred.chain_prior()?;
+    let prior_chains = prior.chains();
+    let eps = eps_for(pred.error_hint().unwrap_or(0.8));
+    let max_len = pred.config().max_len;
+    let usable: Vec<&[Base]> = reads
+        .iter()
+        .copied()
+        .filter(|r| (MIN_TEACHING_LEN..=max_len).contains(&r.len()))
+        .take(MAX_TEACHING_READS)
+        .collect();
+    // Per read: Some((true, coding word indices)) / Some((false, non-coding words)).
+    let lessons = par_map(&usable, threads, |r, s| {
+        let probs = pred.calibrated(pred.window_probs(r, table, s), r.len());
+        let cp = 1.0 - probs[0];
+        if cp >= TEACHER_PROB {
+            let sense: Vec<Base> = if best_class(&probs) > 3 {
+                r.iter()
+                    .rev()
+                    .map(|&b| if b < 4 { 3 - b } else { 4 })
+                    .collect()
+            } else {
+                r.to_vec()
+            };
+            let phase = prior_chains.phases(&sense, eps, &mut s.hmm);
+            Some((true, steady_words(&sense, &phase).collect::<Vec<u32>>()))
+        } else if cp <= 1.0 - TEACHER_PROB {
+            let rc: Vec<Base> = r
+                .iter()
+                .rev()
+                .map(|&b| if b < 4 { 3 - b } else { 4 })
+                .collect();
+            Some((
+                false,
+                words(r)
+                    .chain(words(&rc))
+                    .flatten()
+                    .map(|w| w as u32)
+                    .collect(),
+            ))
+        } else {
+            None
+        }
+    });
+    let mut counts = ChainCounts::default();
+    let (mut coding, mut noncoding) = (0, 0);
+    for (is_coding, ws) in lessons.into_iter().flatten() {
+        let dst = if is_coding {
+            coding += 1;
+            &mut counts.coding
+        } else {
+            noncoding += 1;
+            &mut counts.noncoding
+        };
+        for w in ws {
+            dst[w as usize] += 1.0;
+        }
+    }
+    if coding < min_coding.max(1) {
+        return None;
+    }
+    let mut chains = counts.with_prior(prior, PRIOR_WEIGHT).chains();
+    // The sample's chains, read on the reads that taught them, against the teacher's
+    // calls: the offset that separates them best (balanced accuracy) centres the
+    // log-likelihood ratio where the network puts the boundary.
+    let scored = par_map(&usable, threads, |r, s| {
+        let probs = pred.calibrated(pred.window_probs(r, table, s), r.len());
+        let cp = 1.0 - probs[0];
+        let taught = if cp >= TEACHER_PROB {
+            Some(true)
+        } else if cp <= 1.0 - TEACHER_PROB {
+            Some(false)
+        } else {
+            None
+        };
+        taught.map(|c| {
+            let (p, m) = chains.strand_llr(r, eps, &mut s.hmm);
+            (either_strand(p, m), c)
+        })
+    });
+    chains.offset = balanced_offset(scored.into_iter().flatten().collect());
+    Some(SelfTraining {
+        chains: Arc::new(chains),
+        reads: usable.len(),
+        coding_reads: coding,
+        noncoding_reads: noncoding,
+    })
+}
+
+/// The offset `c` for which `score + c > 0` best tells coding (`true`) from non-coding
+/// scores, by balanced accuracy (0 without both kinds); ties take the middle.
+fn balanced_offset(mut v: Vec<(f32, bool)>) -> f32 {
+    let pos = v.iter().filter(|x| x.1).count();
+    let neg = v.len() - pos;
+    if pos == 0 || neg == 0 {
+        return 0.0;
+    }
+    v.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // Cut between v[k-1] and v[k]: reads below are called non-coding.
+    let (mut below_pos, mut below_neg) = (0usize, 0usize);
+    let (mut best, mut cut) = (0.5f64, 0.0f32);
+    for k in 1..v.len() {
+        if v[k - 1].1 {
+            below_pos += 1;
+        } else {
+            below_neg += 1;
+        }
+        if v[k].0 == v[k - 1].0 {
+            continue;
+        }
+        let bal = (below_neg as f64 / neg as f64 + (pos - below_pos) as f64 / pos as f64) / 2.0;
+        if bal > best {
+            (best, cut) = (bal, (v[k - 1].0 + v[k].0) / 2.0);
+        }
+    }
+    -cut
+}
+
+/// `ln(e^plus + e^minus)`: coding on either strand.
+fn either_strand(plus: f32, minus: f32) -> f32 {
+    plus.max(minus) + (-(plus - minus).abs()).exp().ln_1p()
+}
+
+/// `phase * WORDS + word` for each word of `sense` whose bases step through the codon
+/// positions `phase` without an indel.
+fn steady_words<'a>(sense: &'a [Base], phase: &'a [i8]) -> impl Iterator<Item = u32> + 'a {
+    words(sense).enumerate().filter_map(move |(i, w)| {
+        let w = w?;
+        let p = phase[i];
+        let steady = p >= 0
+            && (1..=ORDER).all(|j| {
+                let q = phase[i - j];
+                q >= 0 && (p - q).rem_euclid(3) == (j % 3) as i8
+            });
+        steady.then_some((p as usize * WORDS + w) as u32)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cdspred_core::DnaSeq;
+
+    /// Chains counted from a "genome" of one repeated codon-biased ORF and random
+    /// non-coding DNA.
+    fn toy() -> (ChainCounts, Vec<Base>, Vec<Base>) {
+        let mut x: u64 = 7;
+        let mut rnd = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let codons = [b"GCT", b"AAA", b"GAA", b"CTG", b"ATG", b"CGT"];
+        let orf: Vec<u8> = (0..3000)
+            .flat_map(|_| codons[(rnd() % 6) as usize].to_vec())
+            .collect();
+        let nc: Vec<u8> = (0..9000).map(|_| b"ACGT"[(rnd() % 4) as usize]).collect();
+        let orf = DnaSeq::from_ascii(&orf).unwrap().codes().to_vec();
+        let nc = DnaSeq::from_ascii(&nc).unwrap().codes().to_vec();
+        let mut c = ChainCounts::default();
+        c.add_coding_frame(&orf, 0);
+        c.add_noncoding(&nc);
+        (c, orf, nc)
+    }
+
+    #[test]
+    fn coding_reads_score_above_noncoding_and_strands_mirror() {
+        let (c, orf, nc) = toy();
+        let ch = c.chains();
+        let mut s = HmmScratch::default();
+        let read = &orf[301..601];
+        let (p, m) = ch.strand_llr(read, 0.002, &mut s);
+        assert!(p > 20.0 && p > m, "{p} {m}");
+        let (np, nm) = ch.strand_llr(&nc[1000..1300], 0.002, &mut s);
+        assert!(np < 0.0 && nm < 0.0, "{np} {nm}");
+        assert!(coding_prob(p, m, 0.5, 0.0) > 0.99 && coding_prob(np, nm, 0.5, 0.0) < 0.01);
+        let rc: Vec<Base> = read.iter().rev().map(|&b| 3 - b).collect();
+        let (rp, rm) = ch.strand_llr(&rc, 0.002, &mut s);
+        assert_eq!((rp, rm), (m, p));
+    }
+
+    #[test]
+    fn phases_follow_an_insertion_and_a_deletion() {
+        let (c, orf, _) = toy();
+        let ch = c.chains();
+        let mut s = HmmScratch::default();
+        // Read from base 2 (codon position 2); a base inserted after 90, one deleted at 200.
+        let mut read: Vec<Base> = orf[2..92].to_vec();
+        read.push(1);
+        read.extend_from_slice(&orf[92..200]);
+        read.extend_from_slice(&orf[201..302]);
+        let ph = ch.phases(&read, 0.004, &mut s);
+        assert_eq!(ph[20], ((20 + 2) % 3) as i8);
+        // Before the insertion base i is orf base i+2; after it, orf base i+1, then i+2.
+        assert_eq!(ph[150], ((150 + 1) % 3) as i8, "{:?}", &ph[85..100]);
+        assert_eq!(ph[260], ((260 + 2) % 3) as i8, "{:?}", &ph[190..210]);
+        assert_eq!(ph.iter().filter(|&&p| p < 0).count(), 1);
+        // Counting along the phases adds only steady words.
+        let mut k = ChainCounts::default();
+        k.add_coding(&read, &ph);
+        let (t, _) = k.totals();
+        assert!(t > 250.0 && t < read.len() as f64, "{t}");
+    }
+
+    #[test]
+    fn the_offset_separates_the_teachers_classes() {
+        // Coding scores -3..6, non-coding -9..-4: the best cut lies between -4 and -3.
+        let mut v: Vec<(f32, bool)> = (-3..=6).map(|x| (x as f32, true)).collect();
+        v.extend((-9..=-4).map(|x| (x as f32, false)));
+        assert_eq!(balanced_offset(v.clone()), 3.5);
+        // One class only: no offset.
+        v.retain(|x| x.1);
+        assert_eq!(balanced_offset(v), 0.0);
+    }
+
+    #[test]
+    fn a_prior_fills_what_the_sample_lacks() {
+        let (c, _, _) = toy();
+        let empty = ChainCounts::default().with_prior(&c, 1000.0);
+        let (tc, tn) = empty.totals();
+        assert!(
+            (tc - 3000.0).abs() < 1.0 && (tn - 1000.0).abs() < 1.0,
+            "{tc} {tn}"
+        );
+        assert!((eps_for(0.8) - 0.004).abs() < 1e-7);
+    }
+}
