@@ -63,7 +63,7 @@ def main():
                     res.append(score(pred, labelled.with_suffix(".tsv")))
                 for length in sorted(res[0]):
                     (a, fa_), (b, fb) = res[0][length], res[1][length]
-                    print(f"| {prof} | {genome} | {length} | {a:.3f} / **{b:.3f}** | {fa_:.3f} / {fb:.3f} |",
+                    print(f"| {prof} | {genome} | {length} | {a:.4f} / **{b:.4f}** | {fa_:.3f} / {fb:.3f} |",
                           flush=True)
 
 
