@@ -207,22 +207,34 @@ pub fn parse_self_train(s: &str) -> Result<SelfTrainMode, String> {
 }
 
 /// Reads further chunks into `first` until it holds the reads self-training looks at
-/// (at most [`cdspred_model::hmm::MAX_TEACHING_READS`] of teaching length, or the whole
-/// input), stopping at an input error.
-fn gather_teaching_reads(rx: &mpsc::Receiver<Chunk>, first: &mut Vec<Chunk>) {
+/// (at most [`cdspred_model::hmm::MAX_TEACHING_READS`] of 100 nt up to `max_len`), the
+/// whole input, or [`TEACHING_BASES`] bases held; stops at an input error.
+fn gather_teaching_reads(rx: &mpsc::Receiver<Chunk>, first: &mut Vec<Chunk>, max_len: usize) {
     use cdspred_model::hmm::{MAX_TEACHING_READS, MIN_TEACHING_LEN};
-    let teaching = |c: &Chunk| {
-        c.0.iter()
-            .filter(|r| r.seq().len() >= MIN_TEACHING_LEN)
-            .count()
+    let count = |c: &Chunk| -> (usize, usize) {
+        let teaching =
+            c.0.iter()
+                .filter(|r| (MIN_TEACHING_LEN..=max_len).contains(&r.seq().len()))
+                .count();
+        (teaching, c.0.iter().map(|r| r.seq().len()).sum())
     };
-    let mut have: usize = first.iter().map(teaching).sum();
-    while have < MAX_TEACHING_READS && first.last().is_none_or(|c| c.1.is_none()) {
+    let (mut have, mut bases) = first
+        .iter()
+        .map(count)
+        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    while have < MAX_TEACHING_READS
+        && bases < TEACHING_BASES
+        && first.last().is_none_or(|c| c.1.is_none())
+    {
         let Ok(chunk) = rx.recv() else { break };
-        have += teaching(&chunk);
+        let (t, b) = count(&chunk);
+        (have, bases) = (have + t, bases + b);
         first.push(chunk);
     }
 }
+
+/// Most bases held in memory while gathering the reads to self-train on.
+const TEACHING_BASES: usize = 64 << 20;
 
 /// The `--errors` value that tells the model what the survey would: `indel1` or
 /// `indel0.5` (their rates are the survey's hints), `none` (no indels: the clean
@@ -512,7 +524,7 @@ pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
     let min_coding = a.self_train.min_coding_reads();
     let predictor = if let (true, Some(min_coding)) = (predictor.wants_self_training(), min_coding)
     {
-        gather_teaching_reads(&rx, &mut first);
+        gather_teaching_reads(&rx, &mut first, predictor.config().max_len);
         let reads: Vec<&[u8]> = first
             .iter()
             .flat_map(|c| c.0.iter().map(|r| r.seq().codes()))
