@@ -363,6 +363,16 @@ fn eval_mcc(dir: &Path, set: &Path, extra: &[&str], length: u64) -> f64 {
         .unwrap()
 }
 
+/// The `--stats` file of a run that self-trained, on at least `coding` teaching reads.
+fn assert_self_trained(stats: &Path, coding: u64) {
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(stats).unwrap()).unwrap();
+    let errors = &s["cdspred"]["run"]["errors"];
+    assert_eq!(errors["self_trained"], true, "{errors}");
+    let taught = errors["self_training"]["coding_reads"].as_u64().unwrap();
+    assert!(taught >= coding, "{errors}");
+}
+
 /// `--self-train on`: a dev read set with 1% indels teaches the chains of its own genome
 /// (C. diphtheriae, never trained on), which lift gene MCC at 300 and 150 nt well above
 /// the network alone (measured 0.725 → 0.809 and 0.588 → 0.701); by default (`auto`)
@@ -414,14 +424,7 @@ fn self_training_on_reads_with_indels_lifts_accuracy_and_leaves_clean_reads_alon
         plain,
         cdspred(&["predict", fasta.to_str().unwrap(), "--self-train", "off"])
     );
-    let s: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
-    let errors = &s["cdspred"]["run"]["errors"];
-    assert_eq!(errors["self_trained"], true, "{errors}");
-    assert!(
-        errors["self_training"]["coding_reads"].as_u64().unwrap() >= 300,
-        "{errors}"
-    );
+    assert_self_trained(&stats, 300);
     // A run-sized input (the 300-nt reads six times over, 24,000 reads) self-trains by
     // default.
     let text = std::fs::read_to_string(&fasta).unwrap();
@@ -446,14 +449,7 @@ fn self_training_on_reads_with_indels_lifts_accuracy_and_leaves_clean_reads_alon
         "--stats",
         run_stats.to_str().unwrap(),
     ]);
-    let s: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&run_stats).unwrap()).unwrap();
-    let errors = &s["cdspred"]["run"]["errors"];
-    assert_eq!(errors["self_trained"], true, "{errors}");
-    assert!(
-        errors["self_training"]["coding_reads"].as_u64().unwrap() >= 5000,
-        "{errors}"
-    );
+    assert_self_trained(&run_stats, 5000);
     // Clean reads go to the clean expert: --self-train changes nothing.
     let clean = dir.path().join("none");
     mutate("cdiphtheriae", "none", "1", &clean);

@@ -28,7 +28,7 @@
 
 use std::sync::Arc;
 
-use cdspred_core::dna::Base;
+use cdspred_core::dna::{revcomp_codes, Base};
 
 use crate::features::TableContext;
 use crate::predict::{best_class, par_map, Predictor};
@@ -96,11 +96,7 @@ impl ChainCounts {
 
     /// Counts a non-coding read (both strands).
     pub fn add_noncoding(&mut self, read: &[Base]) {
-        let rc: Vec<Base> = read
-            .iter()
-            .rev()
-            .map(|&b| if b < 4 { 3 - b } else { 4 })
-            .collect();
+        let rc = revcomp_codes(read);
         for w in words(read).chain(words(&rc)).flatten() {
             self.noncoding[w] += 1.0;
         }
@@ -392,21 +388,14 @@ pub fn self_train(
         let cp = 1.0 - probs[0];
         if cp >= TEACHER_PROB {
             let sense: Vec<Base> = if best_class(&probs) > 3 {
-                r.iter()
-                    .rev()
-                    .map(|&b| if b < 4 { 3 - b } else { 4 })
-                    .collect()
+                revcomp_codes(r)
             } else {
                 r.to_vec()
             };
             let phase = prior_chains.phases(&sense, eps, &mut s.hmm);
             Some((true, steady_words(&sense, &phase).collect::<Vec<u32>>()))
         } else if cp <= 1.0 - TEACHER_PROB {
-            let rc: Vec<Base> = r
-                .iter()
-                .rev()
-                .map(|&b| if b < 4 { 3 - b } else { 4 })
-                .collect();
+            let rc = revcomp_codes(r);
             Some((
                 false,
                 words(r)
