@@ -208,7 +208,8 @@ pub fn parse_self_train(s: &str) -> Result<SelfTrainMode, String> {
 
 /// Reads further chunks into `first` until it holds the reads self-training looks at
 /// (at most [`cdspred_model::hmm::MAX_TEACHING_READS`] of 100 nt up to `max_len`), the
-/// whole input, or [`TEACHING_BASES`] bases held; stops at an input error.
+/// whole input, [`TEACHING_BASES`] bases or [`TEACHING_RECORDS`] records held; stops at
+/// an input error.
 fn gather_teaching_reads(rx: &mpsc::Receiver<Chunk>, first: &mut Vec<Chunk>, max_len: usize) {
     use cdspred_model::hmm::{MAX_TEACHING_READS, MIN_TEACHING_LEN};
     let count = |c: &Chunk| -> (usize, usize) {
@@ -222,8 +223,10 @@ fn gather_teaching_reads(rx: &mpsc::Receiver<Chunk>, first: &mut Vec<Chunk>, max
         .iter()
         .map(count)
         .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    let records = |f: &Vec<Chunk>| f.iter().map(|c| c.0.len()).sum::<usize>();
     while have < MAX_TEACHING_READS
         && bases < TEACHING_BASES
+        && records(first) < TEACHING_RECORDS
         && first.last().is_none_or(|c| c.1.is_none())
     {
         let Ok(chunk) = rx.recv() else { break };
@@ -234,7 +237,9 @@ fn gather_teaching_reads(rx: &mpsc::Receiver<Chunk>, first: &mut Vec<Chunk>, max
 }
 
 /// Most bases held in memory while gathering the reads to self-train on.
-const TEACHING_BASES: usize = 64 << 20;
+const TEACHING_BASES: usize = 32 << 20;
+/// Most records held while gathering (short reads that cannot teach count here).
+const TEACHING_RECORDS: usize = 65_536;
 
 /// The `--errors` value that tells the model what the survey would: `indel1` or
 /// `indel0.5` (their rates are the survey's hints), `none` (no indels: the clean
