@@ -96,9 +96,8 @@ impl ChainCounts {
 
     /// Counts a non-coding read (both strands).
     pub fn add_noncoding(&mut self, read: &[Base]) {
-        let rc = revcomp_codes(read);
-        for w in words(read).chain(words(&rc)).flatten() {
-            self.noncoding[w] += 1.0;
+        for w in both_strands_words(read) {
+            self.noncoding[w as usize] += 1.0;
         }
     }
 
@@ -395,21 +394,21 @@ pub fn self_train(
             let phase = prior_chains.phases(&sense, eps, &mut s.hmm);
             Some((true, steady_words(&sense, &phase).collect::<Vec<u32>>()))
         } else if cp <= 1.0 - TEACHER_PROB {
-            let rc = revcomp_codes(r);
-            Some((
-                false,
-                words(r)
-                    .chain(words(&rc))
-                    .flatten()
-                    .map(|w| w as u32)
-                    .collect(),
-            ))
+            Some((false, both_strands_words(r)))
         } else {
             None
         }
     });
     let mut counts = ChainCounts::default();
     let (mut coding, mut noncoding) = (0, 0);
+    // The reads that taught, and what they taught (for the offset below).
+    let (mut taught, mut labels) = (Vec::new(), Vec::new());
+    for (r, lesson) in usable.iter().zip(&lessons) {
+        if let Some((is_coding, _)) = lesson {
+            taught.push(*r);
+            labels.push(*is_coding);
+        }
+    }
     for (is_coding, ws) in lessons.into_iter().flatten() {
         let dst = if is_coding {
             coding += 1;
@@ -429,22 +428,11 @@ pub fn self_train(
     // The sample's chains, read on the reads that taught them, against the teacher's
     // calls: the offset that separates them best (balanced accuracy) centres the
     // log-likelihood ratio where the network puts the boundary.
-    let scored = par_map(&usable, threads, |r, s| {
-        let probs = pred.calibrated(pred.window_probs(r, table, s), r.len());
-        let cp = 1.0 - probs[0];
-        let taught = if cp >= TEACHER_PROB {
-            Some(true)
-        } else if cp <= 1.0 - TEACHER_PROB {
-            Some(false)
-        } else {
-            None
-        };
-        taught.map(|c| {
-            let (p, m) = chains.strand_llr(r, eps, &mut s.hmm);
-            (either_strand(p, m), c)
-        })
+    let scores = par_map(&taught, threads, |r, s| {
+        let (p, m) = chains.strand_llr(r, eps, &mut s.hmm);
+        either_strand(p, m)
     });
-    chains.offset = balanced_offset(scored.into_iter().flatten().collect());
+    chains.offset = balanced_offset(scores.into_iter().zip(labels).collect());
     Some(SelfTraining {
         chains: Arc::new(chains),
         reads: usable.len(),
@@ -485,6 +473,16 @@ fn balanced_offset(mut v: Vec<(f32, bool)>) -> f32 {
 /// `ln(e^plus + e^minus)`: coding on either strand.
 fn either_strand(plus: f32, minus: f32) -> f32 {
     plus.max(minus) + (-(plus - minus).abs()).exp().ln_1p()
+}
+
+/// The words of a read and of its reverse complement.
+fn both_strands_words(read: &[Base]) -> Vec<u32> {
+    let rc = revcomp_codes(read);
+    words(read)
+        .chain(words(&rc))
+        .flatten()
+        .map(|w| w as u32)
+        .collect()
 }
 
 /// `phase * WORDS + word` for each word of `sense` whose bases step through the codon

@@ -210,21 +210,22 @@ impl Predictor {
     }
 
     /// Whether reads are scored by self-trained chains: the predictor was told
-    /// indels (it does not use the clean expert) and given a sample's chains.
+    /// indels (the main network, hinted, scores them) and given a sample's chains.
     pub fn self_trained(&self) -> bool {
-        self.sample.is_some() && self.hint.is_some_and(|h| h > CLEAN_MAX_INDELS)
+        self.sample.is_some() && self.scorer() == Scorer::MainHinted
     }
 
     /// Whether self-training applies to this predictor: the model ships chain counts
     /// and the reads are told to carry indels.
     pub fn wants_self_training(&self) -> bool {
-        self.prior.is_some() && self.hint.is_some_and(|h| h > CLEAN_MAX_INDELS)
+        self.prior.is_some() && self.scorer() == Scorer::MainHinted
     }
 
     /// The same predictor scoring reads of up to `max_len` with a sample's chains
-    /// ([`crate::hmm`]) when told indels: `coding_prob` is the chains' (the best coding
-    /// path on either strand against non-coding DNA), the strand the better of the two,
-    /// and the frame, path and shifts the network's best on that strand.
+    /// ([`crate::hmm`]) when told indels: `coding_prob` joins the chains' score (the
+    /// best coding path on either strand against non-coding DNA) to the network's
+    /// ([`crate::hmm::coding_prob`]), the strand is the chains' better one, and the
+    /// frame, path and shifts the network's best on that strand.
     pub fn with_sample_chains(mut self, chains: Arc<Chains>) -> Predictor {
         self.sample = Some(chains);
         self
