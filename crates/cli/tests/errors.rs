@@ -449,7 +449,7 @@ fn self_training_on_reads_with_indels_lifts_accuracy_and_leaves_clean_reads_alon
         "--stats",
         run_stats.to_str().unwrap(),
     ]);
-    assert_self_trained(&run_stats, 5000);
+    assert_self_trained(&run_stats, 3000);
     // Clean reads go to the clean expert: --self-train changes nothing.
     let clean = dir.path().join("none");
     mutate("cdiphtheriae", "none", "1", &clean);
