@@ -82,6 +82,47 @@ def simulate(genome, n, sub, ins, dele, seed, lo=5000, hi=20000):
     return reads
 
 
+def pbsim_reads(genome, n, accuracy, seed, binary="pbsim"):
+    """`n` (about) PacBio CLR reads of 5-20 kb from pbsim (Debian `pbsim`, its CLR quality
+    model), read accuracy `accuracy` (sd 0.02); every read base's genome origin comes
+    from pbsim's MAF alignment (−1: inserted)."""
+    total = sum(len(s) for s in genome.values())
+    depth = n * 8000 / total
+    model = "/usr/share/pbsim/models/model_qc_clr"
+    reads = []
+    comp_reads = 0
+    with tempfile.TemporaryDirectory() as d:
+        names = list(genome)
+        with open(os.path.join(d, "g.fa"), "w") as f:
+            for name in names:
+                f.write(f">{name}\n{genome[name]}\n")
+        subprocess.run([binary, "--data-type", "CLR", "--model_qc", model, "--depth", f"{depth:.6f}",
+                        "--length-mean", "8000", "--length-sd", "3000", "--length-min", "5000",
+                        "--length-max", "20000", "--accuracy-mean", str(accuracy), "--accuracy-sd", "0.02",
+                        "--seed", str(seed), "--prefix", os.path.join(d, "sd"), os.path.join(d, "g.fa")],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for k, name in enumerate(names):
+            maf = os.path.join(d, f"sd_{k + 1:04d}.maf")
+            if not os.path.exists(maf):
+                continue
+            lines = [ln.split() for ln in open(maf) if ln.startswith("s ")]
+            for ref, rd in zip(lines[0::2], lines[1::2]):
+                start, rseq, qseq, minus = int(ref[2]), ref[6], rd[6], rd[4] == "-"
+                read, org, pos = [], [], start
+                for a, b in zip(rseq, qseq):
+                    if b != "-":
+                        read.append(b)
+                        org.append(pos if a != "-" else -1)
+                    if a != "-":
+                        pos += 1
+                read, org = "".join(read), np.array(org, dtype=np.int64)
+                if minus:  # the read as sequenced is the aligned sequence's reverse complement
+                    read, org = read.translate(COMP)[::-1], org[::-1]
+                reads.append((f"pb{comp_reads}", name, read, org, minus))
+                comp_reads += 1
+    return reads
+
+
 def strand_masks(genome, truth):
     """{record: uint8 per base}: bit 1 = coding on +, bit 2 = coding on −; and pseudo."""
     out = {}
@@ -167,19 +208,29 @@ def main():
     ap.add_argument("--no-fgs", action="store_true")
     ap.add_argument("--profile", default="long6", choices=sorted(PROFILES),
                     help="error profile (cdspred's names; the hint --errors NAME)")
+    ap.add_argument("--pbsim", type=float, metavar="ACCURACY",
+                    help="reads from pbsim's CLR model with this mean read accuracy (e.g. 0.95) "
+                         "instead of our own mutator; --profile then only names the hint")
     ap.add_argument("--reads", type=int, default=60)
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
     sub, ins, dele = PROFILES[a.profile]
     genome, truth, table, what = eg.load_set(a.genome)
-    reads = simulate(genome, a.reads, sub, ins, dele, a.seed)
+    if a.pbsim:
+        reads = pbsim_reads(genome, a.reads, a.pbsim, a.seed)
+    else:
+        reads = simulate(genome, a.reads, sub, ins, dele, a.seed)
     masks = strand_masks(genome, truth)
     with tempfile.NamedTemporaryFile("w", suffix=".fasta", delete=False) as f:
         for rid, _r, read, _o, _v in reads:
             f.write(f">{rid}\n{read}\n")
         fasta = f.name
     bases = sum(len(r[2]) for r in reads)
-    print(f"{a.genome} ({what}), {len(reads)} reads, {bases} nt, errors {a.profile} ({sub:.0%} substitutions, {ins:.0%} insertions, {dele:.0%} deletions)")
+    if a.pbsim:
+        errs = f"pbsim CLR, mean accuracy {a.pbsim}"
+    else:
+        errs = f"errors {a.profile} ({sub:.0%} substitutions, {ins:.0%} insertions, {dele:.0%} deletions)"
+    print(f"{a.genome} ({what}), {len(reads)} reads, {bases} nt, {errs}")
     runs = [("cdspred", lambda: cdspred(a.cdspred, a.model, fasta, table, [])),
             (f"cdspred --errors {a.profile}", lambda: cdspred(a.cdspred, a.model, fasta, table, ["--errors", a.profile]))]
     if not a.no_fgs:
