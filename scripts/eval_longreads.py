@@ -15,7 +15,9 @@ complete-genome model (`-w 1`), pyrodigal 3.7.1 meta.
 
 Example:
   python scripts/eval_longreads.py --genome cdiphtheriae --profile long6 --reads 60
-Needs: numpy, pyrodigal==3.7.1 (PyPI); FragGeneScanRs on PATH (cargo install
+  python scripts/eval_longreads.py --genome mtb --model MODEL --pbsim 0.95 --profile long6
+Needs: numpy, pyrodigal==3.7.1 (PyPI); for --pbsim Debian's pbsim (apt-get install pbsim);
+FragGeneScanRs on PATH (cargo install
 frag_gene_scan_rs --version 1.1.0) unless --no-fgs.
 """
 
