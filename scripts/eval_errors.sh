@@ -6,7 +6,8 @@
 # With EVAL_HINT=1 each set is scored with `--errors PROFILE` (the model is told);
 # with EVAL_ERRORS=VALUE with `--errors VALUE` (e.g. `unknown`); by default the
 # survey decides (`--errors auto`). With EVAL_SELF_TRAIN=MODE, `--self-train MODE`
-# (auto, on, off; default auto: these 16,000-read sets are too small to self-train).
+# (auto, on, off; default auto: sets with 1,000 confidently coding reads and a survey
+# verdict of indels self-train, each on itself).
 # usage: scripts/eval_errors.sh [MODEL_DIR] [PROFILES...]   (default: embedded model;
 #        profiles none sub1 adna indel1 mixed4 homopolymer1)
 set -euo pipefail

@@ -40,8 +40,8 @@ pub struct EvalArgs {
     #[arg(long, default_value = "auto", value_parser = crate::cmd_predict::parse_error_hint)]
     errors: ErrorHint,
     /// Self-training on read sets told or surveyed to carry indels (see `predict`):
-    /// `auto` when a set is a run's worth (20,000 reads, 3,000 of them confidently
-    /// coding), `on` from 300 such reads, `off` never. Each set teaches only itself.
+    /// `auto` when a set holds 1,000 confidently coding reads, `on` from 300, `off`
+    /// never. Each set teaches only itself.
     #[arg(long, default_value = "auto", value_parser = crate::cmd_predict::parse_self_train)]
     self_train: SelfTrainMode,
     /// Also write the full report as JSON here.

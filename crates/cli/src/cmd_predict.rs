@@ -63,8 +63,8 @@ pub struct PredictArgs {
     /// Self-training on reads told or surveyed to carry indels: the first reads (up to
     /// 30,000 of 100–400 nt), as the network calls them, teach a chain model of the
     /// sample's own codon usage, which then adds to `coding_prob` and picks the strand
-    /// (docs/model-card.md, "Self-training"). `auto`: when they are a run's worth (20,000
-    /// reads, 3,000 of them confidently coding); `on`: from 300 such reads; `off`: never. Needs a model with
+    /// (docs/model-card.md, "Self-training"). `auto`: when they hold 1,000 confidently
+    /// coding reads; `on`: from 300; `off`: never. Needs a model with
     /// chain counts (the default has them).
     #[arg(long, default_value = "auto", value_parser = parse_self_train)]
     self_train: SelfTrainMode,
@@ -526,14 +526,15 @@ pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
             base.with_error_hint(est.hint())
         }
     };
-    let bar = a.self_train.bar();
-    let predictor = if let (true, Some(bar)) = (predictor.wants_self_training(), bar) {
+    let min_coding = a.self_train.min_coding_reads();
+    let predictor = if let (true, Some(min_coding)) = (predictor.wants_self_training(), min_coding)
+    {
         gather_teaching_reads(&rx, &mut first, predictor.config().max_len);
         let reads: Vec<&[u8]> = first
             .iter()
             .flat_map(|c| c.0.iter().map(|r| r.seq().codes()))
             .collect();
-        match cdspred_model::hmm::self_train(&predictor, &reads, &table, threads, bar) {
+        match cdspred_model::hmm::self_train(&predictor, &reads, &table, threads, min_coding) {
             Some(t) => {
                 tracing::info!(
                     "self-trained on {} reads ({} confidently coding, {} non-coding)",
@@ -548,9 +549,7 @@ pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
             }
             None => {
                 tracing::info!(
-                    "fewer than {} reads of 100-400 nt or {} of them confidently coding: no self-training",
-                    bar.reads,
-                    bar.coding
+                    "fewer than {min_coding} confidently coding reads of 100-400 nt: no self-training"
                 );
                 predictor
             }

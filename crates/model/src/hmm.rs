@@ -294,34 +294,20 @@ pub fn eps_for(indels_per_100nt: f32) -> f32 {
 pub const MAX_TEACHING_READS: usize = 30_000;
 /// Confident coding reads a sample needs to self-train when asked to (`on`).
 pub const MIN_CODING_READS: usize = 300;
-/// Reads of 100 nt up to the model's `max_len` a sample needs to self-train by default
-/// (`auto`), with [`RUN_CODING_READS`] of them confidently coding: a small sequencing
-/// run. The 16,000-read labelled sets (about 1,100-2,600 confidently coding reads, half
-/// of their reads non-coding) teach poorly: one of them (M. hyorhinis with `mixed4`)
-/// lost 0.09 gene MCC at 300 nt, while the same reads within a 30,000-read run gain
-/// 0.05-0.13 on every set measured (docs/experiments.md). Set after seeing that loss.
-pub const RUN_READS: usize = 20_000;
-/// Confident coding reads a run-sized sample needs to self-train by default. Was 5,000;
-/// lowered to 3,000 on genomes the networks never saw (leave-genomes-out fold models,
-/// `scripts/eval_selftrain_holdout.py`): a 30,000-read `mixed4` run of the archaeon
-/// Acidilobus held 3,687 and gained 0.085 gene MCC at 300 nt when it self-trained.
-pub const RUN_CODING_READS: usize = 3_000;
-
-/// What a sample needs to self-train: reads of 100 nt up to `max_len` among its first
-/// [`MAX_TEACHING_READS`], and confidently coding ones among those.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TeachingBar {
-    /// Reads looked at.
-    pub reads: usize,
-    /// Confidently coding reads.
-    pub coding: usize,
-}
+/// Confident coding reads a sample needs to self-train by default (`auto`). Chosen on
+/// genomes the networks never saw (leave-genomes-out fold models): their labelled read
+/// sets, subsampled to 1,000-16,000 reads and forced to self-train, gained gene MCC at
+/// every length from 577 confidently coding reads on (the smallest gain +0.002, the mean
+/// +0.08) and lost with 449 (Lachnospiraceae `indel1`, 2,000 reads: −0.04 at 150 nt);
+/// docs/experiments.md. (Before the teacher threshold and prior were retuned, one
+/// 16,000-read dev set, M. hyorhinis with `mixed4`, lost 0.09 at 300 nt, and the bar was
+/// a run's worth of reads.)
+pub const RUN_CODING_READS: usize = 1_000;
 
 /// When a sample told, or surveyed, to carry indels self-trains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SelfTrainMode {
-    /// When its first reads hold at least [`RUN_READS`] reads of 100 nt and more,
-    /// [`RUN_CODING_READS`] of them confidently coding.
+    /// When its first reads hold at least [`RUN_CODING_READS`] confidently coding reads.
     #[default]
     Auto,
     /// When they hold at least [`MIN_CODING_READS`].
@@ -331,17 +317,11 @@ pub enum SelfTrainMode {
 }
 
 impl SelfTrainMode {
-    /// What a sample needs to self-train (`None`: never).
-    pub fn bar(self) -> Option<TeachingBar> {
+    /// Confident coding reads needed (`None`: never).
+    pub fn min_coding_reads(self) -> Option<usize> {
         match self {
-            SelfTrainMode::Auto => Some(TeachingBar {
-                reads: RUN_READS,
-                coding: RUN_CODING_READS,
-            }),
-            SelfTrainMode::On => Some(TeachingBar {
-                reads: 0,
-                coding: MIN_CODING_READS,
-            }),
+            SelfTrainMode::Auto => Some(RUN_CODING_READS),
+            SelfTrainMode::On => Some(MIN_CODING_READS),
             SelfTrainMode::Off => None,
         }
     }
@@ -397,14 +377,14 @@ pub struct SelfTraining {
 /// positions by the prior chains' best path (indels included) and counted; each
 /// confidently non-coding read is counted on both strands. The prior adds
 /// [`CODING_PRIOR_WEIGHT`] and [`NONCODING_PRIOR_WEIGHT`] pseudo-counts. `None` when the predictor has no prior or the sample
-/// falls short of `bar` (too few reads, or too few of them confidently coding). Deterministic: reads are counted
+/// has fewer than `min_coding` confident coding reads. Deterministic: reads are counted
 /// in input order whatever the thread count.
 pub fn self_train(
     pred: &Predictor,
     reads: &[&[Base]],
     table: &TableContext,
     threads: usize,
-    bar: TeachingBar,
+    min_coding: usize,
 ) -> Option<SelfTraining> {
     let prior = pred.chain_prior()?;
     let prior_chains = prior.chains();
@@ -416,9 +396,6 @@ pub fn self_train(
         .filter(|r| (MIN_TEACHING_LEN..=max_len).contains(&r.len()))
         .take(MAX_TEACHING_READS)
         .collect();
-    if usable.len() < bar.reads {
-        return None;
-    }
     // Per read: Some((true, coding word indices)) / Some((false, non-coding words)).
     let lessons = par_map(&usable, threads, |r, s| {
         let probs = pred.calibrated(pred.window_probs(r, table, s), r.len());
@@ -459,7 +436,7 @@ pub fn self_train(
             dst[w as usize] += 1.0;
         }
     }
-    if coding < bar.coding.max(1) {
+    if coding < min_coding.max(1) {
         return None;
     }
     let mut chains = counts

@@ -243,7 +243,7 @@ pub fn hinted_for_set(
             (pred.clone().with_error_hint(est.hint()), Some(est))
         }
     };
-    let Some(bar) = self_training.bar() else {
+    let Some(min_coding) = self_training.min_coding_reads() else {
         return (hinted, est);
     };
     if !hinted.wants_self_training() {
@@ -255,7 +255,13 @@ pub fn hinted_for_set(
         return (hinted, est);
     };
     let reads: Vec<&[u8]> = inputs.iter().filter(|r| r.1 == t).map(|r| r.0).collect();
-    match self_train(&hinted, &reads, &TableContext::new(t.code()), threads, bar) {
+    match self_train(
+        &hinted,
+        &reads,
+        &TableContext::new(t.code()),
+        threads,
+        min_coding,
+    ) {
         Some(tr) => (hinted.with_sample_chains(tr.chains), est),
         None => (hinted, est),
     }
