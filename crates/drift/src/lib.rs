@@ -71,8 +71,8 @@ pub fn check(
 
 /// The survey, the estimated performance and the verdict, filled into `report` (whose
 /// distribution detail and suggested code are already there). `pred` carries no hint;
-/// the reads are surveyed as `cdspred predict` surveys a file, and scored as it would
-/// score them.
+/// the reads are surveyed as `cdspred predict` surveys a file, self-trained as it
+/// would self-train on them by default, and scored as it would score them.
 pub fn assess(
     pred: &Predictor,
     reads: &[(&[u8], TableId)],
@@ -89,6 +89,18 @@ pub fn assess(
     let mut survey = ErrorEstimate::default();
     cdspred_model::estimate::survey(pred, &mut survey, &of_code, &ctx, threads);
     let hinted = pred.clone().with_error_hint(survey.hint());
+    // Self-trained as `cdspred predict --self-train auto` would be, on the same reads.
+    let taught = hinted
+        .wants_self_training()
+        .then(|| {
+            let min = cdspred_model::hmm::RUN_CODING_READS;
+            cdspred_model::hmm::self_train(&hinted, &of_code, &ctx, threads, min)
+        })
+        .flatten();
+    let hinted = match taught {
+        Some(t) => hinted.with_sample_chains(t.chains),
+        None => hinted,
+    };
     let mut tables: Vec<TableId> = reads.iter().map(|r| r.1).collect();
     tables.sort_unstable();
     tables.dedup();
