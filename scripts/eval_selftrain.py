@@ -40,6 +40,25 @@ def score(pred, truth):
     return rows
 
 
+def within_run(tmp, genome, prof, labelled, args):
+    """[(length, (gene MCC, strand+frame) alone, the same self-trained)]: `labelled`'s
+    reads (work/…/PROFILE/GENOME without suffix) scored inside a simulated 30,000-read
+    run of `genome` with `prof`'s rates, by `cdspred predict ARGS` with `--self-train
+    off` and by default."""
+    run = S.simulate_run(genome, rates=RATES[prof])
+    fa = Path(tmp) / f"{prof}_{genome}.fa"
+    with open(fa, "w") as fh:
+        fh.writelines(f">{k}\n{v}\n" for k, v in run.items())
+        fh.write(labelled.with_suffix(".fasta").read_text())
+    res = []
+    for extra in (["--self-train", "off"], []):
+        pred = Path(tmp) / "pred.tsv"
+        subprocess.run([str(S.BIN), "predict", "-q"] + args + [str(fa), "-o", str(pred)] + extra,
+                       check=True)
+        res.append(score(pred, labelled.with_suffix(".tsv")))
+    return [(length, res[0][length], res[1][length]) for length in sorted(res[0])]
+
+
 def main():
     profiles = (sys.argv[1] if len(sys.argv) > 1 else "indel1,mixed4").split(",")
     print("| profile | genome | length | gene MCC: network / self-trained | strand+frame: network / self-trained |")
@@ -48,21 +67,8 @@ def main():
         for prof in profiles:
             for genome, (table, _, _) in S.DEV.items():
                 labelled = ROOT / "work/eval-errors" / prof / genome
-                run = S.simulate_run(genome, rates=RATES[prof])
-                fa = Path(tmp) / f"{prof}_{genome}.fa"
-                with open(fa, "w") as fh:
-                    fh.writelines(f">{k}\n{v}\n" for k, v in run.items())
-                    fh.write(labelled.with_suffix(".fasta").read_text())
-                res = []
-                for extra in (["--self-train", "off"], []):
-                    pred = Path(tmp) / "pred.tsv"
-                    subprocess.run(
-                        [str(S.BIN), "predict", "-q", "--table", str(table), str(fa), "-o", str(pred)]
-                        + extra, check=True,
-                    )
-                    res.append(score(pred, labelled.with_suffix(".tsv")))
-                for length in sorted(res[0]):
-                    (a, fa_), (b, fb) = res[0][length], res[1][length]
+                for length, (a, fa_), (b, fb) in within_run(tmp, genome, prof, labelled,
+                                                            ["--table", str(table)]):
                     print(f"| {prof} | {genome} | {length} | {a:.4f} / **{b:.4f}** | {fa_:.3f} / {fb:.3f} |",
                           flush=True)
 

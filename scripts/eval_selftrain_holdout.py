@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent / "experiments"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import selftrain_hmm as S  # noqa: E402
-from eval_selftrain import RATES, score  # noqa: E402
+from eval_selftrain import within_run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = {
@@ -65,22 +65,10 @@ def main():
             for g, (_, fold) in TRAIN.items():
                 model = fold_model(fold)
                 labelled = ROOT / "work/calib" / prof / g
-                run = S.simulate_run(g, rates=RATES[prof])
-                fa = Path(tmp) / "in.fa"
-                with open(fa, "w") as fh:
-                    fh.writelines(f">{k}\n{v}\n" for k, v in run.items())
-                    fh.write(labelled.with_suffix(".fasta").read_text())
-                res = []
-                for extra in (["--self-train", "off"], []):
-                    pred = Path(tmp) / "pred.tsv"
-                    subprocess.run([str(S.BIN), "predict", "-q", "--model", str(model), str(fa), "-o",
-                                    str(pred)] + extra, check=True)
-                    res.append(score(pred, labelled.with_suffix(".tsv")))
-                for length in sorted(res[0]):
-                    (a, fa_), (b, fb) = res[0][length], res[1][length]
+                for length, (a, fa_), (b, fb) in within_run(tmp, g, prof, labelled,
+                                                            ["--model", str(model)]):
                     print(f"| {prof} | {g} ({fold}) | {length} | {a:.4f} / **{b:.4f}** | {fa_:.3f} / {fb:.3f} |",
                           flush=True)
-
 
 if __name__ == "__main__":
     main()

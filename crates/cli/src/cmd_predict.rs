@@ -212,26 +212,24 @@ pub fn parse_self_train(s: &str) -> Result<SelfTrainMode, String> {
 /// an input error.
 fn gather_teaching_reads(rx: &mpsc::Receiver<Chunk>, first: &mut Vec<Chunk>, max_len: usize) {
     use cdspred_model::hmm::{MAX_TEACHING_READS, MIN_TEACHING_LEN};
-    let count = |c: &Chunk| -> (usize, usize) {
+    // (teaching reads, bases, records) of a chunk.
+    let count = |c: &Chunk| -> (usize, usize, usize) {
         let teaching =
             c.0.iter()
                 .filter(|r| (MIN_TEACHING_LEN..=max_len).contains(&r.seq().len()))
                 .count();
-        (teaching, c.0.iter().map(|r| r.seq().len()).sum())
+        (teaching, c.0.iter().map(|r| r.seq().len()).sum(), c.0.len())
     };
-    let (mut have, mut bases) = first
-        .iter()
-        .map(count)
-        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
-    let records = |f: &Vec<Chunk>| f.iter().map(|c| c.0.len()).sum::<usize>();
+    let add =
+        |a: (usize, usize, usize), b: (usize, usize, usize)| (a.0 + b.0, a.1 + b.1, a.2 + b.2);
+    let (mut have, mut bases, mut records) = first.iter().map(count).fold((0, 0, 0), add);
     while have < MAX_TEACHING_READS
         && bases < TEACHING_BASES
-        && records(first) < TEACHING_RECORDS
+        && records < TEACHING_RECORDS
         && first.last().is_none_or(|c| c.1.is_none())
     {
         let Ok(chunk) = rx.recv() else { break };
-        let (t, b) = count(&chunk);
-        (have, bases) = (have + t, bases + b);
+        (have, bases, records) = add((have, bases, records), count(&chunk));
         first.push(chunk);
     }
 }

@@ -88,19 +88,14 @@ pub fn assess(
         .collect();
     let mut survey = ErrorEstimate::default();
     cdspred_model::estimate::survey(pred, &mut survey, &of_code, &ctx, threads);
-    let hinted = pred.clone().with_error_hint(survey.hint());
     // Self-trained as `cdspred predict --self-train auto` would be, on the same reads.
-    let taught = hinted
-        .wants_self_training()
-        .then(|| {
-            let min = cdspred_model::hmm::RUN_CODING_READS;
-            cdspred_model::hmm::self_train(&hinted, &of_code, &ctx, threads, min)
-        })
-        .flatten();
-    let hinted = match taught {
-        Some(t) => hinted.with_sample_chains(t.chains),
-        None => hinted,
-    };
+    let hinted = cdspred_model::hmm::teach(
+        pred.clone().with_error_hint(survey.hint()),
+        &of_code,
+        &ctx,
+        threads,
+        cdspred_model::hmm::SelfTrainMode::Auto,
+    );
     let mut tables: Vec<TableId> = reads.iter().map(|r| r.1).collect();
     tables.sort_unstable();
     tables.dedup();

@@ -385,8 +385,9 @@ pub struct SelfTraining {
 /// hint) calls them: each confidently coding read's sense strand is given codon
 /// positions by the prior chains' best path (indels included) and counted; each
 /// confidently non-coding read is counted on both strands. The prior adds
-/// [`CODING_PRIOR_WEIGHT`] and [`NONCODING_PRIOR_WEIGHT`] pseudo-counts. `None` when the predictor has no prior or the sample
-/// has fewer than `min_coding` confident coding reads. Deterministic: reads are counted
+/// [`CODING_PRIOR_WEIGHT`] and [`NONCODING_PRIOR_WEIGHT`] pseudo-counts. `None` when the
+/// predictor has no prior or the sample has fewer than `min_coding` confident coding
+/// reads. Deterministic: reads are counted
 /// in input order whatever the thread count.
 pub fn self_train(
     pred: &Predictor,
@@ -465,6 +466,27 @@ pub fn self_train(
         coding_reads: coding,
         noncoding_reads: noncoding,
     })
+}
+
+/// `pred` with the chains its first reads teach it ([`self_train`]) when it wants
+/// self-training and `mode` allows it, otherwise `pred` as it was: how a read set is
+/// scored by `cdspred eval` and `cdspred drift`, as `cdspred predict` would score it as
+/// a file.
+pub fn teach(
+    pred: Predictor,
+    reads: &[&[Base]],
+    table: &TableContext,
+    threads: usize,
+    mode: SelfTrainMode,
+) -> Predictor {
+    let taught = mode
+        .min_coding_reads()
+        .filter(|_| pred.wants_self_training())
+        .and_then(|min| self_train(&pred, reads, table, threads, min));
+    match taught {
+        Some(t) => pred.with_sample_chains(t.chains),
+        None => pred,
+    }
 }
 
 /// The offset `c` for which `score + c > 0` best tells coding (`true`) from non-coding

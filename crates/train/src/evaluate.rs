@@ -12,7 +12,7 @@ use cdspred_core::{DnaSeq, Frame, ReadClass, Strand, TableId};
 use cdspred_data::genome::open_text;
 use cdspred_data::{Dataset, ReadLabel};
 use cdspred_model::estimate::{survey, ErrorEstimate, ErrorHint};
-use cdspred_model::hmm::{self_train, SelfTrainMode};
+use cdspred_model::hmm::{teach, SelfTrainMode};
 use cdspred_model::result::printed;
 use cdspred_model::{Prediction, Predictor, TableContext};
 use serde::Serialize;
@@ -228,7 +228,7 @@ pub fn evaluate_sets(
 /// `pred` (which carries no hint) told what `errors` says for one read set: a fixed
 /// hint, or with `Auto` the hint of the set's own survey (returned too); with
 /// `self_training` allowing it, a set told indels self-trains on its own reads
-/// ([`cdspred_model::hmm::self_train`]).
+/// ([`cdspred_model::hmm::teach`]).
 pub fn hinted_for_set(
     pred: &Predictor,
     errors: ErrorHint,
@@ -243,28 +243,14 @@ pub fn hinted_for_set(
             (pred.clone().with_error_hint(est.hint()), Some(est))
         }
     };
-    let Some(min_coding) = self_training.min_coding_reads() else {
-        return (hinted, est);
-    };
-    if !hinted.wants_self_training() {
-        return (hinted, est);
-    }
     // As `cdspred predict` would self-train on the set as a file: its first reads, with
     // the genetic code of its first read.
     let Some(&(_, t)) = inputs.first() else {
         return (hinted, est);
     };
     let reads: Vec<&[u8]> = inputs.iter().filter(|r| r.1 == t).map(|r| r.0).collect();
-    match self_train(
-        &hinted,
-        &reads,
-        &TableContext::new(t.code()),
-        threads,
-        min_coding,
-    ) {
-        Some(tr) => (hinted.with_sample_chains(tr.chains), est),
-        None => (hinted, est),
-    }
+    let ctx = TableContext::new(t.code());
+    (teach(hinted, &reads, &ctx, threads, self_training), est)
 }
 
 /// The sequencing-error survey of a read set, as `cdspred predict` would survey it as
