@@ -50,6 +50,8 @@ pub const FRAMES: usize = 6;
 const LLR_CLAMP: f32 = 5.0;
 /// Dense slot of the path score (holds the total until the end of `fill`).
 const SCORE: usize = 21;
+/// Shift costs from which the fixed frames are tried first (the clean expert's).
+const FIXED_SHIFT: f32 = 100.0;
 /// Scale of path-score gaps (log-odds units).
 const GAP_SCALE: f32 = 5.0;
 
@@ -127,6 +129,8 @@ pub struct FrameInputs {
     pub gain: [f32; FRAMES],
     rc: Vec<Base>,
     codon: Vec<u8>,
+    /// Dicodon id of each codon start `p >= 3` with the codon before it on its grid.
+    dicodon: Vec<u16>,
     score: Vec<f32>,
     best: Vec<f32>,
     step: Vec<u8>,
@@ -138,6 +142,18 @@ const END: u8 = 0;
 impl FrameInputs {
     /// Fills the inputs for `read` (base codes, length ≥ 8).
     pub fn fill(&mut self, read: &[Base], table: &TableContext, path: &PathScorer<'_>) {
+        self.fill_with(read, table, path, true);
+    }
+
+    /// [`FrameInputs::fill`]; with `try_fixed` false the backward pass runs even where
+    /// the shift cost makes every path a fixed frame (the tests' reference).
+    fn fill_with(
+        &mut self,
+        read: &[Base],
+        table: &TableContext,
+        path: &PathScorer<'_>,
+        try_fixed: bool,
+    ) {
         let len = read.len();
         let mut rc = std::mem::take(&mut self.rc);
         rc.clear();
@@ -155,8 +171,8 @@ impl FrameInputs {
             nfrac: counts[4] as f32 / len.max(1) as f32,
             len,
         };
-        self.strand(read, &fwd_freq, 0, table, path, &common);
-        self.strand(&rc, &rev_freq, 3, table, path, &common);
+        self.strand(read, &fwd_freq, 0, table, path, &common, try_fixed);
+        self.strand(&rc, &rev_freq, 3, table, path, &common, try_fixed);
         // How far each start's best path falls behind the best of its strand and of
         // the read: the decoder's own vote on strand and start frame.
         let top = |fs: std::ops::Range<usize>| {
@@ -199,6 +215,7 @@ impl FrameInputs {
         table: &TableContext,
         path: &PathScorer<'_>,
         common: &Common,
+        try_fixed: bool,
     ) {
         let n = seq.len();
         let m = n.saturating_sub(2); // codon starts 0..m
@@ -208,42 +225,52 @@ impl FrameInputs {
         self.score.resize(m, 0.0);
         // Fixed frames (by p mod 3): internal stops and summed log-odds.
         let mut fixed = [(0u32, 0f32, 0u32); 3];
+        // Stop codons by p mod 3 (all of them).
+        let mut stops = [0u32; 3];
+        self.dicodon.clear();
+        self.dicodon.resize(m, 0);
         {
             let (codon, score) = (&mut self.codon[..m], &mut self.score[..m]);
+            let dicodon = &mut self.dicodon[..m];
             let llr = &path.llr[..VOCAB];
-            // Rolling 6-bit codon code; `clean` counts called bases in a row.
-            let (mut c, mut clean) = (0usize, 0usize);
-            let mut r = 0usize; // p mod 3
-            for (i, &b) in seq.iter().enumerate() {
-                if b > 3 {
-                    clean = 0;
-                    c <<= 2;
+            // Codon ids (N_CODON where a base is not called: any code above 3).
+            for (p, w) in seq.windows(3).enumerate() {
+                let (a, b, c) = (w[0] as usize, w[1] as usize, w[2] as usize);
+                codon[p] = if (a | b | c) < 4 {
+                    (a << 4 | b << 2 | c) as u8
                 } else {
-                    clean += 1;
-                    c = (c << 2) | b as usize;
-                }
-                c &= 63;
-                if i < 2 {
-                    continue;
-                }
-                let p = i - 2;
-                let idx = if clean >= 3 { c } else { N_CODON };
-                let syn = table.synonym[idx];
-                codon[p] = idx as u8;
-                let s = if table.stop[idx] {
-                    -path.stop
-                } else if p >= 3 {
+                    N_CODON as u8
+                };
+            }
+            for p in 0..m {
+                let idx = codon[p] as usize;
+                let is_stop = table.stop[idx];
+                score[p] = if p >= 3 {
                     let prev = table.synonym[codon[p - 3] as usize] as usize;
-                    llr[prev * 65 + syn as usize]
+                    let id = prev * 65 + table.synonym[idx] as usize;
+                    dicodon[p] = id as u16;
+                    if is_stop {
+                        -path.stop
+                    } else {
+                        llr[id]
+                    }
+                } else if is_stop {
+                    -path.stop
                 } else {
                     0.0
                 };
-                score[p] = s;
-                let fx = &mut fixed[r];
-                fx.0 += (table.stop[idx] && p + 6 <= n) as u32;
-                fx.1 += s;
-                fx.2 += 1;
-                r = if r == 2 { 0 } else { r + 1 };
+            }
+            // The fixed frames' sums by p mod 3, in order of p.
+            for (r, fx) in fixed.iter_mut().enumerate() {
+                let mut p = r;
+                while p < m {
+                    let is_stop = table.stop[codon[p] as usize];
+                    stops[r] += is_stop as u32;
+                    fx.0 += (is_stop && p + 6 <= n) as u32;
+                    fx.1 += score[p];
+                    fx.2 += 1;
+                    p += 3;
+                }
             }
         }
         // best[p]: the best score of a path from the codon at p to the read's end;
@@ -253,6 +280,30 @@ impl FrameInputs {
         self.step.clear();
         self.step.resize(m, END);
         let lam = path.shift;
+        if try_fixed && lam >= FIXED_SHIFT && self.fixed_paths(m, lam) {
+            // Called bases by position mod 3.
+            let mut bases = [[0u32; 4]; 3];
+            for (q, &b) in seq.iter().enumerate() {
+                if b < 4 {
+                    bases[q % 3][b as usize] += 1;
+                }
+            }
+            for off in 0..3 {
+                let f = first + off;
+                let pth = &mut self.paths[f];
+                pth.clear();
+                pth.resize(m.saturating_sub(off).div_ceil(3), 0);
+                for (i, v) in pth.iter_mut().enumerate() {
+                    *v = (off + 3 * i) as u32;
+                }
+                self.fixed_frame_features(
+                    seq, freq, f, fixed[off], table, common, stops[off], &bases,
+                );
+                self.dense[f][SCORE] = if off < m { self.best[off] } else { 0.0 };
+                self.gain[f] = self.dense[f][SCORE] - fixed[off].1;
+            }
+            return;
+        }
         for p in (0..m).rev() {
             let (b3, b2, b4) = (
                 self.best[p + 3],
@@ -290,6 +341,38 @@ impl FrameInputs {
             self.dense[f][SCORE] = if off < m { self.best[off] } else { 0.0 };
             self.gain[f] = self.dense[f][SCORE] - fixed[off].1;
         }
+    }
+
+    /// Fills `best[..m]` with the fixed frames' scores to the read's end and returns
+    /// whether they are what the backward pass would find at shift cost `lam`: then no
+    /// shift can pay (every gap between two of them is under `lam`, by a margin far
+    /// beyond rounding) and no path ends early (each is under `lam`), so every path is
+    /// its fixed frame. The sums are taken in the backward pass's order, so the scores
+    /// are the very same numbers.
+    fn fixed_paths(&mut self, m: usize, lam: f32) -> bool {
+        let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
+        let (best, score) = (&mut self.best[..m], &self.score[..m]);
+        for r in 0..3.min(m) {
+            // The last codon start of this grid, then backwards.
+            let mut p = r + (m - 1 - r) / 3 * 3;
+            let mut next = 0.0;
+            loop {
+                let b = score[p] + next;
+                best[p] = b;
+                if b < lo {
+                    lo = b;
+                }
+                if b > hi {
+                    hi = b;
+                }
+                next = b;
+                if p < 3 {
+                    break;
+                }
+                p -= 3;
+            }
+        }
+        m == 0 || (hi - lo <= lam - 1.0 && hi <= lam - 1.0)
     }
 
     /// Features of hypothesis `f` from its path; `fixed` holds its fixed frame's
@@ -342,6 +425,87 @@ impl FrameInputs {
             }
             prev = Some((syn, p));
         }
+        let counts = PathCounts {
+            k,
+            comp,
+            internal,
+            last_stop,
+            shifts,
+            first_shift,
+        };
+        self.write_dense(f, n, freq, fixed, common, &counts);
+    }
+
+    /// [`FrameInputs::frame_features`] for a path that is hypothesis `f`'s fixed frame
+    /// (`paths[f]` holds it), from the strand's precomputed dicodon ids, stop counts by
+    /// codon start mod 3 and called bases by position mod 3: the same ids and inputs.
+    #[allow(clippy::too_many_arguments)]
+    fn fixed_frame_features(
+        &mut self,
+        seq: &[Base],
+        freq: &[f32; 4],
+        f: usize,
+        fixed: (u32, f32, u32),
+        table: &TableContext,
+        common: &Common,
+        stops: u32,
+        bases: &[[u32; 4]; 3],
+    ) {
+        let n = seq.len();
+        let pth = &self.paths[f];
+        let k = pth.len();
+        let ids = &mut self.ids[f];
+        ids.clear();
+        let (mut comp, mut internal, mut last_stop) = ([[0u32; 4]; 3], 0, false);
+        if let (Some(&first), Some(&last)) = (pth.first(), pth.last()) {
+            let (first, last) = (first as usize, last as usize);
+            ids.resize(k - 1, 0);
+            for (i, v) in ids.iter_mut().enumerate() {
+                *v = self.dicodon[first + 3 + 3 * i];
+            }
+            last_stop = table.stop[self.codon[last] as usize];
+            internal = stops - last_stop as u32;
+            // The path covers bases first..last + 3; base q sits at codon position
+            // (q - first) mod 3.
+            for j in 0..3 {
+                comp[j] = bases[(first + j) % 3];
+            }
+            for q in (0..first).chain(last + 3..n) {
+                let b = seq[q];
+                if b < 4 {
+                    comp[(q + 3 - first % 3) % 3][b as usize] -= 1;
+                }
+            }
+        }
+        let counts = PathCounts {
+            k,
+            comp,
+            internal,
+            last_stop,
+            shifts: 0,
+            first_shift: n,
+        };
+        self.write_dense(f, n, freq, fixed, common, &counts);
+    }
+
+    /// Writes hypothesis `f`'s dense inputs from its path's counts.
+    fn write_dense(
+        &mut self,
+        f: usize,
+        n: usize,
+        freq: &[f32; 4],
+        fixed: (u32, f32, u32),
+        common: &Common,
+        c: &PathCounts,
+    ) {
+        let PathCounts {
+            k,
+            comp,
+            internal,
+            last_stop,
+            shifts,
+            first_shift,
+        } = *c;
         let (fixed_stops, fixed_llr, fixed_n) = fixed;
         let d = &mut self.dense[f];
         d[0] = (internal > 0) as u8 as f32;
@@ -364,6 +528,23 @@ impl FrameInputs {
         d[26] = common.hint.unwrap_or(0.0).clamp(0.0, 10.0);
         d[27] = common.hint.is_some() as u8 as f32;
     }
+}
+
+/// What a hypothesis' dense inputs count along its path.
+#[derive(Debug, Clone, Copy)]
+struct PathCounts {
+    /// Codons on the path.
+    k: usize,
+    /// Called bases by codon position.
+    comp: [[u32; 4]; 3],
+    /// Stops on the path before its last codon.
+    internal: u32,
+    /// Whether the last codon is a stop.
+    last_stop: bool,
+    /// Shifts on the path.
+    shifts: u32,
+    /// Where the first shift lands (the read's length: none).
+    first_shift: usize,
 }
 
 /// Read-wide values shared by all six hypotheses.
@@ -417,6 +598,66 @@ mod tests {
         assert_eq!(a.ids[0].len(), 19);
         assert_eq!(a.dense[0][19], 0.0);
         assert_eq!(a.dense[0][20], 1.0);
+    }
+
+    #[test]
+    fn fixed_frames_read_as_the_backward_pass_reads_them() {
+        // The clean expert's shift cost: the fixed-frame shortcut must give the very
+        // inputs the backward pass gives, and step aside where a path would shift or
+        // end early (a read of stops only).
+        let mut llr = vec![0.0; VOCAB];
+        let mut x = 7u64;
+        for v in llr.iter_mut() {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            *v = ((x >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 6.0;
+        }
+        let mut reads: Vec<Vec<u8>> = Vec::new();
+        for len in [8usize, 9, 10, 11, 12, 13, 14, 59, 60, 61, 150, 300, 400] {
+            let mut r: Vec<u8> = (0..len)
+                .map(|_| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    b"ACGT"[(x >> 62) as usize]
+                })
+                .collect();
+            reads.push(r.clone());
+            if len > 4 {
+                r[len / 3] = b'N';
+                r[len - 1] = b'N';
+                reads.push(r);
+            }
+        }
+        reads.push(b"TAA".repeat(133));
+        reads.push(b"TAATGA".repeat(66));
+        let tables = [
+            TableContext::new(GeneticCode::bacterial()),
+            TableContext::new(GeneticCode::new(4).unwrap()),
+        ];
+        for (stop, shift) in [(8.0, 1000.0), (8.0, 100.0), (400.0, 1000.0)] {
+            let path = PathScorer {
+                llr: &llr,
+                shift,
+                stop,
+                hint: Some(0.5),
+            };
+            for t in &tables {
+                for r in &reads {
+                    let s = DnaSeq::from_ascii(r).unwrap();
+                    let (mut a, mut b) = (FrameInputs::default(), FrameInputs::default());
+                    a.fill_with(s.codes(), t, &path, true);
+                    b.fill_with(s.codes(), t, &path, false);
+                    let what = (String::from_utf8_lossy(r), stop, shift);
+                    assert_eq!(a.ids, b.ids, "{what:?}");
+                    assert_eq!(a.paths, b.paths, "{what:?}");
+                    for f in 0..FRAMES {
+                        let bits = |d: &[f32]| d.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                        assert_eq!(bits(&a.dense[f]), bits(&b.dense[f]), "{what:?} {f}");
+                        assert_eq!(a.gain[f].to_bits(), b.gain[f].to_bits(), "{what:?} {f}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -145,12 +145,25 @@ pub struct Forward {
 #[derive(Debug, Clone)]
 pub struct Model {
     weights: Weights,
+    /// `w1` by blocks of four hidden units: `[hidden / 4][input][4]` (empty when the
+    /// hidden width is not a multiple of four).
+    w1_blocks: Vec<f32>,
 }
 
 impl Model {
     /// Wraps weights.
     pub fn new(weights: Weights) -> Model {
-        Model { weights }
+        let (h, iw) = (weights.hidden, weights.input_width());
+        let mut w1_blocks = Vec::new();
+        if h % 4 == 0 && weights.w1.len() == h * iw {
+            w1_blocks.reserve(h * iw);
+            for g in 0..h / 4 {
+                for i in 0..iw {
+                    w1_blocks.extend((0..4).map(|q| weights.w1[(4 * g + q) * iw + i]));
+                }
+            }
+        }
+        Model { weights, w1_blocks }
     }
 
     /// The weights.
@@ -208,10 +221,16 @@ impl Model {
             let a = &mut fw.a[f];
             a.clear();
             a.extend_from_slice(&w.b1);
-            for (j, aj) in a.iter_mut().enumerate() {
-                let row = &w.w1[j * iw..(j + 1) * iw];
-                *aj += dot(row, x, ops);
-                ops.add(1);
+            match (iw, self.w1_blocks.is_empty()) {
+                // The default width (16 + 28): the same sums, four hidden units at once.
+                (44, false) => affine::<44, C>(&self.w1_blocks, x, a, ops),
+                _ => {
+                    for (j, aj) in a.iter_mut().enumerate() {
+                        let row = &w.w1[j * iw..(j + 1) * iw];
+                        *aj += dot(row, x, ops);
+                        ops.add(1);
+                    }
+                }
             }
             let mut s = w.b2[0];
             for j in 0..h {
@@ -278,6 +297,43 @@ fn sum_rows<const D: usize, C: Ops>(emb: &[f32], ids: &[u16], out: &mut [f32], o
     ops.add(D);
 }
 
+/// Adds `w1 · x` to `out` from `w1` in blocks of four hidden units (`[out.len() / 4]
+/// [N][4]`), four units at once; each unit's dot product is summed exactly as [`dot`]
+/// sums it (four lanes by input index mod 4, joined as `(l0 + l1) + (l2 + l3)`, then the
+/// remainder in order), so the result is the same to the bit.
+#[inline]
+fn affine<const N: usize, C: Ops>(blocks: &[f32], x: &[f32], out: &mut [f32], ops: &mut C) {
+    let x: &[f32; N] = x.try_into().expect("input of width N");
+    for (g, o) in out.chunks_exact_mut(4).enumerate() {
+        let blk: &[f32] = &blocks[g * N * 4..(g + 1) * N * 4];
+        // lane[k][q]: unit q's sum over inputs i with i mod 4 == k.
+        let mut lane = [[0f32; 4]; 4];
+        for c in 0..N / 4 {
+            for k in 0..4 {
+                let i = 4 * c + k;
+                let w: &[f32; 4] = blk[4 * i..4 * i + 4].try_into().expect("4 units");
+                for q in 0..4 {
+                    lane[k][q] += w[q] * x[i];
+                }
+            }
+        }
+        let mut s = [0f32; 4];
+        for q in 0..4 {
+            s[q] = (lane[0][q] + lane[1][q]) + (lane[2][q] + lane[3][q]);
+        }
+        for i in N / 4 * 4..N {
+            let w: &[f32; 4] = blk[4 * i..4 * i + 4].try_into().expect("4 units");
+            for q in 0..4 {
+                s[q] += w[q] * x[i];
+            }
+        }
+        for q in 0..4 {
+            o[q] += s[q];
+        }
+        ops.add(4 * (2 * N + 3 + 1));
+    }
+}
+
 #[inline]
 fn dot<C: Ops>(a: &[f32], b: &[f32], ops: &mut C) -> f32 {
     // Four lanes, each summing every fourth product in order: the compiler maps the
@@ -306,4 +362,45 @@ pub fn softmax(z: &[f32; 7]) -> [f32; 7] {
     let s: f32 = p.iter().sum();
     p.iter_mut().for_each(|v| *v /= s);
     p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_layer_by_blocks_sums_as_dot_does() {
+        let mut w = Weights::zeros(16, 32);
+        let mut x = 3u64;
+        let mut next = || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+        };
+        for v in w.emb.iter_mut().chain(&mut w.w1).chain(&mut w.b1) {
+            *v = next();
+        }
+        let mut inp = FrameInputs::default();
+        for f in 0..FRAMES {
+            inp.ids[f] = (0..40)
+                .map(|i| ((i * 97 + f * 13) % VOCAB) as u16)
+                .collect();
+            for d in inp.dense[f].iter_mut() {
+                *d = next() * 10.0;
+            }
+        }
+        let model = Model::new(w.clone());
+        assert!(!model.w1_blocks.is_empty());
+        let mut fw = Forward::default();
+        model.forward(&inp, &mut fw);
+        // The reference: one dot product per hidden unit, as for any other width.
+        let iw = w.input_width();
+        for f in 0..FRAMES {
+            for j in 0..32 {
+                let want = w.b1[j] + dot(&w.w1[j * iw..(j + 1) * iw], &fw.x[f], &mut NoCount);
+                assert_eq!(fw.a[f][j].to_bits(), want.to_bits(), "frame {f} unit {j}");
+            }
+        }
+    }
 }
