@@ -166,13 +166,14 @@ impl FrameInputs {
         let fwd_freq = [0, 1, 2, 3].map(|b| counts[b] as f32 / called);
         let rev_freq = [fwd_freq[3], fwd_freq[2], fwd_freq[1], fwd_freq[0]];
         let common = Common {
+            try_fixed,
             hint: path.hint,
             gc: fwd_freq[1] + fwd_freq[2],
             nfrac: counts[4] as f32 / len.max(1) as f32,
             len,
         };
-        self.strand(read, &fwd_freq, 0, table, path, &common, try_fixed);
-        self.strand(&rc, &rev_freq, 3, table, path, &common, try_fixed);
+        self.strand(read, &fwd_freq, 0, table, path, &common);
+        self.strand(&rc, &rev_freq, 3, table, path, &common);
         // How far each start's best path falls behind the best of its strand and of
         // the read: the decoder's own vote on strand and start frame.
         let top = |fs: std::ops::Range<usize>| {
@@ -215,7 +216,6 @@ impl FrameInputs {
         table: &TableContext,
         path: &PathScorer<'_>,
         common: &Common,
-        try_fixed: bool,
     ) {
         let n = seq.len();
         let m = n.saturating_sub(2); // codon starts 0..m
@@ -280,7 +280,7 @@ impl FrameInputs {
         self.step.clear();
         self.step.resize(m, END);
         let lam = path.shift;
-        if try_fixed && lam >= FIXED_SHIFT && self.fixed_paths(m, lam) {
+        if common.try_fixed && lam >= FIXED_SHIFT && self.fixed_paths(m, lam) {
             // Called bases by position mod 3.
             let mut bases = [[0u32; 4]; 3];
             for (q, &b) in seq.iter().enumerate() {
@@ -549,6 +549,8 @@ struct PathCounts {
 
 /// Read-wide values shared by all six hypotheses.
 struct Common {
+    /// Whether fixed frames may skip the backward pass (see `fixed_paths`).
+    try_fixed: bool,
     hint: Option<f32>,
     gc: f32,
     nfrac: f32,
