@@ -131,6 +131,8 @@ pub struct FrameInputs {
     codon: Vec<u8>,
     /// Dicodon id of each codon start `p >= 3` with the codon before it on its grid.
     dicodon: Vec<u16>,
+    /// Whether each codon start holds a stop (0 or 1).
+    stopv: Vec<u8>,
     score: Vec<f32>,
     best: Vec<f32>,
     step: Vec<u8>,
@@ -229,9 +231,12 @@ impl FrameInputs {
         let mut stops = [0u32; 3];
         self.dicodon.clear();
         self.dicodon.resize(m, 0);
+        self.stopv.clear();
+        self.stopv.resize(m, 0);
         {
             let (codon, score) = (&mut self.codon[..m], &mut self.score[..m]);
             let dicodon = &mut self.dicodon[..m];
+            let stopv = &mut self.stopv[..m];
             let llr = &path.llr[..VOCAB];
             // Codon ids (N_CODON where a base is not called: any code above 3).
             for (p, w) in seq.windows(3).enumerate() {
@@ -245,6 +250,7 @@ impl FrameInputs {
             for p in 0..m {
                 let idx = codon[p] as usize;
                 let is_stop = table.stop[idx];
+                stopv[p] = is_stop as u8;
                 score[p] = if p >= 3 {
                     let prev = table.synonym[codon[p - 3] as usize] as usize;
                     let id = prev * 65 + table.synonym[idx] as usize;
@@ -260,17 +266,22 @@ impl FrameInputs {
                     0.0
                 };
             }
-            // The fixed frames' sums by p mod 3, in order of p.
+            // The fixed frames' sums by p mod 3, in order of p; their stop counts leave
+            // out each grid's last codon start, the one among the last three (p + 6 > n).
             for (r, fx) in fixed.iter_mut().enumerate() {
-                let mut p = r;
+                let (mut sum, mut st, mut p) = (0f32, 0u32, r);
                 while p < m {
-                    let is_stop = table.stop[codon[p] as usize];
-                    stops[r] += is_stop as u32;
-                    fx.0 += (is_stop && p + 6 <= n) as u32;
-                    fx.1 += score[p];
-                    fx.2 += 1;
+                    sum += score[p];
+                    st += stopv[p] as u32;
                     p += 3;
                 }
+                let late = if r < m {
+                    stopv[r + (m - 1 - r) / 3 * 3] as u32
+                } else {
+                    0
+                };
+                stops[r] = st;
+                *fx = (st - late, sum, m.saturating_sub(r).div_ceil(3) as u32);
             }
         }
         // best[p]: the best score of a path from the codon at p to the read's end;
@@ -658,6 +669,52 @@ mod tests {
                         assert_eq!(a.gain[f].to_bits(), b.gain[f].to_bits(), "{what:?} {f}");
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn fixed_frame_inputs_match_a_plain_count() {
+        // Slots 22 and 23: internal stops of each fixed frame (codon starts p with
+        // p + 6 <= n) and its mean codon log-odds, counted the plain way.
+        let t = TableContext::new(GeneticCode::bacterial());
+        let llr: Vec<f32> = (0..VOCAB)
+            .map(|i| ((i * 31) % 17) as f32 / 8.0 - 1.0)
+            .collect();
+        let path = scorer(&llr);
+        let mut x = 11u64;
+        for len in 8..40 {
+            let read: Vec<u8> = (0..len)
+                .map(|_| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    b"ACGTTAAG"[(x >> 61) as usize]
+                })
+                .collect();
+            let s = DnaSeq::from_ascii(&read).unwrap();
+            let mut a = FrameInputs::default();
+            a.fill(s.codes(), &t, &path);
+            let c = s.codes();
+            let m = len - 2;
+            for off in 0..3 {
+                let (mut stops, mut sum, mut k) = (0u32, 0f32, 0u32);
+                for p in (off..m).step_by(3) {
+                    let id = 16 * c[p] as usize + 4 * c[p + 1] as usize + c[p + 2] as usize;
+                    let stop = t.is_stop(id);
+                    stops += (stop && p + 6 <= len) as u32;
+                    sum += if stop {
+                        -path.stop
+                    } else if p >= 3 {
+                        let prev =
+                            16 * c[p - 3] as usize + 4 * c[p - 2] as usize + c[p - 1] as usize;
+                        llr[t.synonym(prev) as usize * 65 + t.synonym(id) as usize]
+                    } else {
+                        0.0
+                    };
+                    k += 1;
+                }
+                assert_eq!(a.dense[off][22], (1.0 + stops as f32).ln(), "{len} {off}");
+                let mean = (sum / k as f32).clamp(-LLR_CLAMP, LLR_CLAMP);
+                assert_eq!(a.dense[off][23], mean, "{len} {off}");
             }
         }
     }
