@@ -145,8 +145,8 @@ pub struct Forward {
 #[derive(Debug, Clone)]
 pub struct Model {
     weights: Weights,
-    /// `w1` by blocks of four hidden units: `[hidden / 4][input][4]` (empty when the
-    /// hidden width is not a multiple of four).
+    /// `w1` by blocks of eight hidden units: `[hidden / 8][input][8]` (empty when the
+    /// hidden width is not a multiple of eight).
     w1_blocks: Vec<f32>,
 }
 
@@ -155,11 +155,11 @@ impl Model {
     pub fn new(weights: Weights) -> Model {
         let (h, iw) = (weights.hidden, weights.input_width());
         let mut w1_blocks = Vec::new();
-        if h % 4 == 0 && weights.w1.len() == h * iw {
+        if h % B == 0 && weights.w1.len() == h * iw {
             w1_blocks.reserve(h * iw);
-            for g in 0..h / 4 {
+            for g in 0..h / B {
                 for i in 0..iw {
-                    w1_blocks.extend((0..4).map(|q| weights.w1[(4 * g + q) * iw + i]));
+                    w1_blocks.extend((0..B).map(|q| weights.w1[(B * g + q) * iw + i]));
                 }
             }
         }
@@ -222,7 +222,7 @@ impl Model {
             a.clear();
             a.extend_from_slice(&w.b1);
             match (iw, self.w1_blocks.is_empty()) {
-                // The default width (16 + 28): the same sums, four hidden units at once.
+                // The default width (16 + 28): the same sums, eight hidden units at once.
                 (44, false) => affine::<44, C>(&self.w1_blocks, x, a, ops),
                 _ => {
                     for (j, aj) in a.iter_mut().enumerate() {
@@ -297,40 +297,43 @@ fn sum_rows<const D: usize, C: Ops>(emb: &[f32], ids: &[u16], out: &mut [f32], o
     ops.add(D);
 }
 
-/// Adds `w1 · x` to `out` from `w1` in blocks of four hidden units (`[out.len() / 4]
-/// [N][4]`), four units at once; each unit's dot product is summed exactly as [`dot`]
-/// sums it (four lanes by input index mod 4, joined as `(l0 + l1) + (l2 + l3)`, then the
-/// remainder in order), so the result is the same to the bit.
+/// Hidden units per block of the first layer's fast path.
+const B: usize = 8;
+
+/// Adds `w1 · x` to `out` from `w1` in blocks of [`B`] hidden units (`[out.len() / B]
+/// [N][B]`), a block at once; each unit's dot product is summed exactly as [`dot`]
+/// sums it (four lanes by input index mod 4, joined as `(l0 + l1) + (l2 + l3)`, then
+/// the remainder in order), so the result is the same to the bit.
 #[inline]
 fn affine<const N: usize, C: Ops>(blocks: &[f32], x: &[f32], out: &mut [f32], ops: &mut C) {
     let x: &[f32; N] = x.try_into().expect("input of width N");
-    for (g, o) in out.chunks_exact_mut(4).enumerate() {
-        let blk: &[f32] = &blocks[g * N * 4..(g + 1) * N * 4];
+    for (g, o) in out.chunks_exact_mut(B).enumerate() {
+        let blk: &[f32] = &blocks[g * N * B..(g + 1) * N * B];
         // lane[k][q]: unit q's sum over inputs i with i mod 4 == k.
-        let mut lane = [[0f32; 4]; 4];
+        let mut lane = [[0f32; B]; 4];
         for c in 0..N / 4 {
             for k in 0..4 {
                 let i = 4 * c + k;
-                let w: &[f32; 4] = blk[4 * i..4 * i + 4].try_into().expect("4 units");
-                for q in 0..4 {
+                let w: &[f32; B] = blk[B * i..B * i + B].try_into().expect("B units");
+                for q in 0..B {
                     lane[k][q] += w[q] * x[i];
                 }
             }
         }
-        let mut s = [0f32; 4];
-        for q in 0..4 {
+        let mut s = [0f32; B];
+        for q in 0..B {
             s[q] = (lane[0][q] + lane[1][q]) + (lane[2][q] + lane[3][q]);
         }
         for i in N / 4 * 4..N {
-            let w: &[f32; 4] = blk[4 * i..4 * i + 4].try_into().expect("4 units");
-            for q in 0..4 {
+            let w: &[f32; B] = blk[B * i..B * i + B].try_into().expect("B units");
+            for q in 0..B {
                 s[q] += w[q] * x[i];
             }
         }
-        for q in 0..4 {
+        for q in 0..B {
             o[q] += s[q];
         }
-        ops.add(4 * (2 * N + 3 + 1));
+        ops.add(B * (2 * N + 3 + 1));
     }
 }
 
