@@ -315,12 +315,14 @@ impl FrameInputs {
             }
             return;
         }
+        // The last four scores ride along in registers: (best[p + 1], ..., best[p + 4]).
+        let (best, step, score) = (&mut self.best[..m], &mut self.step[..m], &self.score[..m]);
+        let mut next = [f32::NEG_INFINITY; 4];
+        // Near the end (p + 6 > n: the last three codon starts) the path may stop, as it
+        // has covered the read; the loop runs them first.
+        let tail = m.saturating_sub(3);
         for p in (0..m).rev() {
-            let (b3, b2, b4) = (
-                self.best[p + 3],
-                self.best[p + 2] - lam,
-                self.best[p + 4] - lam,
-            );
+            let (b3, b2, b4) = (next[2], next[1] - lam, next[3] - lam);
             // Ties go to the unshifted step, then deletion, then insertion.
             let (mut b, mut st) = if b3 >= b2 && b3 >= b4 {
                 (b3, 3)
@@ -329,12 +331,13 @@ impl FrameInputs {
             } else {
                 (b4, 4)
             };
-            // Near the end the path may stop (it has covered the read).
-            if p + 6 > n && 0.0 >= b {
+            if p >= tail && 0.0 >= b {
                 (b, st) = (0.0, END);
             }
-            self.best[p] = self.score[p] + b;
-            self.step[p] = st;
+            let v = score[p] + b;
+            best[p] = v;
+            step[p] = st;
+            next = [v, next[0], next[1], next[2]];
         }
         for off in 0..3 {
             let f = first + off;
@@ -399,22 +402,30 @@ impl FrameInputs {
     ) {
         let n = seq.len();
         let ids = &mut self.ids[f];
-        ids.clear();
         let pth = &self.paths[f];
         let k = pth.len();
+        // One dicodon per step of the path.
+        ids.clear();
+        ids.resize(k.saturating_sub(1), 0);
         let mut comp = [[0u32; 4]; 3];
-        let (mut internal, mut last_stop) = (0u32, false);
+        let mut stops = 0u32;
         let (mut shifts, mut first_shift) = (0u32, n);
-        let mut prev: Option<(u8, u32)> = None;
+        let mut pp = 0u32;
         for (i, &p) in pth.iter().enumerate() {
             let c = self.codon[p as usize] as usize;
-            if table.stop[c] {
-                if i + 1 == k {
-                    last_stop = true;
+            stops += table.stop[c] as u32;
+            if i > 0 {
+                // A step of 3 stays on the codon grid, whose dicodon is precomputed.
+                ids[i - 1] = if p - pp == 3 {
+                    self.dicodon[p as usize]
                 } else {
-                    internal += 1;
-                }
+                    shifts += 1;
+                    first_shift = first_shift.min(p as usize);
+                    let prev = table.synonym[self.codon[pp as usize] as usize];
+                    prev as u16 * 65 + table.synonym[c] as u16
+                };
             }
+            pp = p;
             if c < N_CODON {
                 comp[0][c >> 4] += 1;
                 comp[1][(c >> 2) & 3] += 1;
@@ -426,16 +437,11 @@ impl FrameInputs {
                     }
                 }
             }
-            let syn = table.synonym[c];
-            if let Some((pk, pp)) = prev {
-                ids.push(pk as u16 * 65 + syn as u16);
-                if p - pp != 3 {
-                    shifts += 1;
-                    first_shift = first_shift.min(p as usize);
-                }
-            }
-            prev = Some((syn, p));
         }
+        let last_stop = pth
+            .last()
+            .is_some_and(|&p| table.stop[self.codon[p as usize] as usize]);
+        let internal = stops - last_stop as u32;
         let counts = PathCounts {
             k,
             comp,
@@ -715,6 +721,88 @@ mod tests {
                 assert_eq!(a.dense[off][22], (1.0 + stops as f32).ln(), "{len} {off}");
                 let mean = (sum / k as f32).clamp(-LLR_CLAMP, LLR_CLAMP);
                 assert_eq!(a.dense[off][23], mean, "{len} {off}");
+            }
+        }
+    }
+
+    #[test]
+    fn path_inputs_match_a_walk_along_the_path() {
+        // Cheap shifts, so the paths shift often: ids, stops, composition and shifts as
+        // a plain walk along each path reads them.
+        let t = TableContext::new(GeneticCode::new(4).unwrap());
+        let llr: Vec<f32> = (0..VOCAB)
+            .map(|i| ((i * 7) % 13) as f32 / 4.0 - 1.5)
+            .collect();
+        let path = PathScorer {
+            llr: &llr,
+            shift: 0.5,
+            stop: 3.0,
+            hint: None,
+        };
+        let mut x = 5u64;
+        for len in (8..200).step_by(7) {
+            let read: Vec<u8> = (0..len)
+                .map(|_| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(3);
+                    b"ACGTTANG"[(x >> 61) as usize]
+                })
+                .collect();
+            let s = DnaSeq::from_ascii(&read).unwrap();
+            let mut a = FrameInputs::default();
+            a.fill(s.codes(), &t, &path);
+            let mut shifted = 0;
+            for f in 0..FRAMES {
+                let seq: Vec<u8> = if f < 3 {
+                    s.codes().to_vec()
+                } else {
+                    s.reverse_complement().codes().to_vec()
+                };
+                let codon = |p: usize| {
+                    let w = &seq[p..p + 3];
+                    if w.iter().all(|&b| b < 4) {
+                        16 * w[0] as usize + 4 * w[1] as usize + w[2] as usize
+                    } else {
+                        N_CODON
+                    }
+                };
+                let pth = &a.paths[f];
+                let (mut ids, mut comp, mut stops) = (Vec::new(), [[0u32; 4]; 3], 0);
+                let (mut shifts, mut first) = (0u32, len);
+                for (i, &p) in pth.iter().enumerate() {
+                    let p = p as usize;
+                    stops += (t.is_stop(codon(p)) && i + 1 < pth.len()) as u32;
+                    for j in 0..3 {
+                        if seq[p + j] < 4 {
+                            comp[j][seq[p + j] as usize] += 1;
+                        }
+                    }
+                    if i > 0 {
+                        let pp = pth[i - 1] as usize;
+                        ids.push(t.synonym(codon(pp)) as u16 * 65 + t.synonym(codon(p)) as u16);
+                        if p - pp != 3 {
+                            shifts += 1;
+                            first = first.min(p);
+                        }
+                    }
+                }
+                shifted += shifts;
+                assert_eq!(a.ids[f], ids, "{len} {f}");
+                let d = &a.dense[f];
+                assert_eq!(d[1], (1.0 + stops as f32).ln(), "{len} {f}");
+                assert_eq!(d[19], (1.0 + shifts as f32).ln(), "{len} {f}");
+                assert_eq!(d[20], first as f32 / len as f32, "{len} {f}");
+                let kf = pth.len().max(1) as f32;
+                let called = seq.iter().filter(|&&b| b < 4).count().max(1) as f32;
+                for j in 0..3 {
+                    for b in 0..4 {
+                        let freq = seq.iter().filter(|&&c| c as usize == b).count() as f32 / called;
+                        let want = comp[j][b] as f32 / kf - freq;
+                        assert_eq!(d[3 + 4 * j + b], want, "{len} {f} {j} {b}");
+                    }
+                }
+            }
+            if len > 100 {
+                assert!(shifted > 0, "the test should see shifts ({len})");
             }
         }
     }
