@@ -288,8 +288,6 @@ impl FrameInputs {
         // padded with -inf so the steps need no bounds checks.
         self.best.clear();
         self.best.resize(m + 4, f32::NEG_INFINITY);
-        self.step.clear();
-        self.step.resize(m, END);
         let lam = path.shift;
         if common.try_fixed && lam >= FIXED_SHIFT && self.fixed_paths(m, lam) {
             // Called bases by position mod 3.
@@ -315,11 +313,13 @@ impl FrameInputs {
             }
             return;
         }
+        self.step.clear();
+        self.step.resize(m, END);
         // The last four scores ride along in registers: (best[p + 1], ..., best[p + 4]).
         let (best, step, score) = (&mut self.best[..m], &mut self.step[..m], &self.score[..m]);
         let mut next = [f32::NEG_INFINITY; 4];
-        // Near the end (p + 6 > n: the last three codon starts) the path may stop, as it
-        // has covered the read; the loop runs them first.
+        // From `tail` on (p + 6 > n: the last three codon starts) the path may stop, as
+        // it has covered the read.
         let tail = m.saturating_sub(3);
         for p in (0..m).rev() {
             let (b3, b2, b4) = (next[2], next[1] - lam, next[3] - lam);
@@ -441,11 +441,10 @@ impl FrameInputs {
         let last_stop = pth
             .last()
             .is_some_and(|&p| table.stop[self.codon[p as usize] as usize]);
-        let internal = stops - last_stop as u32;
         let counts = PathCounts {
             k,
             comp,
-            internal,
+            stops,
             last_stop,
             shifts,
             first_shift,
@@ -473,7 +472,7 @@ impl FrameInputs {
         let k = pth.len();
         let ids = &mut self.ids[f];
         ids.clear();
-        let (mut comp, mut internal, mut last_stop) = ([[0u32; 4]; 3], 0, false);
+        let (mut comp, mut last_stop) = ([[0u32; 4]; 3], false);
         if let (Some(&first), Some(&last)) = (pth.first(), pth.last()) {
             let (first, last) = (first as usize, last as usize);
             ids.resize(k - 1, 0);
@@ -481,7 +480,6 @@ impl FrameInputs {
                 *v = self.dicodon[first + 3 + 3 * i];
             }
             last_stop = table.stop[self.codon[last] as usize];
-            internal = stops - last_stop as u32;
             // The path covers bases first..last + 3; base q sits at codon position
             // (q - first) mod 3.
             for j in 0..3 {
@@ -497,7 +495,7 @@ impl FrameInputs {
         let counts = PathCounts {
             k,
             comp,
-            internal,
+            stops,
             last_stop,
             shifts: 0,
             first_shift: n,
@@ -518,11 +516,12 @@ impl FrameInputs {
         let PathCounts {
             k,
             comp,
-            internal,
+            stops,
             last_stop,
             shifts,
             first_shift,
         } = *c;
+        let internal = stops - last_stop as u32;
         let (fixed_stops, fixed_llr, fixed_n) = fixed;
         let d = &mut self.dense[f];
         d[0] = (internal > 0) as u8 as f32;
@@ -554,8 +553,8 @@ struct PathCounts {
     k: usize,
     /// Called bases by codon position.
     comp: [[u32; 4]; 3],
-    /// Stops on the path before its last codon.
-    internal: u32,
+    /// Stops on the path, its last codon included.
+    stops: u32,
     /// Whether the last codon is a stop.
     last_stop: bool,
     /// Shifts on the path.
@@ -577,6 +576,22 @@ struct Common {
 mod tests {
     use super::*;
     use cdspred_core::DnaSeq;
+
+    /// The next state of a 64-bit linear congruential generator (Knuth's MMIX).
+    fn lcg(x: &mut u64) -> u64 {
+        *x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        *x
+    }
+
+    /// `len` letters drawn from `alphabet` (a power-of-two length; repeats weight them).
+    fn random_read(x: &mut u64, len: usize, alphabet: &[u8]) -> Vec<u8> {
+        let bits = alphabet.len().trailing_zeros();
+        (0..len)
+            .map(|_| alphabet[(lcg(x) >> (64 - bits)) as usize])
+            .collect()
+    }
 
     fn scorer(llr: &[f32]) -> PathScorer<'_> {
         PathScorer {
@@ -624,22 +639,13 @@ mod tests {
         // The clean expert's shift cost: the fixed-frame shortcut must give the very
         // inputs the backward pass gives, and step aside where a path would shift or
         // end early (a read of stops only).
-        let mut llr = vec![0.0; VOCAB];
         let mut x = 7u64;
-        for v in llr.iter_mut() {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            *v = ((x >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 6.0;
-        }
+        let llr: Vec<f32> = (0..VOCAB)
+            .map(|_| ((lcg(&mut x) >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 6.0)
+            .collect();
         let mut reads: Vec<Vec<u8>> = Vec::new();
         for len in [8usize, 9, 10, 11, 12, 13, 14, 59, 60, 61, 150, 300, 400] {
-            let mut r: Vec<u8> = (0..len)
-                .map(|_| {
-                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
-                    b"ACGT"[(x >> 62) as usize]
-                })
-                .collect();
+            let mut r = random_read(&mut x, len, b"ACGT");
             reads.push(r.clone());
             if len > 4 {
                 r[len / 3] = b'N';
@@ -690,12 +696,7 @@ mod tests {
         let path = scorer(&llr);
         let mut x = 11u64;
         for len in 8..40 {
-            let read: Vec<u8> = (0..len)
-                .map(|_| {
-                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
-                    b"ACGTTAAG"[(x >> 61) as usize]
-                })
-                .collect();
+            let read = random_read(&mut x, len, b"ACGTTAAG");
             let s = DnaSeq::from_ascii(&read).unwrap();
             let mut a = FrameInputs::default();
             a.fill(s.codes(), &t, &path);
@@ -741,12 +742,7 @@ mod tests {
         };
         let mut x = 5u64;
         for len in (8..200).step_by(7) {
-            let read: Vec<u8> = (0..len)
-                .map(|_| {
-                    x = x.wrapping_mul(6364136223846793005).wrapping_add(3);
-                    b"ACGTTANG"[(x >> 61) as usize]
-                })
-                .collect();
+            let read = random_read(&mut x, len, b"ACGTTANG");
             let s = DnaSeq::from_ascii(&read).unwrap();
             let mut a = FrameInputs::default();
             a.fill(s.codes(), &t, &path);

@@ -145,8 +145,9 @@ pub struct Forward {
 #[derive(Debug, Clone)]
 pub struct Model {
     weights: Weights,
-    /// `w1` by blocks of eight hidden units: `[hidden / 8][input][8]` (empty when the
-    /// hidden width is not a multiple of eight).
+    /// `w1` by blocks of [`B`] hidden units, `[hidden / B][input][B]`, for the first
+    /// layer's fast path; empty unless the input width is [`FAST_WIDTH`] and the hidden
+    /// width a multiple of `B` (then the plain dot products run).
     w1_blocks: Vec<f32>,
 }
 
@@ -155,7 +156,7 @@ impl Model {
     pub fn new(weights: Weights) -> Model {
         let (h, iw) = (weights.hidden, weights.input_width());
         let mut w1_blocks = Vec::new();
-        if h % B == 0 && weights.w1.len() == h * iw {
+        if iw == FAST_WIDTH && h % B == 0 && weights.w1.len() == h * iw {
             w1_blocks.reserve(h * iw);
             for g in 0..h / B {
                 for i in 0..iw {
@@ -221,16 +222,15 @@ impl Model {
             let a = &mut fw.a[f];
             a.clear();
             a.extend_from_slice(&w.b1);
-            match (iw, self.w1_blocks.is_empty()) {
-                // The default width (16 + 28): the same sums, eight hidden units at once.
-                (44, false) => affine::<44, C>(&self.w1_blocks, x, a, ops),
-                _ => {
-                    for (j, aj) in a.iter_mut().enumerate() {
-                        let row = &w.w1[j * iw..(j + 1) * iw];
-                        *aj += dot(row, x, ops);
-                        ops.add(1);
-                    }
+            if self.w1_blocks.is_empty() {
+                for (j, aj) in a.iter_mut().enumerate() {
+                    let row = &w.w1[j * iw..(j + 1) * iw];
+                    *aj += dot(row, x, ops);
+                    ops.add(1);
                 }
+            } else {
+                // The default width: the same sums, B hidden units at once.
+                affine::<FAST_WIDTH, C>(&self.w1_blocks, x, a, ops);
             }
             let mut s = w.b2[0];
             for j in 0..h {
@@ -299,6 +299,9 @@ fn sum_rows<const D: usize, C: Ops>(emb: &[f32], ids: &[u16], out: &mut [f32], o
 
 /// Hidden units per block of the first layer's fast path.
 const B: usize = 8;
+/// Input width of the first layer's fast path: the default model's (embedding width 16
+/// plus the dense inputs).
+const FAST_WIDTH: usize = 16 + DENSE;
 
 /// Adds `w1 · x` to `out` from `w1` in blocks of [`B`] hidden units (`[out.len() / B]
 /// [N][B]`), a block at once; each unit's dot product is summed exactly as [`dot`]
