@@ -151,13 +151,17 @@ fn unknown_error_profiles_are_usage_errors() {
         "{e}"
     );
     // A training config naming an unknown profile fails before any data is read.
+    // The config is an empty file of the test's own: /dev/null is not always empty
+    // (a CI machine once had it as a regular file holding a shell's output).
     let dir = tempfile::tempdir().unwrap();
     let run_dir = dir.path().join("run");
+    let config = dir.path().join("empty.toml");
+    std::fs::write(&config, "").unwrap();
     let o = bin()
         .args([
             "train",
             "--config",
-            "/dev/null",
+            config.to_str().unwrap(),
             "--run-dir",
             run_dir.to_str().unwrap(),
             "error_profiles=[\"bogus\"]",
