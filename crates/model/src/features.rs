@@ -573,12 +573,12 @@ struct Common {
     len: usize,
 }
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use cdspred_core::DnaSeq;
 
     /// The next state of a 64-bit linear congruential generator (Knuth's MMIX).
-    fn lcg(x: &mut u64) -> u64 {
+    pub(crate) fn lcg(x: &mut u64) -> u64 {
         *x = x
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
@@ -586,7 +586,7 @@ mod tests {
     }
 
     /// `len` letters drawn from `alphabet` (a power-of-two length; repeats weight them).
-    fn random_read(x: &mut u64, len: usize, alphabet: &[u8]) -> Vec<u8> {
+    pub(crate) fn random_read(x: &mut u64, len: usize, alphabet: &[u8]) -> Vec<u8> {
         let bits = alphabet.len().trailing_zeros();
         (0..len)
             .map(|_| alphabet[(lcg(x) >> (64 - bits)) as usize])

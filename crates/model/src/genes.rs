@@ -44,7 +44,8 @@ use crate::features::{TableContext, VOCAB};
 /// How genes are decoded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GeneOptions {
-    /// Cost of one frame shift inside a gene (log-odds units).
+    /// Cost of one frame shift inside a gene (log-odds units); infinite (the default):
+    /// genes keep their frame.
     pub shift: f64,
     /// Cost of one complete gene (paid at its start codon).
     pub gene_cost: f64,
@@ -86,7 +87,7 @@ pub struct GeneOptions {
 impl Default for GeneOptions {
     fn default() -> GeneOptions {
         GeneOptions {
-            shift: 1000.0,
+            shift: f64::INFINITY,
             gene_cost: 20.0,
             codon_bonus: 0.25,
             partial_cost: 2.0,
@@ -171,8 +172,13 @@ struct VoteMap {
     cuts: Vec<usize>,
     /// Each piece's bonus per class.
     vals: Vec<[f32; 6]>,
-    n: usize,
+    /// The piece holding base `b << BLOCK_BITS`, per block of bases: where a lookup
+    /// starts its walk to the right.
+    blocks: Vec<u32>,
 }
+
+/// Bases per block of [`VoteMap::blocks`], as a power of two.
+const BLOCK_BITS: usize = 6;
 
 impl VoteMap {
     fn new(votes: &[WindowVote], n: usize, weight: f64) -> VoteMap {
@@ -210,7 +216,15 @@ impl VoteMap {
                 }
             }));
         }
-        VoteMap { cuts, vals, n }
+        let mut blocks = Vec::with_capacity((n >> BLOCK_BITS) + 1);
+        let mut g = 0;
+        for b in 0..=(n >> BLOCK_BITS) {
+            while g + 1 < cuts.len() && cuts[g + 1] <= b << BLOCK_BITS {
+                g += 1;
+            }
+            blocks.push(g as u32);
+        }
+        VoteMap { cuts, vals, blocks }
     }
 
     /// The bonus of class `c` at base `x`.
@@ -219,12 +233,10 @@ impl VoteMap {
         if self.cuts.is_empty() {
             return 0.0;
         }
-        // Pieces are about a stride long: guess, then step to the right one.
+        // Pieces are about a stride long: from the piece at the block's first base,
+        // step right to the piece holding x.
         let m = self.cuts.len();
-        let mut g = (x * m / self.n.max(1)).min(m - 1);
-        while g > 0 && self.cuts[g] > x {
-            g -= 1;
-        }
+        let mut g = self.blocks[x >> BLOCK_BITS] as usize;
         while g + 1 < m && self.cuts[g + 1] <= x {
             g += 1;
         }
@@ -362,14 +374,14 @@ fn sd_class(seq: &[Base], strand: Strand, first: usize) -> usize {
         };
         up[k] = b.unwrap_or(4);
     }
+    // The longest piece of the motif found upstream: the longest run of matches
+    // along any diagonal (N, code 4, matches nothing).
     let mut best = 0;
-    for len in (3..=6).rev() {
-        if SD_MOTIF
-            .windows(len)
-            .any(|m| up.windows(len).any(|w| w == m))
-        {
-            best = len;
-            break;
+    let mut run = [0usize; SD_MOTIF.len() + 1];
+    for &b in &up {
+        for j in (0..SD_MOTIF.len()).rev() {
+            run[j + 1] = if b == SD_MOTIF[j] { run[j] + 1 } else { 0 };
+            best = best.max(run[j + 1]);
         }
     }
     match best {
@@ -520,20 +532,47 @@ struct Emit<'a> {
     sd: &'a [u8],
     starts: &'a StartModel,
     delta: f64,
+    /// Per codon index: its start type (index into [`STARTS`], or `NO_START`) read on
+    /// the + strand, and read on the − strand (as its reverse complement).
+    start_plus: [u8; 65],
+    start_minus: [u8; 65],
+    /// Per codon index: whether it is a stop read on the + strand, on the − strand.
+    stop_plus: [bool; 65],
+    stop_minus: [bool; 65],
 }
+
+/// No start codon (in [`Emit`]'s start tables).
+const NO_START: u8 = u8::MAX;
 
 impl Emit<'_> {
     /// The score of a start codon whose bases are `p..p + 3`, read on `strand`
     /// (`None`: not a start codon there).
     #[inline]
     fn start(&self, strand: Strand, p: usize) -> Option<f64> {
-        let (k, c) = start_at(self.cod, self.sd, strand, p)?;
-        Some(self.starts.0[k][c])
+        let (k, class) = match strand {
+            Strand::Plus => (self.start_plus[self.cod[p] as usize], self.sd[p] & 15),
+            Strand::Minus => (self.start_minus[self.cod[p] as usize], self.sd[p] >> 4),
+        };
+        (k != NO_START).then(|| self.starts.0[k as usize][class as usize])
+    }
+    /// Whether a start codon's bases are `p..p + 3`, read on `strand`.
+    #[inline]
+    fn is_start(&self, strand: Strand, p: usize) -> bool {
+        let table = match strand {
+            Strand::Plus => &self.start_plus,
+            Strand::Minus => &self.start_minus,
+        };
+        table[self.cod[p] as usize] != NO_START
     }
     /// A + strand codon at `p` after one at `q` (with the window votes of `p`).
     #[inline]
     fn plus(&self, q: usize, p: usize) -> f64 {
-        self.llr[self.syn.pair(self.cod, Strand::Plus, q, p)] + self.vote(p, p % 3) + self.delta
+        self.plus_voted(q, p, self.vote_plus(p))
+    }
+    /// [`Emit::plus`] given `vote`, the [`Emit::vote_plus`] of `p`.
+    #[inline]
+    fn plus_voted(&self, q: usize, p: usize, vote: f64) -> f64 {
+        self.llr[self.syn.pair(self.cod, Strand::Plus, q, p)] + vote + self.delta
     }
     /// The window votes' bonus of a codon at `p` in class `c` (0..6), read at its
     /// middle base.
@@ -541,13 +580,99 @@ impl Emit<'_> {
     fn vote(&self, p: usize, c: usize) -> f64 {
         self.blocks.at(p + 1, c)
     }
+    /// The window votes' bonus of a + strand codon at `p`.
+    #[inline]
+    fn vote_plus(&self, p: usize) -> f64 {
+        self.vote(p, p % 3)
+    }
+    /// The window votes' bonus of a − strand codon at `q`.
+    #[inline]
+    fn vote_minus(&self, q: usize) -> f64 {
+        self.vote(q, 3 + (self.n - q - 3) % 3)
+    }
     /// A − strand codon at `q` (left) and `p` (right): in sense order p's then q's;
     /// the window votes of the later one in sense order (q), as for `plus`.
     #[inline]
     fn minus(&self, q: usize, p: usize) -> f64 {
-        self.llr[self.syn.pair(self.cod, Strand::Minus, p, q)]
-            + self.vote(q, 3 + (self.n - q - 3) % 3)
-            + self.delta
+        self.minus_voted(q, p, self.vote_minus(q))
+    }
+    /// [`Emit::minus`] given `vote`, the [`Emit::vote_minus`] of `q`.
+    #[inline]
+    fn minus_voted(&self, q: usize, p: usize, vote: f64) -> f64 {
+        self.llr[self.syn.pair(self.cod, Strand::Minus, p, q)] + vote + self.delta
+    }
+    /// Whether the codon at `p` is a stop on the + strand.
+    #[inline]
+    fn is_stop(&self, p: usize) -> bool {
+        self.stop_plus[self.cod[p] as usize]
+    }
+    /// Whether the codon at `p` is a stop on the − strand.
+    #[inline]
+    fn is_rc_stop(&self, p: usize) -> bool {
+        self.stop_minus[self.cod[p] as usize]
+    }
+}
+
+/// The emissions near the decoder's position, each computed once: per base, the
+/// window votes of a codon there on either strand and the scores of the in-frame
+/// pairs ending there (the codon 3 nt before, then it), for the last `mask + 1` bases.
+struct Recent {
+    mask: usize,
+    vote_plus: Vec<f64>,
+    vote_minus: Vec<f64>,
+    plus3: Vec<f64>,
+    minus3: Vec<f64>,
+    /// The first position not filled yet.
+    next: usize,
+}
+
+impl Recent {
+    /// Room for `span` bases back from the newest one.
+    fn new(span: usize) -> Recent {
+        let len = (span + 1).next_power_of_two();
+        Recent {
+            mask: len - 1,
+            vote_plus: vec![0.0; len],
+            vote_minus: vec![0.0; len],
+            plus3: vec![f64::NEG_INFINITY; len],
+            minus3: vec![f64::NEG_INFINITY; len],
+            next: 0,
+        }
+    }
+    /// Fills the positions up to `last` (codon starts).
+    #[inline]
+    fn fill_to(&mut self, e: &Emit<'_>, last: usize) {
+        while self.next <= last {
+            let p = self.next;
+            let k = p & self.mask;
+            self.vote_plus[k] = e.vote_plus(p);
+            self.vote_minus[k] = e.vote_minus(p);
+            if p >= 3 {
+                self.plus3[k] = e.plus_voted(p - 3, p, self.vote_plus[k]);
+                self.minus3[k] = e.minus_voted(p - 3, p, self.vote_minus[(p - 3) & self.mask]);
+            }
+            self.next += 1;
+        }
+    }
+    /// [`Emit::plus`]`(p − 3, p)`.
+    #[inline]
+    fn plus3(&self, p: usize) -> f64 {
+        self.plus3[p & self.mask]
+    }
+    /// [`Emit::minus`]`(p − 3, p)`.
+    #[inline]
+    fn minus3(&self, p: usize) -> f64 {
+        self.minus3[p & self.mask]
+    }
+    /// [`Emit::plus`]`(q, p)`.
+    #[inline]
+    fn plus(&self, e: &Emit<'_>, q: usize, p: usize) -> f64 {
+        e.plus_voted(q, p, self.vote_plus[p & self.mask])
+    }
+    /// [`Emit::minus`]`(q, p)`.
+    #[inline]
+    fn minus(&self, e: &Emit<'_>, q: usize, p: usize) -> f64 {
+        e.minus_voted(q, p, self.vote_minus[q & self.mask])
     }
 }
 
@@ -562,6 +687,12 @@ fn emitter<'a>(
     blocks: &'a VoteMap,
     bonus: f64,
 ) -> Emit<'a> {
+    let start_type = |c: u8| {
+        STARTS
+            .iter()
+            .position(|&s| s == c)
+            .map_or(NO_START, |k| k as u8)
+    };
     Emit {
         cod,
         syn: Synonyms::new(table),
@@ -571,6 +702,10 @@ fn emitter<'a>(
         sd,
         starts,
         delta: bonus,
+        start_plus: std::array::from_fn(|c| start_type(c as u8)),
+        start_minus: std::array::from_fn(|c| start_type(rc_codon(c as u8))),
+        stop_plus: std::array::from_fn(|c| table.is_stop(c)),
+        stop_minus: std::array::from_fn(|c| table.is_stop(rc_codon(c as u8) as usize)),
     }
 }
 
@@ -622,8 +757,11 @@ fn decode(
     let n = seq.len();
     let e = emitter(seq, sd, cod, table, llr, starts, blocks, o.codon_bonus);
     let m = cod.len(); // codon starts 0..m (m = n − 2)
-    let is_stop = |p: usize| table.is_stop(cod[p] as usize);
-    let is_rc_stop = |p: usize| table.is_stop(rc_codon(cod[p]) as usize);
+    let is_stop = |p: usize| e.is_stop(p);
+    let is_rc_stop = |p: usize| e.is_rc_stop(p);
+    // Walks over overlaps reach back `max_overlap` nt from 2 nt ahead; shifts 4 nt.
+    let mut near = Recent::new(o.max_overlap.max(4) + 3);
+    let shifts = o.shift.is_finite();
     let (mut nr, mut pr, mut mr) = (Ring::new(), Ring::new(), Ring::new());
     let mut bn = vec![0u8; n + 1];
     let mut bp = vec![0u8; m];
@@ -642,6 +780,9 @@ fn decode(
     let gaps = gaps(seq);
     let mut gi = 0; // the first gap that ends after i
     for i in 0..=n {
+        if m > 0 {
+            near.fill_to(&e, (i + 2).min(m - 1));
+        }
         while gi < gaps.len() && gaps[gi].1 <= i {
             gi += 1;
         }
@@ -651,8 +792,20 @@ fn decode(
         let next_gap = gaps.get(gi).map(|g| g.0);
         let blocked = next_gap.is_some_and(|g| g < i + 3);
         // N[i]: bases [0, i) parsed, ending outside any gene.
+        // A call ending at i runs off its stretch when no codon fits after it.
+        let seg_end = match next_gap {
+            Some(g) if g >= i => g,
+            Some(_) => 0,
+            None => n,
+        };
         let (v, code) = if i == 0 {
             (0.0, FROM_SAME)
+        } else if i < 3
+            || (i + 3 <= seg_end && !is_stop(i - 3) && !e.is_start(Strand::Minus, i - 3))
+        {
+            // No gene can end here: the base before's N only (as below, where every
+            // other candidate would be −∞ and no overlap would be tried).
+            (nr.get(i, 1), FROM_SAME)
         } else {
             let mut c = [
                 (nr.get(i, 1), FROM_SAME),
@@ -663,12 +816,6 @@ fn decode(
                 (ninf, N_FROM_P_PART),
                 (ninf, N_FROM_M_PART),
             ];
-            // A call ending at i runs off its stretch when no codon fits after it.
-            let seg_end = match next_gap {
-                Some(g) if g >= i => g,
-                Some(_) => 0,
-                None => n,
-            };
             if i >= 3 && i + 3 > seg_end {
                 c[5].0 = pr.get(i, 3) - o.partial_cost;
                 c[6].0 = mr.get(i, 3) - o.partial_cost;
@@ -707,7 +854,7 @@ fn decode(
                                 ok = false;
                                 break;
                             }
-                            acc += e.plus(q - 3, q);
+                            acc += near.plus3(q);
                             q += 3;
                         }
                         if ok {
@@ -739,7 +886,7 @@ fn decode(
                                 found = Some(q - 3);
                                 break;
                             }
-                            acc += e.minus(q - 3, q);
+                            acc += near.minus3(q);
                             q -= 3;
                         }
                         if let Some(stop) = found {
@@ -765,6 +912,10 @@ fn decode(
         let jp = std::mem::replace(&mut pend_p[p & 7], (ninf, None));
         if is_stop(p) || blocked {
             pr.set(p, ninf);
+        } else if !shifts && jp.0 == ninf && p >= seg_start + 3 && !e.is_start(Strand::Plus, p) {
+            // Only the codon before can lead here (as below, every other candidate −∞).
+            pr.set(p, pr.get(p, 3) + near.plus3(p));
+            bp[p] = FROM_SAME;
         } else {
             let mut c = [
                 (ninf, FROM_SAME),
@@ -775,13 +926,13 @@ fn decode(
                 (jp.0, JUMP),
             ];
             if p >= 3 {
-                c[0].0 = pr.get(p, 3) + e.plus(p - 3, p);
+                c[0].0 = pr.get(p, 3) + near.plus3(p);
             }
-            if p >= 2 {
-                c[1].0 = pr.get(p, 2) + e.plus(p - 2, p) - o.shift;
+            if shifts && p >= 2 {
+                c[1].0 = pr.get(p, 2) + near.plus(&e, p - 2, p) - o.shift;
             }
-            if p >= 4 {
-                c[2].0 = pr.get(p, 4) + e.plus(p - 4, p) - o.shift;
+            if shifts && p >= 4 {
+                c[2].0 = pr.get(p, 4) + near.plus(&e, p - 4, p) - o.shift;
             }
             if let Some(b) = e.start(Strand::Plus, p) {
                 c[3].0 = v + b - o.gene_cost;
@@ -800,6 +951,9 @@ fn decode(
         let jm = std::mem::replace(&mut pend_m[p & 7], (ninf, None));
         if is_rc_stop(p) || blocked {
             mr.set(p, ninf);
+        } else if !shifts && jm.0 == ninf && p >= seg_start + 3 && !is_rc_stop(p - 3) {
+            mr.set(p, mr.get(p, 3) + near.minus3(p));
+            bm[p] = FROM_SAME;
         } else {
             let mut c = [
                 (ninf, FROM_SAME),
@@ -810,16 +964,16 @@ fn decode(
                 (jm.0, JUMP),
             ];
             if p >= 3 {
-                c[0].0 = mr.get(p, 3) + e.minus(p - 3, p);
+                c[0].0 = mr.get(p, 3) + near.minus3(p);
                 if is_rc_stop(p - 3) {
                     c[3].0 = nr.get(p, 3);
                 }
             }
-            if p >= 2 {
-                c[1].0 = mr.get(p, 2) + e.minus(p - 2, p) - o.shift;
+            if shifts && p >= 2 {
+                c[1].0 = mr.get(p, 2) + near.minus(&e, p - 2, p) - o.shift;
             }
-            if p >= 4 {
-                c[2].0 = mr.get(p, 4) + e.minus(p - 4, p) - o.shift;
+            if shifts && p >= 4 {
+                c[2].0 = mr.get(p, 4) + near.minus(&e, p - 4, p) - o.shift;
             }
             if p < seg_start + 3 {
                 c[4].0 = v - o.partial_cost;
@@ -978,7 +1132,9 @@ fn gene_score(g: &Gene, e: &Emit<'_>, o: &GeneOptions) -> f64 {
             Strand::Minus => e.minus(b, a),
         })
         .sum();
-    s -= o.shift * g.shifts() as f64;
+    if g.shifts() > 0 {
+        s -= o.shift * g.shifts() as f64;
+    }
     if g.has_start() {
         s += e.start(g.strand, g.codon_at(0)).unwrap_or(0.0) - o.gene_cost;
     } else {
@@ -1086,20 +1242,21 @@ fn train_starts(
         // The reading frame's codons in sense order: upstream of the call's start to
         // the ORF's end (an in-frame stop or the sequence's end), then the call's own.
         let first = g.codon_at(0);
-        let (upstream, inside): (Vec<usize>, Vec<usize>) = match g.strand {
+        // (Upstream is read lazily: only as far as the ORF's end.)
+        let (upstream, inside): (Box<dyn Iterator<Item = usize>>, Vec<usize>) = match g.strand {
             Strand::Plus => (
-                (first % 3..first).step_by(3).rev().collect(),
+                Box::new((first % 3..first).step_by(3).rev()),
                 (first + 3..g.end - 2).step_by(3).collect(),
             ),
             Strand::Minus => (
-                (first + 3..cod.len()).step_by(3).collect(),
+                Box::new((first + 3..cod.len()).step_by(3)),
                 (g.start..first).step_by(3).rev().collect(),
             ),
         };
         if let Some((k, c)) = start(first) {
             chosen[k][c] += 1.0;
         }
-        let orf = upstream.into_iter().take_while(|&p| !is_stop(p));
+        let orf = upstream.take_while(|&p| !is_stop(p));
         for (k, c) in orf.chain(inside).filter_map(start) {
             other[k][c] += 1.0;
         }
@@ -1344,5 +1501,117 @@ mod tests {
         let rc = revcomp_codes(&codes("AAAAAGGAGGAAAAAAAATGAAA"));
         let first = rc.len() - 1 - 17;
         assert_eq!(sd_class(&rc, Strand::Minus, first), 3);
+    }
+
+    /// The class `sd_class` gives, by a plain search: the longest piece of the motif
+    /// (3 to 6 nt) found among the 18 bases 3–20 nt upstream.
+    fn sd_class_plain(seq: &[Base], strand: Strand, first: usize) -> usize {
+        let up: Vec<u8> = (3..=20)
+            .rev()
+            .map(|d| match strand {
+                Strand::Plus => first.checked_sub(d).map_or(4, |x| seq[x]),
+                Strand::Minus => seq
+                    .get(first + d)
+                    .map_or(4, |&b| if b < 4 { 3 - b } else { 4 }),
+            })
+            .collect();
+        let found = |len: usize| {
+            SD_MOTIF
+                .windows(len)
+                .any(|m| up.windows(len).any(|w| w == m))
+        };
+        match (3..=6).rev().find(|&len| found(len)).unwrap_or(0) {
+            0..=2 => 0,
+            3 => 1,
+            4 => 2,
+            _ => 3,
+        }
+    }
+
+    #[test]
+    fn shine_dalgarno_classes_match_a_plain_search() {
+        let mut x = 7u64;
+        // A/G-rich reads hold many pieces of AGGAGG; N breaks them.
+        for alphabet in [&b"AGAGAGGN"[..], b"AGGTAGCA"] {
+            let read = crate::features::tests::random_read(&mut x, 3000, alphabet);
+            let s = codes(std::str::from_utf8(&read).unwrap());
+            let mut seen = [0usize; SD_CLASSES];
+            for p in 0..s.len() - 2 {
+                for (strand, first) in [(Strand::Plus, p), (Strand::Minus, p + 2)] {
+                    let c = sd_class(&s, strand, first);
+                    assert_eq!(c, sd_class_plain(&s, strand, first), "{strand:?} {p}");
+                    seen[c] += 1;
+                }
+            }
+            assert!(seen.iter().all(|&k| k > 0), "{seen:?}");
+        }
+    }
+
+    #[test]
+    fn vote_lookups_find_the_piece_holding_each_base() {
+        let n = 2000;
+        let votes: Vec<WindowVote> = (0..n - 300)
+            .step_by(150)
+            .chain([n - 300, 37])
+            .enumerate()
+            .map(|(k, start)| {
+                let mut probs = [0.1f32; 7];
+                probs[1 + k % 6] = 0.4;
+                WindowVote::new(&probs, start, 300, n)
+            })
+            .collect::<Vec<_>>();
+        let mut votes = votes;
+        votes.sort_by_key(|v| v.start);
+        let map = VoteMap::new(&votes, n, 10.0);
+        assert!(map.cuts.len() > 10);
+        for x in 0..n {
+            let g = map.cuts.iter().rposition(|&c| c <= x).unwrap();
+            for c in 0..6 {
+                assert_eq!(map.at(x, c), f64::from(map.vals[g][c]), "{x} {c}");
+            }
+        }
+    }
+
+    #[test]
+    fn cached_emissions_match_the_emitter_to_the_bit() {
+        let t = TableContext::new(GeneticCode::bacterial());
+        let mut x = 11u64;
+        let read = crate::features::tests::random_read(&mut x, 1500, b"ACGTACGTACGTACGN");
+        let s = codes(std::str::from_utf8(&read).unwrap());
+        let n = s.len();
+        let votes: Vec<WindowVote> = (0..n - 300)
+            .step_by(150)
+            .map(|start| {
+                let mut probs = [0f32; 7];
+                for p in &mut probs {
+                    *p = (crate::features::tests::lcg(&mut x) >> 40) as f32 / (1u64 << 24) as f32;
+                }
+                WindowVote::new(&probs, start, 300, n)
+            })
+            .collect();
+        let llr: Vec<f64> = (0..VOCAB)
+            .map(|_| (crate::features::tests::lcg(&mut x) >> 11) as f64 / (1u64 << 53) as f64 - 0.5)
+            .collect();
+        let cod = codon_indices(&s);
+        let sd = sd_table(&s, &cod);
+        let blocks = VoteMap::new(&votes, n, 10.0);
+        let starts = StartModel::initial(&opts());
+        let e = emitter(&s, &sd, &cod, &t, &llr, &starts, &blocks, 0.25);
+        let span = 63;
+        let mut near = Recent::new(span);
+        let same = |a: f64, b: f64| a.to_bits() == b.to_bits();
+        for last in 0..cod.len() {
+            near.fill_to(&e, last);
+            // Every position `span` back from the newest one is still held.
+            let oldest = last.saturating_sub(span);
+            for p in oldest.max(4)..=last {
+                assert!(same(near.plus3(p), e.plus(p - 3, p)), "{p}");
+                assert!(same(near.minus3(p), e.minus(p - 3, p)), "{p}");
+                for q in [p - 2, p - 4].into_iter().filter(|&q| q >= oldest) {
+                    assert!(same(near.plus(&e, q, p), e.plus(q, p)), "{q} {p}");
+                    assert!(same(near.minus(&e, q, p), e.minus(q, p)), "{q} {p}");
+                }
+            }
+        }
     }
 }
