@@ -1404,6 +1404,21 @@ mod tests {
     }
 
     #[test]
+    fn without_a_hint_even_a_long_gene_keeps_its_frame() {
+        // 2,000 liked codons on each side of an insertion: a finite shift cost of up
+        // to about 3,000 would join them (a cost of 1000 did, once, on a genome).
+        let t = TableContext::new(GeneticCode::bacterial());
+        let half = "GCTGAA".repeat(1000);
+        let s = codes(&format!("{FLANK}ATG{half}A{half}TAA{FLANK}"));
+        let g = call_genes(&s, &t, &toy_llr(), &[], &opts());
+        assert!(!g.is_empty());
+        assert!(g.iter().all(|x| x.shifts() == 0), "{g:?}");
+        let hinted = call_genes(&s, &t, &toy_llr(), &[], &opts().with_indel_rate(Some(1.0)));
+        assert_eq!(hinted.len(), 1);
+        assert_eq!(hinted[0].shifts(), 1);
+    }
+
+    #[test]
     fn genes_may_overlap_tail_to_tail() {
         let t = TableContext::new(GeneticCode::bacterial());
         // A + gene ending GCT TAA and a − gene whose rc stop TTA starts at that T:
