@@ -9,6 +9,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
+use std::sync::Arc;
 
 use anyhow::Result;
 use cdspred_core::fastx::{FastxError, FastxReader, Record};
@@ -525,36 +526,59 @@ pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
         }
     };
     let min_coding = a.self_train.min_coding_reads();
-    let predictor = if let (true, Some(min_coding)) = (predictor.wants_self_training(), min_coding)
-    {
+    let teach_chains = predictor.wants_self_training() && min_coding.is_some();
+    let teach_genes = predictor.wants_sample_genes() && min_coding.is_some();
+    if teach_chains || teach_genes {
         gather_teaching_reads(&rx, &mut first, predictor.config().max_len);
-        let reads: Vec<&[u8]> = first
-            .iter()
-            .flat_map(|c| c.0.iter().map(|r| r.seq().codes()))
-            .collect();
-        match cdspred_model::hmm::self_train(&predictor, &reads, &table, threads, min_coding) {
-            Some(t) => {
+    }
+    let reads: Vec<&[u8]> = first
+        .iter()
+        .flat_map(|c| c.0.iter().map(|r| r.seq().codes()))
+        .collect();
+    // Long sequences (long reads) learn their genes together.
+    let predictor = match teach_genes {
+        true => match predictor.train_sample_genes(&reads, &table, threads) {
+            Some(g) => {
                 tracing::info!(
-                    "self-trained on {} reads ({} confidently coding, {} non-coding)",
-                    t.reads,
-                    t.coding_reads,
-                    t.noncoding_reads
+                    "gene model self-trained on {} long sequences ({} codons in confident calls)",
+                    g.sequences,
+                    g.codons
                 );
-                errors["self_training"] = serde_json::json!({
-                    "reads": t.reads, "coding_reads": t.coding_reads, "noncoding_reads": t.noncoding_reads,
+                errors["gene_training"] = serde_json::json!({
+                    "sequences": g.sequences, "codons": g.codons,
                 });
-                predictor.with_sample_chains(t.chains)
+                predictor.with_sample_genes(Arc::new(g))
             }
-            None => {
-                tracing::info!(
-                    "fewer than {min_coding} confidently coding reads of 100-400 nt: no self-training"
-                );
-                predictor
+            None => predictor,
+        },
+        false => predictor,
+    };
+    let predictor = match (teach_chains, min_coding) {
+        (true, Some(min_coding)) => {
+            match cdspred_model::hmm::self_train(&predictor, &reads, &table, threads, min_coding) {
+                Some(t) => {
+                    tracing::info!(
+                        "self-trained on {} reads ({} confidently coding, {} non-coding)",
+                        t.reads,
+                        t.coding_reads,
+                        t.noncoding_reads
+                    );
+                    errors["self_training"] = serde_json::json!({
+                        "reads": t.reads, "coding_reads": t.coding_reads, "noncoding_reads": t.noncoding_reads,
+                    });
+                    predictor.with_sample_chains(t.chains)
+                }
+                None => {
+                    tracing::info!(
+                        "fewer than {min_coding} confidently coding reads of 100-400 nt: no self-training"
+                    );
+                    predictor
+                }
             }
         }
-    } else {
-        predictor
+        _ => predictor,
     };
+    drop(reads);
     errors["indels_per_100nt"] = serde_json::json!(predictor.error_hint());
     errors["clean_expert"] = serde_json::json!(predictor.uses_clean_expert());
     errors["self_trained"] = serde_json::json!(predictor.self_trained());

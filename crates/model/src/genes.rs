@@ -123,6 +123,24 @@ impl GeneOptions {
         }
         self
     }
+
+    /// The settings for decoding with a sample's own gene model ([`SampleGenes`]), and
+    /// for learning it: on sequences with indels a dearer gene and the window votes
+    /// kept at full weight once the table is trained (chosen on training genomes, see
+    /// docs/genes.md).
+    pub fn for_sample(mut self) -> GeneOptions {
+        if self.shift.is_finite() {
+            self.gene_cost = 20.0;
+            self.window_weight_trained = self.window_weight;
+        }
+        self
+    }
+
+    /// Whether a sample's own gene model applies: only to sequences with indels (a
+    /// clean sequence long enough to teach itself does; see [`call_genes`]).
+    pub fn wants_sample(&self) -> bool {
+        self.shift.is_finite()
+    }
 }
 
 /// What the network says about one window of a long sequence: its log-odds of each
@@ -485,6 +503,97 @@ pub fn call_genes(
         }
     }
     genes
+}
+
+/// A sample's own gene model: the dicodon table and start model self-trained on the
+/// calls of several sequences together ([`train_on_sample`]) — the long reads of one
+/// run, each too short to teach itself.
+#[derive(Debug, Clone)]
+pub struct SampleGenes {
+    llr: Vec<f64>,
+    starts: StartModel,
+    /// Sequences it was learnt from.
+    pub sequences: usize,
+    /// Codon pairs of confident calls it was learnt from (last round).
+    pub codons: usize,
+}
+
+/// Self-trains a [`SampleGenes`] on `seqs` (each sequence with its window votes) as
+/// [`call_genes`] self-trains on one sequence, but counting every sequence's calls and
+/// background together: each round decodes every sequence with the table so far and
+/// re-estimates it from all their confident calls. `None` when the first round's
+/// calls hold fewer than [`GeneOptions::train_min_codons`] codon pairs.
+pub fn train_on_sample(
+    seqs: &[(&[Base], &[WindowVote])],
+    table: &TableContext,
+    llr: &[f32],
+    opts: &GeneOptions,
+) -> Option<SampleGenes> {
+    let model: Vec<f64> = llr[..VOCAB].iter().map(|&v| f64::from(v)).collect();
+    let seqs: Vec<_> = seqs.iter().filter(|(s, _)| s.len() >= 6).collect();
+    let prepared: Vec<(Vec<u8>, Vec<u8>)> = seqs
+        .iter()
+        .map(|(s, _)| {
+            let cod = codon_indices(s);
+            let sd = sd_table(s, &cod);
+            (cod, sd)
+        })
+        .collect();
+    let (mut tab, mut starts) = (model.clone(), StartModel::initial(opts));
+    let mut codons = 0;
+    for round in 0..opts.train_rounds {
+        let weight = if round == 0 {
+            opts.window_weight
+        } else {
+            opts.window_weight_trained
+        };
+        let mut counts = TrainCounts::new();
+        for ((s, votes), (cod, sd)) in seqs.iter().zip(&prepared) {
+            let blocks = VoteMap::new(votes, s.len(), weight);
+            let genes = decode(s, sd, cod, table, &tab, &starts, &blocks, opts);
+            counts.add(sd, cod, table, &genes, opts);
+        }
+        match counts.finish(&model, opts) {
+            Some((t, st)) => {
+                (tab, starts, codons) = (t, st, counts.total_c as usize);
+            }
+            None if round == 0 => return None,
+            None => break,
+        }
+    }
+    Some(SampleGenes {
+        llr: tab,
+        starts,
+        sequences: seqs.len(),
+        codons,
+    })
+}
+
+/// Decodes the genes of `seq` with a sample's own gene model (one pass, with the
+/// window votes weighted as for a self-trained table).
+pub fn call_genes_sampled(
+    seq: &[Base],
+    table: &TableContext,
+    sample: &SampleGenes,
+    votes: &[WindowVote],
+    opts: &GeneOptions,
+) -> Vec<Gene> {
+    if seq.len() < 6 {
+        return Vec::new();
+    }
+    let cod = codon_indices(seq);
+    let sd = sd_table(seq, &cod);
+    let blocks = VoteMap::new(votes, seq.len(), opts.window_weight_trained);
+    decode(
+        seq,
+        &sd,
+        &cod,
+        table,
+        &sample.llr,
+        &sample.starts,
+        &blocks,
+        opts,
+    )
 }
 
 /// The table-11 synonym of each codon index, read on the + strand and on the −
@@ -1148,7 +1257,7 @@ fn gene_score(g: &Gene, e: &Emit<'_>, o: &GeneOptions) -> f64 {
 
 /// A dicodon table re-estimated from `genes` (confident calls) against the sequence's
 /// all-frame background, shrunk towards `model`, and a start model learnt from the same
-/// calls ([`train_starts`]); `None` when the calls hold too few codons.
+/// calls ([`TrainCounts`]); `None` when the calls hold too few codons.
 fn self_train(
     sd: &[u8],
     cod: &[u8],
@@ -1157,76 +1266,116 @@ fn self_train(
     model: &[f64],
     o: &GeneOptions,
 ) -> Option<(Vec<f64>, StartModel)> {
-    let syn = Synonyms::new(table);
-    let mut coding = vec![0f64; VOCAB];
-    let mut total_c = 0f64;
-    for g in genes
-        .iter()
-        .filter(|g| g.end - g.start >= 300 && g.score >= o.train_min_score as f32)
-    {
-        for (a, b) in g.scored_pairs() {
-            let id = syn.pair(cod, g.strand, a, b);
-            if called_pair(id) {
-                coding[id] += 1.0;
-                total_c += 1.0;
-            }
-        }
-    }
-    if total_c < o.train_min_codons as f64 {
-        return None;
-    }
-    let mut bg = vec![0f64; VOCAB];
-    for p in 0..cod.len().saturating_sub(3) {
-        for id in [
-            syn.pair(cod, Strand::Plus, p, p + 3),
-            syn.pair(cod, Strand::Minus, p + 3, p),
-        ] {
-            if called_pair(id) {
-                bg[id] += 1.0;
-            }
-        }
-    }
-    let tb: f64 = bg.iter().sum::<f64>() + (0..VOCAB).filter(|&i| called_pair(i)).count() as f64;
-    let bgp: Vec<f64> = (0..VOCAB)
-        .map(|i| {
-            if called_pair(i) {
-                (bg[i] + 1.0) / tb
-            } else {
-                0.0
-            }
-        })
-        .collect();
-    // The model's coding distribution on this background.
-    let mut prior: Vec<f64> = (0..VOCAB).map(|i| bgp[i] * model[i].exp()).collect();
-    let z: f64 = prior.iter().sum();
-    prior.iter_mut().for_each(|v| *v /= z);
-    let k = o.train_prior;
-    let llr = (0..VOCAB)
-        .map(|i| {
-            if !called_pair(i) {
-                return 0.0;
-            }
-            let pc = (coding[i] + k * prior[i]) / (total_c + k);
-            (pc / bgp[i]).ln().clamp(-o.clamp, o.clamp)
-        })
-        .collect();
-    Some((llr, train_starts(sd, cod, table, genes, o)))
+    let mut counts = TrainCounts::new();
+    counts.add(sd, cod, table, genes, o);
+    counts.finish(model, o)
 }
 
-/// A start model learnt from confident complete calls: the log-odds of each start
-/// codon type and Shine-Dalgarno class at the calls' starts against the other start
-/// codons in their open reading frames (up- and downstream), shrunk towards the
-/// untrained model by `start_prior` pseudo-starts.
-fn train_starts(
+/// What self-training counts over one or more sequences: the codon pairs of confident
+/// calls, every in-frame pair on either strand (the background), and the start codons
+/// chosen and passed over in confident complete calls' reading frames.
+struct TrainCounts {
+    coding: Vec<f64>,
+    total_c: f64,
+    bg: Vec<f64>,
+    chosen: [[f64; SD_CLASSES]; 3],
+    other: [[f64; SD_CLASSES]; 3],
+}
+
+impl TrainCounts {
+    fn new() -> TrainCounts {
+        TrainCounts {
+            coding: vec![0.0; VOCAB],
+            total_c: 0.0,
+            bg: vec![0.0; VOCAB],
+            chosen: [[0.0; SD_CLASSES]; 3],
+            other: [[0.0; SD_CLASSES]; 3],
+        }
+    }
+
+    /// Counts one sequence (its codon indices and [`sd_table`]) and its calls.
+    fn add(
+        &mut self,
+        sd: &[u8],
+        cod: &[u8],
+        table: &TableContext,
+        genes: &[Gene],
+        o: &GeneOptions,
+    ) {
+        let syn = Synonyms::new(table);
+        for g in genes
+            .iter()
+            .filter(|g| g.end - g.start >= 300 && g.score >= o.train_min_score as f32)
+        {
+            for (a, b) in g.scored_pairs() {
+                let id = syn.pair(cod, g.strand, a, b);
+                if called_pair(id) {
+                    self.coding[id] += 1.0;
+                    self.total_c += 1.0;
+                }
+            }
+        }
+        for p in 0..cod.len().saturating_sub(3) {
+            for id in [
+                syn.pair(cod, Strand::Plus, p, p + 3),
+                syn.pair(cod, Strand::Minus, p + 3, p),
+            ] {
+                if called_pair(id) {
+                    self.bg[id] += 1.0;
+                }
+            }
+        }
+        count_starts(sd, cod, table, genes, o, &mut self.chosen, &mut self.other);
+    }
+
+    /// The table and start model from the counts (all whole numbers, so the order the
+    /// sequences were added in does not matter); `None` when the calls hold fewer than
+    /// [`GeneOptions::train_min_codons`] codon pairs.
+    fn finish(&self, model: &[f64], o: &GeneOptions) -> Option<(Vec<f64>, StartModel)> {
+        if self.total_c < o.train_min_codons as f64 {
+            return None;
+        }
+        let tb: f64 =
+            self.bg.iter().sum::<f64>() + (0..VOCAB).filter(|&i| called_pair(i)).count() as f64;
+        let bgp: Vec<f64> = (0..VOCAB)
+            .map(|i| {
+                if called_pair(i) {
+                    (self.bg[i] + 1.0) / tb
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        // The model's coding distribution on this background.
+        let mut prior: Vec<f64> = (0..VOCAB).map(|i| bgp[i] * model[i].exp()).collect();
+        let z: f64 = prior.iter().sum();
+        prior.iter_mut().for_each(|v| *v /= z);
+        let k = o.train_prior;
+        let llr = (0..VOCAB)
+            .map(|i| {
+                if !called_pair(i) {
+                    return 0.0;
+                }
+                let pc = (self.coding[i] + k * prior[i]) / (self.total_c + k);
+                (pc / bgp[i]).ln().clamp(-o.clamp, o.clamp)
+            })
+            .collect();
+        Some((llr, start_model(&self.chosen, &self.other, o)))
+    }
+}
+
+/// Counts, in confident complete calls, the start codon chosen (by type and
+/// Shine-Dalgarno class) and the other start codons in their open reading frames (up-
+/// and downstream).
+fn count_starts(
     sd: &[u8],
     cod: &[u8],
     table: &TableContext,
     genes: &[Gene],
     o: &GeneOptions,
-) -> StartModel {
-    let initial = StartModel::initial(o);
-    let mut chosen = [[0f64; SD_CLASSES]; 3];
-    let mut other = [[0f64; SD_CLASSES]; 3];
+    chosen: &mut [[f64; SD_CLASSES]; 3],
+    other: &mut [[f64; SD_CLASSES]; 3],
+) {
     for g in genes
         .iter()
         .filter(|g| g.score >= o.train_min_score as f32 && g.shifts() == 0 && g.has_start())
@@ -1261,6 +1410,17 @@ fn train_starts(
             other[k][c] += 1.0;
         }
     }
+}
+
+/// A start model learnt from [`count_starts`]' counts: the log-odds of each start codon
+/// type and Shine-Dalgarno class at the calls' starts against the other start codons,
+/// shrunk towards the untrained model by `start_prior` pseudo-starts.
+fn start_model(
+    chosen: &[[f64; SD_CLASSES]; 3],
+    other: &[[f64; SD_CLASSES]; 3],
+    o: &GeneOptions,
+) -> StartModel {
+    let initial = StartModel::initial(o);
     let (tc, to): (f64, f64) = (chosen.iter().flatten().sum(), other.iter().flatten().sum());
     if tc < 100.0 {
         return initial;
@@ -1628,5 +1788,49 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn sequences_too_short_to_teach_themselves_teach_together() {
+        let t = TableContext::new(GeneticCode::bacterial());
+        let o = GeneOptions {
+            train_min_codons: 300,
+            ..GeneOptions::default()
+                .with_indel_rate(Some(1.0))
+                .for_sample()
+        };
+        // One gene of 120 codons each: too few alone, enough four together.
+        let s = codes(&gene_seq(60));
+        let cod = codon_indices(&s);
+        let sd = sd_table(&s, &cod);
+        let model: Vec<f64> = toy_llr().iter().map(|&v| f64::from(v)).collect();
+        let alone = decode(
+            &s,
+            &sd,
+            &cod,
+            &t,
+            &model,
+            &StartModel::initial(&o),
+            &VoteMap::default(),
+            &o,
+        );
+        assert_eq!(alone.len(), 1);
+        assert!(self_train(&sd, &cod, &t, &alone, &model, &o).is_none());
+        let one = [(&s[..], &[][..])];
+        assert!(train_on_sample(&one, &t, &toy_llr(), &o).is_none());
+        let four = [(&s[..], &[][..]); 4];
+        let sample = train_on_sample(&four, &t, &toy_llr(), &o).expect("four teach");
+        assert_eq!(sample.sequences, 4);
+        assert_eq!(sample.codons, 4 * alone[0].scored_pairs().count());
+        // The sample's model still calls the gene, start to stop.
+        let g = call_genes_sampled(&s, &t, &sample, &[], &o);
+        assert_eq!(g.len(), 1, "{g:?}");
+        assert_eq!((g[0].start, g[0].end), (alone[0].start, alone[0].end));
+        assert!(
+            g[0].score > alone[0].score,
+            "{} vs {}",
+            g[0].score,
+            alone[0].score
+        );
     }
 }

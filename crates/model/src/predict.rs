@@ -15,7 +15,7 @@ use crate::calibrate::Scorer;
 use crate::estimate::ReadEvidence;
 use crate::features::{FrameInputs, PathScorer, TableContext};
 use crate::files::{ModelConfig, ModelFiles};
-use crate::genes::{call_genes, GeneOptions, WindowVote};
+use crate::genes::{call_genes, call_genes_sampled, GeneOptions, SampleGenes, WindowVote};
 use crate::hmm::{ChainCounts, Chains, HmmScratch};
 use crate::net::{Forward, Model};
 
@@ -184,6 +184,7 @@ pub struct Predictor {
     hint: Option<f32>,
     prior: Option<Arc<ChainCounts>>,
     sample: Option<Arc<Chains>>,
+    genes: Option<Arc<SampleGenes>>,
 }
 
 /// Indels per 100 nt up to which a hint counts as "no indels" and the clean expert,
@@ -201,6 +202,7 @@ impl Predictor {
             hint: None,
             prior: files.chains.clone().map(Arc::new),
             sample: None,
+            genes: None,
         }
     }
 
@@ -229,6 +231,63 @@ impl Predictor {
     pub fn with_sample_chains(mut self, chains: Arc<Chains>) -> Predictor {
         self.sample = Some(chains);
         self
+    }
+
+    /// The same predictor calling genes on long sequences with a sample's own gene
+    /// model ([`Predictor::train_sample_genes`]) when told indels.
+    pub fn with_sample_genes(mut self, genes: Arc<SampleGenes>) -> Predictor {
+        self.genes = Some(genes);
+        self
+    }
+
+    /// Whether long sequences get their genes called with a sample's own gene model.
+    pub fn sample_genes(&self) -> Option<&SampleGenes> {
+        self.genes
+            .as_deref()
+            .filter(|_| self.gene_options().wants_sample())
+    }
+
+    /// Whether a sample's gene model applies to this predictor: long sequences are
+    /// told to carry indels (frame shifts are allowed in their genes).
+    pub fn wants_sample_genes(&self) -> bool {
+        self.gene_options().wants_sample()
+    }
+
+    /// How long sequences are decoded into genes: the error hint sets the shift cost.
+    fn gene_options(&self) -> GeneOptions {
+        GeneOptions::default().with_indel_rate(self.hint)
+    }
+
+    /// Learns a sample's own gene model from its long sequences (those above
+    /// `max_len`; the rest are passed over) — long reads with indels, each too short to
+    /// teach itself, teach together ([`crate::genes::train_on_sample`]). `None` when
+    /// their confident calls hold too few codons. Deterministic in any thread count.
+    pub fn train_sample_genes(
+        &self,
+        seqs: &[&[Base]],
+        table: &TableContext,
+        threads: usize,
+    ) -> Option<SampleGenes> {
+        let long: Vec<&[Base]> = seqs
+            .iter()
+            .copied()
+            .filter(|s| s.len() > self.config.max_len)
+            .collect();
+        let votes = par_map(&long, threads, |r, s| {
+            let starts = window_starts(r.len(), &self.config);
+            self.score_windows(r, &starts, table, s).3
+        });
+        let pairs: Vec<(&[Base], &[WindowVote])> = long
+            .iter()
+            .zip(&votes)
+            .map(|(r, v)| (*r, v.as_slice()))
+            .collect();
+        crate::genes::train_on_sample(
+            &pairs,
+            table,
+            &self.model.weights().path_llr,
+            &self.gene_options().for_sample(),
+        )
     }
 
     /// Tells the model the expected indels per 100 nt of the reads (`--errors`); `None`
@@ -418,8 +477,12 @@ impl Predictor {
         table: &TableContext,
         votes: &[WindowVote],
     ) -> Vec<Segment> {
-        let opts = GeneOptions::default().with_indel_rate(self.hint);
-        call_genes(codes, table, &self.model.weights().path_llr, votes, &opts)
+        let opts = self.gene_options();
+        let genes = match self.sample_genes() {
+            Some(sample) => call_genes_sampled(codes, table, sample, votes, &opts.for_sample()),
+            None => call_genes(codes, table, &self.model.weights().path_llr, votes, &opts),
+        };
+        genes
             .into_iter()
             .map(|g| Segment {
                 start: g.start,
