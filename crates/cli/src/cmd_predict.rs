@@ -66,7 +66,10 @@ pub struct PredictArgs {
     /// sample's own codon usage, which then adds to `coding_prob` and picks the strand
     /// (docs/model-card.md, "Self-training"). `auto`: when they hold 1,000 confidently
     /// coding reads; `on`: from 300; `off`: never. Needs a model with
-    /// chain counts (the default has them).
+    /// chain counts (the default has them). Long sequences (over 400 nt) told indels
+    /// learn one gene model together the same way, from those among the first records
+    /// (up to 32 MB) whose confident calls hold 6,000 codons (`auto` and `on` alike;
+    /// docs/genes.md).
     #[arg(long, default_value = "auto", value_parser = parse_self_train)]
     self_train: SelfTrainMode,
     /// Output file (default: standard output); `.gz` means gzip. Written beside it and

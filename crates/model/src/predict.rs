@@ -469,7 +469,10 @@ impl Predictor {
     }
 
     /// The gene calls of a long sequence ([`crate::genes`]) as segments, decoded with
-    /// the main network's dicodon table; the error hint sets the shift cost. A call's
+    /// the main network's dicodon table (self-trained on the sequence when it is long
+    /// enough), or with a sample's own gene model when the predictor has one and is
+    /// told indels ([`Predictor::with_sample_genes`]); the error hint sets the shift
+    /// cost. A call's
     /// `coding_prob` is its log-odds score as a probability, `1 / (1 + e^-score)`.
     pub fn gene_segments(
         &self,
