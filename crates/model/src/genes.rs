@@ -30,6 +30,9 @@
 //!   re-estimated from the first pass's calls against the sequence's own all-frame
 //!   background, shrunk towards the model's table, and the sequence is decoded again —
 //!   what Prodigal does from a GC-frame plot, here started from the model's table.
+//!   Sequences too short to teach themselves — the long reads of a run, told indels —
+//!   learn one model together ([`train_on_sample`]), as Prodigal learns from all the
+//!   contigs of a genome, and are decoded with it ([`call_genes_sampled`]).
 //!
 //! Memory: the bases' codon indices (1 byte per base), three traceback bytes per base
 //! and the calls: about 5 bytes per base, 50 MB for a 10-Mb record. Time is linear in
