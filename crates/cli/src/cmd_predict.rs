@@ -529,9 +529,10 @@ pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
         }
     };
     let min_coding = a.self_train.min_coding_reads();
-    let teach_chains = predictor.wants_self_training() && min_coding.is_some();
+    // The chains' bar when their self-training applies (`None`: it does not).
+    let teach_chains = min_coding.filter(|_| predictor.wants_self_training());
     let teach_genes = predictor.wants_sample_genes() && min_coding.is_some();
-    if teach_chains || teach_genes {
+    if teach_chains.is_some() || teach_genes {
         gather_teaching_reads(&rx, &mut first, predictor.config().max_len);
     }
     let reads: Vec<&[u8]> = first
@@ -539,8 +540,10 @@ pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
         .flat_map(|c| c.0.iter().map(|r| r.seq().codes()))
         .collect();
     // Long sequences (long reads) learn their genes together.
-    let predictor = match teach_genes {
-        true => match predictor.train_sample_genes(&reads, &table, threads) {
+    let predictor = if !teach_genes {
+        predictor
+    } else {
+        match predictor.train_sample_genes(&reads, &table, threads) {
             Some(g) => {
                 tracing::info!(
                     "gene model self-trained on {} long sequences ({} codons in confident calls)",
@@ -553,11 +556,10 @@ pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
                 predictor.with_sample_genes(Arc::new(g))
             }
             None => predictor,
-        },
-        false => predictor,
+        }
     };
-    let predictor = match (teach_chains, min_coding) {
-        (true, Some(min_coding)) => {
+    let predictor = match teach_chains {
+        Some(min_coding) => {
             match cdspred_model::hmm::self_train(&predictor, &reads, &table, threads, min_coding) {
                 Some(t) => {
                     tracing::info!(
@@ -579,7 +581,7 @@ pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
                 }
             }
         }
-        _ => predictor,
+        None => predictor,
     };
     drop(reads);
     errors["indels_per_100nt"] = serde_json::json!(predictor.error_hint());

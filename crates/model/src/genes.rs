@@ -356,8 +356,27 @@ fn start_at(cod: &[u8], sd: &[u8], strand: Strand, p: usize) -> Option<(usize, u
         Strand::Plus => (cod[p], sd[p] & 15),
         Strand::Minus => (rc_codon(cod[p]), sd[p] >> 4),
     };
-    let k = STARTS.iter().position(|&s| s == c)?;
-    Some((k, class as usize))
+    Some((start_type(c)?, class as usize))
+}
+
+/// The type of a start codon (index into [`STARTS`]); `None`: not a start codon.
+#[inline]
+fn start_type(c: u8) -> Option<usize> {
+    STARTS.iter().position(|&s| s == c)
+}
+
+/// What a decode reads of a sequence besides its bases: the codon index at every
+/// position ([`codon_indices`]) and the Shine-Dalgarno classes at start codons
+/// ([`sd_table`]).
+fn codons_and_sd(seq: &[Base]) -> (Vec<u8>, Vec<u8>) {
+    let cod = codon_indices(seq);
+    let sd = sd_table(seq, &cod);
+    (cod, sd)
+}
+
+/// The model's dicodon table (`[VOCAB]`) in the decoder's precision.
+fn widen(llr: &[f32]) -> Vec<f64> {
+    llr[..VOCAB].iter().map(|&v| f64::from(v)).collect()
 }
 
 /// [`sd_class`] at every start codon: + strand in the low 4 bits, − in the high 4.
@@ -365,12 +384,12 @@ fn sd_table(seq: &[Base], cod: &[u8]) -> Vec<u8> {
     cod.iter()
         .enumerate()
         .map(|(p, &c)| {
-            let plus = if STARTS.contains(&c) {
+            let plus = if start_type(c).is_some() {
                 sd_class(seq, Strand::Plus, p) as u8
             } else {
                 0
             };
-            let minus = if STARTS.contains(&rc_codon(c)) {
+            let minus = if start_type(rc_codon(c)).is_some() {
                 sd_class(seq, Strand::Minus, p + 2) as u8
             } else {
                 0
@@ -478,6 +497,9 @@ fn codon_indices(seq: &[Base]) -> Vec<u8> {
         .collect()
 }
 
+/// Shortest sequence decoded (two codons); shorter ones get no calls.
+const MIN_SEQ: usize = 6;
+
 /// Decodes the genes of `seq` with the dicodon table `llr` (`[VOCAB]`, table-11
 /// synonyms; see [`crate::features`]), self-training it as `opts` says.
 pub fn call_genes(
@@ -487,14 +509,13 @@ pub fn call_genes(
     votes: &[WindowVote],
     opts: &GeneOptions,
 ) -> Vec<Gene> {
-    if seq.len() < 6 {
+    if seq.len() < MIN_SEQ {
         return Vec::new();
     }
-    let cod = codon_indices(seq);
+    let (cod, sd) = codons_and_sd(seq);
     let blocks = VoteMap::new(votes, seq.len(), opts.window_weight);
-    let model: Vec<f64> = llr[..VOCAB].iter().map(|&v| f64::from(v)).collect();
+    let model = widen(llr);
     let starts = StartModel::initial(opts);
-    let sd = sd_table(seq, &cod);
     let mut genes = decode(seq, &sd, &cod, table, &model, &starts, &blocks, opts);
     let trained_blocks = VoteMap::new(votes, seq.len(), opts.window_weight_trained);
     for _ in 0..opts.train_rounds {
@@ -532,16 +553,9 @@ pub fn train_on_sample(
     llr: &[f32],
     opts: &GeneOptions,
 ) -> Option<SampleGenes> {
-    let model: Vec<f64> = llr[..VOCAB].iter().map(|&v| f64::from(v)).collect();
-    let seqs: Vec<_> = seqs.iter().filter(|(s, _)| s.len() >= 6).collect();
-    let prepared: Vec<(Vec<u8>, Vec<u8>)> = seqs
-        .iter()
-        .map(|(s, _)| {
-            let cod = codon_indices(s);
-            let sd = sd_table(s, &cod);
-            (cod, sd)
-        })
-        .collect();
+    let model = widen(llr);
+    let seqs: Vec<_> = seqs.iter().filter(|(s, _)| s.len() >= MIN_SEQ).collect();
+    let prepared: Vec<(Vec<u8>, Vec<u8>)> = seqs.iter().map(|(s, _)| codons_and_sd(s)).collect();
     let (mut tab, mut starts) = (model.clone(), StartModel::initial(opts));
     let mut codons = 0;
     for round in 0..opts.train_rounds {
@@ -581,11 +595,10 @@ pub fn call_genes_sampled(
     votes: &[WindowVote],
     opts: &GeneOptions,
 ) -> Vec<Gene> {
-    if seq.len() < 6 {
+    if seq.len() < MIN_SEQ {
         return Vec::new();
     }
-    let cod = codon_indices(seq);
-    let sd = sd_table(seq, &cod);
+    let (cod, sd) = codons_and_sd(seq);
     let blocks = VoteMap::new(votes, seq.len(), opts.window_weight_trained);
     decode(
         seq,
@@ -799,12 +812,7 @@ fn emitter<'a>(
     blocks: &'a VoteMap,
     bonus: f64,
 ) -> Emit<'a> {
-    let start_type = |c: u8| {
-        STARTS
-            .iter()
-            .position(|&s| s == c)
-            .map_or(NO_START, |k| k as u8)
-    };
+    let start_type = |c: u8| start_type(c).map_or(NO_START, |k| k as u8);
     Emit {
         cod,
         syn: Synonyms::new(table),
@@ -1770,8 +1778,7 @@ mod tests {
         let llr: Vec<f64> = (0..VOCAB)
             .map(|_| (crate::features::tests::lcg(&mut x) >> 11) as f64 / (1u64 << 53) as f64 - 0.5)
             .collect();
-        let cod = codon_indices(&s);
-        let sd = sd_table(&s, &cod);
+        let (cod, sd) = codons_and_sd(&s);
         let blocks = VoteMap::new(&votes, n, 10.0);
         let starts = StartModel::initial(&opts());
         let e = emitter(&s, &sd, &cod, &t, &llr, &starts, &blocks, 0.25);
@@ -1804,8 +1811,7 @@ mod tests {
         };
         // One gene of 120 codons each: too few alone, enough four together.
         let s = codes(&gene_seq(60));
-        let cod = codon_indices(&s);
-        let sd = sd_table(&s, &cod);
+        let (cod, sd) = codons_and_sd(&s);
         let model: Vec<f64> = toy_llr().iter().map(|&v| f64::from(v)).collect();
         let alone = decode(
             &s,

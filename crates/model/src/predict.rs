@@ -242,9 +242,7 @@ impl Predictor {
 
     /// Whether long sequences get their genes called with a sample's own gene model.
     pub fn sample_genes(&self) -> Option<&SampleGenes> {
-        self.genes
-            .as_deref()
-            .filter(|_| self.gene_options().wants_sample())
+        self.genes.as_deref().filter(|_| self.wants_sample_genes())
     }
 
     /// Whether a sample's gene model applies to this predictor: long sequences are
@@ -472,8 +470,8 @@ impl Predictor {
     /// the main network's dicodon table (self-trained on the sequence when it is long
     /// enough), or with a sample's own gene model when the predictor has one and is
     /// told indels ([`Predictor::with_sample_genes`]); the error hint sets the shift
-    /// cost. A call's
-    /// `coding_prob` is its log-odds score as a probability, `1 / (1 + e^-score)`.
+    /// cost. A call's `coding_prob` is its log-odds score as a probability,
+    /// `1 / (1 + e^-score)`.
     pub fn gene_segments(
         &self,
         codes: &[Base],
