@@ -2,8 +2,9 @@
 # Calibrates a model on genomes its networks never saw (docs/drift.md, "Calibration").
 #
 # For each fold, the default recipe is split in two: the fold's genomes are left out of
-# a training recipe and make up a held-out recipe of their own. Both networks (the main
-# one, configs/default.toml, and the clean expert, configs/clean.toml) are retrained on
+# a training recipe and make up a held-out recipe of their own. The three networks (the
+# main one, configs/default.toml, the clean expert, configs/clean.toml, and the pristine
+# expert, configs/pristine.toml) are retrained on
 # the rest, promoted into work/calibration/models/foldN, and `cdspred model calibrate
 # MODEL --holdout work/calibration/models/foldN=work/calibration-foldN/holdout/validation.ds …`
 # fits the temperatures on how those retrains score the genomes they never saw.
@@ -48,12 +49,13 @@ open(f"{out}/holdout.toml", "w").write("[[source]]".join(hold))
 EOF
   [ -s "$d/train/train.ds" ] || "$BIN" -q data build --recipe "$d/train.toml" --out "$d/train"
   [ -s "$d/holdout/validation.ds" ] || "$BIN" -q data build --recipe "$d/holdout.toml" --out "$d/holdout"
-  for net in default clean; do
+  for net in default clean pristine; do
     r=$W/runs/$f-$net
     [ -s "$r/best/model.safetensors" ] || "$BIN" -q train --config "configs/$net.toml" --run-dir "$r" \
       name="$f-$net" recipe="$d/train.toml" train_data="$d/train/train.ds" val_data="$d/train/validation.ds"
   done
-  "$BIN" -q model promote "$W/runs/$f-default" "$f" --registry "$W/models" --clean-expert "$W/runs/$f-clean" >/dev/null
+  "$BIN" -q model promote "$W/runs/$f-default" "$f" --registry "$W/models" --clean-expert "$W/runs/$f-clean" \
+    --pristine-expert "$W/runs/$f-pristine" >/dev/null
   args+=(--holdout "$W/models/$f=$d/holdout/validation.ds")
 done
 "$BIN" model calibrate "$MODEL" "${args[@]}" --config configs/default.toml --clean-config configs/clean.toml

@@ -29,6 +29,11 @@ pub enum ModelCommand {
         /// indels, fixed frames; scores reads told or surveyed to have no indels).
         #[arg(long, value_name = "RUN")]
         clean_expert: Option<PathBuf>,
+        /// A third run whose best network becomes the pristine expert (trained on
+        /// error-free reads, fixed frames; scores reads told or surveyed to carry no
+        /// errors at all).
+        #[arg(long, value_name = "RUN", requires = "clean_expert")]
+        pristine_expert: Option<PathBuf>,
     },
     /// Fit the model's calibration (temperatures by read length for each network) on
     /// validation reads with the training configs' error mixes, and write it into the
@@ -78,7 +83,7 @@ pub enum ModelCommand {
         #[arg(long)]
         model: Option<PathBuf>,
     },
-    /// Export the main network (or its clean expert) as ONNX (opset 13): inputs `ids`, `counts`, `dense` (see
+    /// Export the main network (or one of its experts) as ONNX (opset 13): inputs `ids`, `counts`, `dense` (see
     /// docs/experiments.md), output `probs`. Feature extraction stays in cdspred.
     ///
     /// Example: cdspred model export --onnx model.onnx
@@ -92,6 +97,9 @@ pub enum ModelCommand {
         /// Export the clean expert instead of the main network.
         #[arg(long)]
         clean_expert: bool,
+        /// Export the pristine expert instead of the main network.
+        #[arg(long, conflicts_with = "clean_expert")]
+        pristine_expert: bool,
     },
 }
 
@@ -103,6 +111,7 @@ pub fn run(cmd: ModelCommand) -> Result<()> {
             metrics,
             registry,
             clean_expert,
+            pristine_expert,
         } => {
             let rd = RunDir::new(&run);
             let mut files = ModelFiles::load(&rd.best_dir())
@@ -110,14 +119,15 @@ pub fn run(cmd: ModelCommand) -> Result<()> {
             if name.is_empty() || name.contains(['/', '\\', '.']) {
                 bail!("model name {name:?} must be a plain word");
             }
-            if let Some(expert) = &clean_expert {
+            // An expert's network, of the main network's shape.
+            let expert = |what: &str, expert: &PathBuf| -> Result<_> {
                 let other = ModelFiles::load(&RunDir::new(expert).best_dir())
-                    .with_context(|| format!("clean expert run {}", expert.display()))?;
+                    .with_context(|| format!("{what} run {}", expert.display()))?;
                 if (other.config.dim, other.config.hidden)
                     != (files.config.dim, files.config.hidden)
                 {
                     bail!(
-                        "clean expert run {}: dim {} hidden {}, but run {} has dim {} hidden {}",
+                        "{what} run {}: dim {} hidden {}, but run {} has dim {} hidden {}",
                         expert.display(),
                         other.config.dim,
                         other.config.hidden,
@@ -126,7 +136,13 @@ pub fn run(cmd: ModelCommand) -> Result<()> {
                         files.config.hidden
                     );
                 }
-                files.clean = Some(other.weights);
+                Ok(other.weights)
+            };
+            if let Some(e) = &clean_expert {
+                files.clean = Some(expert("clean expert", e)?);
+            }
+            if let Some(e) = &pristine_expert {
+                files.pristine = Some(expert("pristine expert", e)?);
             }
             let manifest = rd.config()?.train_data.with_file_name("manifest.json");
             let card = &mut files.card;
@@ -141,6 +157,13 @@ pub fn run(cmd: ModelCommand) -> Result<()> {
                     .text(RunDir::COMMAND)
                     .unwrap_or_default();
                 card.training_command = format!("{}; clean expert: {more}", card.training_command);
+            }
+            if let Some(expert) = &pristine_expert {
+                let more = RunDir::new(expert)
+                    .text(RunDir::COMMAND)
+                    .unwrap_or_default();
+                card.training_command =
+                    format!("{}; pristine expert: {more}", card.training_command);
             }
             if let Some(m) = metrics {
                 card.metrics = serde_json::from_str(
@@ -233,12 +256,18 @@ pub fn run(cmd: ModelCommand) -> Result<()> {
             onnx,
             model,
             clean_expert,
+            pristine_expert,
         } => {
             let files = crate::cmd_predict::load_model(model.as_deref())?;
-            let weights = match (clean_expert, &files.clean) {
-                (false, _) => &files.weights,
-                (true, Some(w)) => w,
-                (true, None) => bail!("model {} has no clean expert", files.card.version),
+            let weights = match (clean_expert, pristine_expert) {
+                (false, false) => &files.weights,
+                (true, _) => files
+                    .clean
+                    .as_ref()
+                    .with_context(|| format!("model {} has no clean expert", files.card.version))?,
+                (false, true) => files.pristine.as_ref().with_context(|| {
+                    format!("model {} has no pristine expert", files.card.version)
+                })?,
             };
             let bytes = cdspred_model::onnx::export(weights, &files.card.version);
             std::fs::write(&onnx, &bytes)
@@ -331,6 +360,9 @@ pub fn calibrate(
     let (cal, report) = fit(&spec, crate::cmd_predict::thread_count(threads));
     if files.clean.is_some() && cal.clean.is_none() {
         bail!("the model has a clean expert, but not every holdout model has one");
+    }
+    if files.pristine.is_some() && cal.pristine.is_none() {
+        bail!("the model has a pristine expert, but not every holdout model has one");
     }
     files.config.calibration = Some(cal);
     if !files.card.metrics.is_object() {

@@ -49,15 +49,17 @@ pub struct PredictArgs {
     /// What the model is told about the reads' sequencing errors: `auto` surveys the
     /// first reads (up to 65,536) and tells it the `indel1` rate when they clearly carry
     /// indels, the `indel0.5` rate when they show some sign of them, and sends them to
-    /// the clean expert when they clearly carry none, else tells nothing (see the model
-    /// card); a profile name tells it that profile's indel rate (none, sub0.5, sub1,
-    /// illumina, adna, indel0.5, indel1, homopolymer1, mixed4, long6; those without
-    /// indels select the clean expert); `unknown` tells the main network nothing (it
-    /// assumes the mix it was trained on).
+    /// the clean expert when they clearly carry none — to the pristine expert when
+    /// they carry no substitutions either (few stops in coding frames) —, else tells
+    /// nothing (see the model card); a profile name tells it that profile's indel rate
+    /// (none, sub0.5, sub1, illumina, adna, indel0.5, indel1, homopolymer1, mixed4,
+    /// long6; `none` selects the pristine expert, the others without indels the clean
+    /// expert); `unknown` tells the main network nothing (it assumes the mix it was
+    /// trained on).
     #[arg(long, default_value = "auto", value_parser = parse_error_hint)]
     errors: ErrorHint,
     /// Only survey the reads: print what `--errors auto` would tell the model, as a
-    /// value for `--errors` (`indel1`, `indel0.5`, `none` or `unknown`), and exit. A sharded run
+    /// value for `--errors` (`indel1`, `indel0.5`, `none`, `sub1` or `unknown`), and exit. A sharded run
     /// surveys the whole input once and passes the value to every shard.
     #[arg(long)]
     survey_errors: bool,
@@ -102,6 +104,7 @@ pub fn parse_error_hint(name: &str) -> Result<ErrorHint, String> {
     match name {
         "auto" => Ok(ErrorHint::Auto),
         "unknown" => Ok(ErrorHint::Fixed(None)),
+        "none" => Ok(ErrorHint::ErrorFree),
         _ => cdspred_data::ErrorProfile::named(name)
             .map(|p| ErrorHint::Fixed(Some(p.indels_per_100nt() as f32)))
             .map_err(|e| format!("{e}; or auto, unknown")),
@@ -244,13 +247,14 @@ const TEACHING_BASES: usize = 32 << 20;
 const TEACHING_RECORDS: usize = 65_536;
 
 /// The `--errors` value that tells the model what the survey would: `indel1` or
-/// `indel0.5` (their rates are the survey's hints), `none` (no indels: the clean
-/// expert) or `unknown`.
+/// `indel0.5` (their rates are the survey's hints), `none` (no errors: the pristine
+/// expert), `sub1` (no indels, but substitutions: the clean expert) or `unknown`.
 pub fn errors_value(est: &ErrorEstimate) -> &'static str {
     match est.verdict() {
         Verdict::Indels => "indel1",
         Verdict::SomeIndels => "indel0.5",
-        Verdict::Clean => "none",
+        Verdict::Clean if est.error_free() => "none",
+        Verdict::Clean => "sub1",
         Verdict::Unclear | Verdict::TooFew => "unknown",
     }
 }
@@ -512,7 +516,7 @@ pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
     let mut first: Vec<Chunk> = Vec::new();
     let mut errors = serde_json::json!({"given": true});
     let predictor = match a.errors {
-        ErrorHint::Fixed(h) if !a.survey_errors => base.with_error_hint(h),
+        ErrorHint::Fixed(_) | ErrorHint::ErrorFree if !a.survey_errors => a.errors.tell(base),
         _ => {
             let est;
             (est, first) = survey_first(&base, &rx, &table, threads);
@@ -525,7 +529,7 @@ pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
                 return Ok(());
             }
             errors = serde_json::json!({"given": false, "survey": errors_value(&est)});
-            base.with_error_hint(est.hint())
+            est.tell(base)
         }
     };
     let min_coding = a.self_train.min_coding_reads();
@@ -586,6 +590,7 @@ pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
     drop(reads);
     errors["indels_per_100nt"] = serde_json::json!(predictor.error_hint());
     errors["clean_expert"] = serde_json::json!(predictor.uses_clean_expert());
+    errors["pristine_expert"] = serde_json::json!(predictor.uses_pristine_expert());
     errors["self_trained"] = serde_json::json!(predictor.self_trained());
     let mut outs = match Outputs::open(&a) {
         Ok(o) => o,
@@ -724,18 +729,28 @@ mod tests {
 
     #[test]
     fn survey_values_parse_to_the_hints_the_survey_gives() {
-        for (confident, shifted) in [(0, 0), (200, 5), (200, 30), (200, 150)] {
+        let cases = [
+            (0, 0, 0),
+            (200, 5, 0),
+            (200, 5, 100),
+            (200, 30, 0),
+            (200, 150, 0),
+        ];
+        for (confident, shifted, stopped) in cases {
             let est = ErrorEstimate {
                 reads: 1000,
                 bases: 300_000,
                 usable: 1000,
                 confident,
                 shifted,
+                stop_survey: true,
+                expert_coding: 1000,
+                expert_stopped: stopped,
                 ..Default::default()
             };
             assert_eq!(
                 parse_error_hint(errors_value(&est)).unwrap(),
-                ErrorHint::Fixed(est.hint()),
+                est.as_hint(),
                 "{}",
                 est.describe()
             );

@@ -73,7 +73,7 @@ fn every_genetic_code_translates_as_biopython_does() {
     let mut faas = Vec::new();
     for t in &tables {
         let faa = dir.path().join(format!("p_{t}.faa"));
-        // The clean expert decodes fixed frames: every codon is the read's own.
+        // The pristine expert decodes fixed frames: every codon is the read's own.
         cdspred(&[
             "predict",
             "-q",

@@ -289,7 +289,7 @@ fn the_default_error_hint_is_estimated_from_the_reads() {
             dir.path().join(format!("{profile}_60.fa")),
             dir.path().join(format!("{profile}_150.fa")),
         );
-        std::fs::write(&all, of("60", 700) + &of("300", 700)).unwrap();
+        std::fs::write(&all, of("60", 700) + &of("300", 1200)).unwrap();
         std::fs::write(&short, of("60", 700)).unwrap();
         std::fs::write(&mid, of("150", 4000)).unwrap();
         (all, short, mid)
@@ -297,9 +297,17 @@ fn the_default_error_hint_is_estimated_from_the_reads() {
     for (profile, verdict, same_as, not_as) in [
         (
             "none",
-            "no sign of indels: told 0 (clean expert)",
+            "no sign of errors: told 0, error-free (pristine expert)",
             "none",
-            "unknown",
+            "sub1",
+        ),
+        // Substitutions make stops in coding frames: the clean expert, which
+        // tolerates them, scores such reads.
+        (
+            "sub1",
+            "no sign of indels: told 0 (clean expert)",
+            "sub1",
+            "none",
         ),
         ("indel1", "indels: told 0.8 per 100 nt", "indel1", "unknown"),
     ] {
@@ -324,11 +332,11 @@ fn the_default_error_hint_is_estimated_from_the_reads() {
         assert!(log.contains("too few confident reads"), "{log}");
         assert_eq!(auto, predict_logged(&short, &["--errors", "unknown"]).0);
         // 150-nt reads can show a sample clean (given enough of them), never
-        // indel-laden: clean ones go to the clean expert, those with indels are told
-        // nothing.
+        // indel-laden nor error-free: clean ones go to the clean expert, those with
+        // indels are told nothing.
         let (auto, log) = predict_logged(&mid, &[]);
         let (verdict, same_as) = match profile {
-            "none" => ("no sign of indels", "none"),
+            "none" | "sub1" => ("no sign of indels: told 0 (clean expert)", "sub1"),
             _ => ("nothing told", "unknown"),
         };
         assert!(log.contains(verdict), "{profile} 150 nt: {log}");
@@ -461,7 +469,7 @@ fn self_training_on_reads_with_indels_lifts_accuracy_and_leaves_clean_reads_alon
     assert_eq!(on["self_trained"], true, "{on}");
     let taught = on["self_training"]["coding_reads"].as_u64().unwrap();
     assert!((300..1000).contains(&taught), "{on}");
-    // Clean reads go to the clean expert: --self-train changes nothing.
+    // Clean reads go to an expert: --self-train changes nothing.
     let clean = dir.path().join("none");
     mutate("cdiphtheriae", "none", "1", &clean);
     let cf = clean.with_extension("fasta");

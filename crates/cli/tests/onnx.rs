@@ -29,8 +29,16 @@ fn onnx_export_matches_in_onnxruntime() {
         .clean
         .as_ref()
         .expect("the default model has a clean expert");
-    // The main network, and the clean expert (`--clean-expert`).
-    for (extra, weights) in [(None, &files.weights), (Some("--clean-expert"), clean)] {
+    let pristine = files
+        .pristine
+        .as_ref()
+        .expect("the default model has a pristine expert");
+    // The main network, the clean expert (`--clean-expert`) and the pristine one.
+    for (extra, weights) in [
+        (None, &files.weights),
+        (Some("--clean-expert"), clean),
+        (Some("--pristine-expert"), pristine),
+    ] {
         parity(&reads, extra, weights);
     }
 }

@@ -90,7 +90,7 @@ pub fn assess(
     cdspred_model::estimate::survey(pred, &mut survey, &of_code, &ctx, threads);
     // Self-trained as `cdspred predict --self-train auto` would be, on the same reads.
     let hinted = cdspred_model::hmm::teach(
-        pred.clone().with_error_hint(survey.hint()),
+        survey.tell(pred.clone()),
         &of_code,
         &ctx,
         threads,
@@ -113,7 +113,9 @@ pub fn assess(
     let estimate = performance::estimate(&probs, 0.5);
     // What the model reaches on clean reads of unseen genomes at these lengths.
     let reference = pred.config().calibration.as_ref().and_then(|c| {
-        let table = c.table(if pred.has_clean_expert() {
+        let table = c.table(if pred.has_pristine_expert() {
+            Scorer::Pristine
+        } else if pred.has_clean_expert() {
             Scorer::Clean
         } else {
             Scorer::Main

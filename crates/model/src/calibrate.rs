@@ -98,6 +98,8 @@ pub enum Scorer {
     MainHinted,
     /// The clean expert.
     Clean,
+    /// The pristine expert.
+    Pristine,
 }
 
 /// A model's calibration (in `config.json`).
@@ -115,6 +117,9 @@ pub struct Calibration {
     /// The clean expert (models that have one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clean: Option<Temperatures>,
+    /// The pristine expert (models that have one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pristine: Option<Temperatures>,
 }
 
 impl Calibration {
@@ -130,6 +135,7 @@ impl Calibration {
             ("main", Some(&self.main)),
             ("main_hinted", Some(&self.main_hinted)),
             ("clean", self.clean.as_ref()),
+            ("pristine", self.pristine.as_ref()),
         ] {
             if let Some(t) = t {
                 t.validate()
@@ -139,13 +145,14 @@ impl Calibration {
         Ok(())
     }
 
-    /// The temperatures of one scorer (the main network's when a clean table is
+    /// The temperatures of one scorer (the main network's when an expert's table is
     /// missing).
     pub fn table(&self, s: Scorer) -> &Temperatures {
         match s {
             Scorer::Main => &self.main,
             Scorer::MainHinted => &self.main_hinted,
             Scorer::Clean => self.clean.as_ref().unwrap_or(&self.main),
+            Scorer::Pristine => self.pristine.as_ref().unwrap_or(&self.main),
         }
     }
 }

@@ -52,6 +52,8 @@ const LLR_CLAMP: f32 = 5.0;
 const SCORE: usize = 21;
 /// Shift costs from which the fixed frames are tried first (the clean expert's).
 const FIXED_SHIFT: f32 = 100.0;
+/// Dense slot of ln(1 + internal stops in the fixed frame).
+const FIXED_STOPS: usize = 22;
 /// Scale of path-score gaps (log-odds units).
 const GAP_SCALE: f32 = 5.0;
 
@@ -142,6 +144,12 @@ pub struct FrameInputs {
 const END: u8 = 0;
 
 impl FrameInputs {
+    /// Internal stops in hypothesis `f`'s fixed frame (the frame of its first codon,
+    /// never shifting).
+    pub fn fixed_stops(&self, f: usize) -> u32 {
+        (self.dense[f][FIXED_STOPS].exp() - 1.0).round() as u32
+    }
+
     /// Fills the inputs for `read` (base codes, length ≥ 8).
     pub fn fill(&mut self, read: &[Base], table: &TableContext, path: &PathScorer<'_>) {
         self.fill_with(read, table, path, true);
@@ -539,7 +547,7 @@ impl FrameInputs {
         d[18] = common.nfrac;
         d[19] = (1.0 + shifts as f32).ln();
         d[20] = first_shift as f32 / n.max(1) as f32;
-        d[22] = (1.0 + fixed_stops as f32).ln();
+        d[FIXED_STOPS] = (1.0 + fixed_stops as f32).ln();
         d[23] = (fixed_llr / fixed_n.max(1) as f32).clamp(-LLR_CLAMP, LLR_CLAMP);
         d[26] = common.hint.unwrap_or(0.0).clamp(0.0, 10.0);
         d[27] = common.hint.is_some() as u8 as f32;

@@ -44,6 +44,12 @@ pub struct ModelConfig {
     /// `clean.`-prefixed tensor names (see [`crate::predict::Predictor::with_error_hint`]).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub clean_expert: bool,
+    /// Whether `model.safetensors` also holds the *pristine expert*: a third network of
+    /// the same shape, trained on error-free reads and decoded in fixed frames, under
+    /// `pristine.`-prefixed tensor names; it scores reads told or surveyed to carry no
+    /// errors at all (see [`crate::predict::Predictor::with_error_free`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pristine_expert: bool,
     /// Temperatures that calibrate the coding probability by read length (see
     /// [`crate::calibrate`]); none: the networks' own probabilities.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -63,6 +69,7 @@ impl ModelConfig {
             window: 300,
             stride: 150,
             clean_expert: false,
+            pristine_expert: false,
             calibration: None,
         }
     }
@@ -94,7 +101,7 @@ impl ModelCard {
     /// The limits every promoted model's card states (what the model is not for).
     pub fn standard_limits() -> Vec<String> {
         vec![
-            "Sequencing errors are modelled by the training profiles named in the config (substitutions, indels, homopolymer indels, ancient-DNA deamination); reads with indels score well below clean reads (see the card's error tables). The clean expert scores only samples surveyed (250-400-nt reads) or told (--errors) to have no indels; shorter reads go to the main network, which scores clean reads lower, unless --errors none is given.".into(),
+            "Sequencing errors are modelled by the training profiles named in the config (substitutions, indels, homopolymer indels, ancient-DNA deamination); reads with indels score well below clean reads (see the card's error tables). The clean expert scores only samples surveyed (250-400-nt reads, or enough 120-249-nt ones) or told (--errors) to have no indels, the pristine expert (models that have one) those surveyed (250-400-nt reads) or told (--errors none) to have no errors at all; reads under 120 nt go to the main network, which scores clean reads lower, unless --errors none is given.".into(),
             "Prokaryotes only: eukaryotic genes with introns, and organelles, are out of scope.".into(),
             "Genetic codes other than 11 are handled by mapping reassigned codons to a table-11 synonym; only tables 11 and 4 were evaluated.".into(),
             "High-GC genomes (GC > 0.65) are the weakest case (see the metrics per genome).".into(),
@@ -148,6 +155,8 @@ pub struct ModelFiles {
     pub weights: Weights,
     /// The clean expert's weights (present exactly when `config.clean_expert`).
     pub clean: Option<Weights>,
+    /// The pristine expert's weights (present exactly when `config.pristine_expert`).
+    pub pristine: Option<Weights>,
     /// Chain counts over the training reads, the prior of self-training on a sample
     /// with indels ([`crate::hmm`]); tensors `chains.coding` and `chains.noncoding`,
     /// absent in older models.
@@ -229,11 +238,17 @@ impl ModelFiles {
         } else {
             None
         };
+        let pristine = if config.pristine_expert {
+            Some(read_weights(&wpath, &st, &config, PRISTINE_PREFIX)?)
+        } else {
+            None
+        };
         let chains = read_chains(&wpath, &st)?;
         Ok(ModelFiles {
             config,
             weights: main,
             clean,
+            pristine,
             chains,
             card,
         })
@@ -244,7 +259,12 @@ impl ModelFiles {
         let io = |path: PathBuf| move |source| ModelError::Io { path, source };
         std::fs::create_dir_all(dir).map_err(io(dir.to_path_buf()))?;
         self.config.clean_expert = self.clean.is_some();
-        let bytes = model_bytes(&self.weights, self.clean.as_ref(), self.chains.as_ref());
+        self.config.pristine_expert = self.pristine.is_some();
+        let experts = Experts {
+            clean: self.clean.as_ref(),
+            pristine: self.pristine.as_ref(),
+        };
+        let bytes = model_bytes(&self.weights, experts, self.chains.as_ref());
         self.card.weights_sha256 = sha256_hex(&bytes);
         let wp = dir.join("model.safetensors");
         std::fs::write(&wp, &bytes).map_err(io(wp))?;
@@ -260,16 +280,32 @@ impl ModelFiles {
 
 /// Prefix of the clean expert's tensor names.
 pub const CLEAN_PREFIX: &str = "clean.";
+/// Prefix of the pristine expert's tensor names.
+pub const PRISTINE_PREFIX: &str = "pristine.";
+
+/// The networks a weight file holds beside the main one.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Experts<'a> {
+    /// The clean expert (tensors under [`CLEAN_PREFIX`]).
+    pub clean: Option<&'a Weights>,
+    /// The pristine expert (tensors under [`PRISTINE_PREFIX`]).
+    pub pristine: Option<&'a Weights>,
+}
 
 /// Names of the chain-count tensors.
 const CHAIN_TENSORS: [&str; 2] = ["chains.coding", "chains.noncoding"];
 
 /// Serialises, as little-endian f32 safetensors, the main network and, when given, the
-/// clean expert (its tensors under [`CLEAN_PREFIX`]) and the chain counts.
-pub fn model_bytes(w: &Weights, clean: Option<&Weights>, chains: Option<&ChainCounts>) -> Vec<u8> {
+/// experts (each under its prefix) and the chain counts.
+pub fn model_bytes(w: &Weights, experts: Experts<'_>, chains: Option<&ChainCounts>) -> Vec<u8> {
     let le = |d: &[f32]| -> Vec<u8> { d.iter().flat_map(|v| v.to_le_bytes()).collect() };
     let mut raw: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
-    for (prefix, net) in [("", Some(w)), (CLEAN_PREFIX, clean)] {
+    let nets = [
+        ("", Some(w)),
+        (CLEAN_PREFIX, experts.clean),
+        (PRISTINE_PREFIX, experts.pristine),
+    ];
+    for (prefix, net) in nets {
         for (n, s, d) in net.map(|n| n.tensors()).unwrap_or_default() {
             raw.push((format!("{prefix}{n}"), s, le(d)));
         }
@@ -391,6 +427,7 @@ mod tests {
             config: ModelConfig::new(4, 3),
             weights: w.clone(),
             clean: None,
+            pristine: None,
             chains: None,
             card: ModelCard::default(),
         };
@@ -418,10 +455,29 @@ mod tests {
         assert!(back.config.clean_expert);
         assert_eq!((back.weights, back.clean), (w.clone(), Some(c.clone())));
         let cfg = std::fs::read(dir.join("config.json")).unwrap();
-        let e = ModelFiles::from_bytes(&dir, &cfg, &model_bytes(&w, None, None), b"{}")
+        let none = Experts::default();
+        let e = ModelFiles::from_bytes(&dir, &cfg, &model_bytes(&w, none, None), b"{}")
             .unwrap_err()
             .to_string();
         assert!(e.contains("\"clean.emb\" is missing"), "{e}");
+        // So does a pristine expert, beside the clean one.
+        let mut q = Weights::zeros(4, 3);
+        q.w2[2] = -0.5;
+        m.pristine = Some(q.clone());
+        m.save(&dir).unwrap();
+        let back = ModelFiles::load(&dir).unwrap();
+        assert!(back.config.pristine_expert && back.config.clean_expert);
+        assert_eq!((back.clean, back.pristine), (Some(c.clone()), Some(q)));
+        let cfg2 = std::fs::read(dir.join("config.json")).unwrap();
+        let only_clean = Experts {
+            clean: Some(&c),
+            pristine: None,
+        };
+        let e = ModelFiles::from_bytes(&dir, &cfg2, &model_bytes(&w, only_clean, None), b"{}")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("\"pristine.emb\" is missing"), "{e}");
+        m.pristine = None;
         // Chain counts round-trip; a negative count is refused by name.
         let mut ch = ChainCounts::default();
         ch.coding[5] = 3.0;
@@ -430,7 +486,7 @@ mod tests {
         m.save(&dir).unwrap();
         assert_eq!(ModelFiles::load(&dir).unwrap().chains, Some(ch.clone()));
         ch.noncoding[7] = -1.0;
-        let e = ModelFiles::from_bytes(&dir, &cfg, &model_bytes(&w, Some(&c), Some(&ch)), b"{}")
+        let e = ModelFiles::from_bytes(&dir, &cfg, &model_bytes(&w, only_clean, Some(&ch)), b"{}")
             .unwrap_err()
             .to_string();
         assert!(

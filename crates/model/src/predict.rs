@@ -12,7 +12,7 @@ use cdspred_core::dna::{revcomp_codes, Base};
 use cdspred_core::{Frame, GeneticCode, ReadClass, Strand};
 
 use crate::calibrate::Scorer;
-use crate::estimate::ReadEvidence;
+use crate::estimate::{ExpertCall, ReadEvidence};
 use crate::features::{FrameInputs, PathScorer, TableContext};
 use crate::files::{ModelConfig, ModelFiles};
 use crate::genes::{call_genes, call_genes_sampled, GeneOptions, SampleGenes, WindowVote};
@@ -180,8 +180,10 @@ pub struct Scratch {
 pub struct Predictor {
     model: Model,
     clean: Option<Model>,
+    pristine: Option<Model>,
     config: ModelConfig,
     hint: Option<f32>,
+    error_free: bool,
     prior: Option<Arc<ChainCounts>>,
     sample: Option<Arc<Chains>>,
     genes: Option<Arc<SampleGenes>>,
@@ -198,8 +200,10 @@ impl Predictor {
         Predictor {
             model: Model::new(files.weights.clone()),
             clean: files.clean.clone().map(Model::new),
+            pristine: files.pristine.clone().map(Model::new),
             config: files.config.clone(),
             hint: None,
+            error_free: false,
             prior: files.chains.clone().map(Arc::new),
             sample: None,
             genes: None,
@@ -295,10 +299,24 @@ impl Predictor {
     /// indels to speak of) with that expert: a network trained on clean reads and
     /// reads with substitutions only, decoded in fixed frames (its shift cost is
     /// prohibitive), which is what such reads need; frames that may shift cost it
-    /// accuracy on them (false paths through non-coding DNA). Reads told more, or
-    /// nothing, go to the main network, trained on the whole error mix.
+    /// accuracy on them (false paths through non-coding DNA). Reads also told to carry
+    /// no errors at all go to the pristine expert instead, where the model has one
+    /// ([`Predictor::with_error_free`]). Reads told more, or nothing, go to the main
+    /// network, trained on the whole error mix.
     pub fn with_error_hint(mut self, indels_per_100nt: Option<f32>) -> Predictor {
         self.hint = indels_per_100nt;
+        self
+    }
+
+    /// Tells the model whether the reads carry no sequencing errors at all (`--errors
+    /// none`, or a survey that finds neither indels nor substitutions,
+    /// [`crate::estimate::ErrorEstimate::error_free`]). A model with a pristine expert
+    /// scores such reads, when also told no indels, with that expert: a network
+    /// trained on error-free reads, decoded in fixed frames. Training on substitutions
+    /// teaches the clean expert to accept a stop inside a coding frame, which lets
+    /// more non-coding reads pass; error-free reads do not need that tolerance.
+    pub fn with_error_free(mut self, error_free: bool) -> Predictor {
+        self.error_free = error_free;
         self
     }
 
@@ -309,12 +327,24 @@ impl Predictor {
 
     /// Whether reads are scored by the clean expert (see [`Predictor::with_error_hint`]).
     pub fn uses_clean_expert(&self) -> bool {
-        self.clean.is_some() && self.hint.is_some_and(|h| h <= CLEAN_MAX_INDELS)
+        self.clean.is_some()
+            && self.hint.is_some_and(|h| h <= CLEAN_MAX_INDELS)
+            && !self.uses_pristine_expert()
+    }
+
+    /// Whether reads are scored by the pristine expert (see
+    /// [`Predictor::with_error_free`]).
+    pub fn uses_pristine_expert(&self) -> bool {
+        self.pristine.is_some()
+            && self.error_free
+            && self.hint.is_some_and(|h| h <= CLEAN_MAX_INDELS)
     }
 
     /// Which network scores reads, as calibration tells them apart.
     pub fn scorer(&self) -> Scorer {
-        if self.uses_clean_expert() {
+        if self.uses_pristine_expert() {
+            Scorer::Pristine
+        } else if self.uses_clean_expert() {
             Scorer::Clean
         } else if self.hint.is_some_and(|h| h > CLEAN_MAX_INDELS) {
             Scorer::MainHinted
@@ -337,6 +367,11 @@ impl Predictor {
         self.clean.is_some()
     }
 
+    /// Whether the model has a pristine expert (whatever it is told).
+    pub fn has_pristine_expert(&self) -> bool {
+        self.pristine.is_some()
+    }
+
     /// The same predictor without its calibration (the networks' own probabilities).
     pub fn uncalibrated(mut self) -> Predictor {
         self.config.calibration = None;
@@ -355,8 +390,13 @@ impl Predictor {
 
     /// Class probabilities of one window (length ≥ 8).
     pub fn window_probs(&self, codes: &[Base], table: &TableContext, s: &mut Scratch) -> [f32; 7] {
-        match &self.clean {
-            Some(expert) if self.uses_clean_expert() => probs_of(expert, codes, table, None, s),
+        match (&self.pristine, &self.clean) {
+            (Some(expert), _) if self.uses_pristine_expert() => {
+                probs_of(expert, codes, table, None, s)
+            }
+            (_, Some(expert)) if self.uses_clean_expert() => {
+                probs_of(expert, codes, table, None, s)
+            }
             _ => probs_of(&self.model, codes, table, self.hint, s),
         }
     }
@@ -557,10 +597,22 @@ impl Predictor {
     ) -> Vec<ReadEvidence> {
         par_map(reads, threads, |r, s| {
             let probs = probs_of(&self.model, r, table, None, s);
+            let gain = s.inputs.gain[best_class(&probs) - 1];
+            // Substitutions are surveyed on 250-400-nt reads, for a model whose pristine
+            // expert they choose.
+            let stops_wanted = self.pristine.is_some() && r.len() >= crate::estimate::SHORTEST;
+            let clean = self.clean.as_ref().filter(|_| stops_wanted).map(|expert| {
+                let p = probs_of(expert, r, table, None, s);
+                ExpertCall {
+                    coding: p[0] <= 0.5,
+                    stops: s.inputs.fixed_stops(best_class(&p) - 1),
+                }
+            });
             ReadEvidence {
                 length: r.len(),
                 coding_prob: 1.0 - probs[0],
-                gain: s.inputs.gain[best_class(&probs) - 1],
+                gain,
+                clean,
             }
         })
     }

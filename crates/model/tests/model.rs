@@ -14,15 +14,18 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
     /// A read and its reverse complement get the same coding_prob (±1e-4), mirrored
     /// strand and the same frame (the frame is defined on the sense-oriented read),
-    /// from the main network (no hint, or an indel hint) and from the clean expert.
+    /// from the main network (no hint, or an indel hint), from the clean expert and
+    /// from the pristine expert.
     #[test]
     fn strand_consistent(
         s in "[ACGTN]{40,400}",
         table in prop::sample::select(vec![11u32, 4, 25, 15]),
         hint in prop::sample::select(vec![None, Some(0.0f32), Some(0.8)]),
+        error_free in any::<bool>(),
     ) {
-        let p = predictor().with_error_hint(hint);
-        prop_assert_eq!(p.uses_clean_expert(), hint == Some(0.0));
+        let p = predictor().with_error_hint(hint).with_error_free(error_free);
+        prop_assert_eq!(p.uses_clean_expert(), hint == Some(0.0) && !error_free);
+        prop_assert_eq!(p.uses_pristine_expert(), hint == Some(0.0) && error_free);
         let t = TableContext::new(GeneticCode::new(table).unwrap());
         let d = DnaSeq::from_ascii(s.as_bytes()).unwrap();
         let mut sc = Scratch::default();
@@ -72,6 +75,12 @@ fn embedded_model_matches_its_card_and_the_registry_copy() {
     assert_eq!(disk.weights, m.weights);
     assert!(m.clean.is_some(), "the default model has a clean expert");
     assert_eq!(disk.clean, m.clean);
+    assert!(
+        m.pristine.is_some(),
+        "the default model has a pristine expert"
+    );
+    assert_eq!(disk.pristine, m.pristine);
+    assert_ne!(m.pristine, m.clean);
     let bytes = std::fs::read(dir.join("model.safetensors")).unwrap();
     assert_eq!(
         cdspred_model::files::sha256_hex(&bytes),
@@ -97,6 +106,7 @@ fn counted_flops_per_300nt_read() {
     for (name, w) in [
         ("main", &m.weights),
         ("clean expert", m.clean.as_ref().unwrap()),
+        ("pristine expert", m.pristine.as_ref().unwrap()),
     ] {
         let net = cdspred_model::net::Model::new(w.clone());
         let mut inp = cdspred_model::features::FrameInputs::default();

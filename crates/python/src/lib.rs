@@ -111,6 +111,7 @@ fn error_hint(name: &str) -> PyResult<ErrorHint> {
     match name {
         "auto" => Ok(ErrorHint::Auto),
         "unknown" => Ok(ErrorHint::Fixed(None)),
+        "none" => Ok(ErrorHint::ErrorFree),
         _ => cdspred_data::ErrorProfile::named(name)
             .map(|p| ErrorHint::Fixed(Some(p.indels_per_100nt() as f32)))
             .map_err(|e| PyValueError::new_err(format!("errors={name:?}: {e}; or auto, unknown"))),
@@ -144,7 +145,6 @@ impl Predictor {
     /// The predictor for `reads`: surveyed first when `errors="auto"`.
     fn for_reads(&self, reads: &[&[u8]]) -> cdspred_model::Predictor {
         match self.errors {
-            ErrorHint::Fixed(h) => self.base.clone().with_error_hint(h),
             ErrorHint::Auto => {
                 let mut est = ErrorEstimate::default();
                 for chunk in reads.chunks(CHUNK) {
@@ -153,8 +153,9 @@ impl Predictor {
                     }
                     survey(&self.base, &mut est, chunk, &self.table, self.threads);
                 }
-                self.base.clone().with_error_hint(est.hint())
+                est.tell(self.base.clone())
             }
+            told => told.tell(self.base.clone()),
         }
     }
 
@@ -475,7 +476,6 @@ impl ReadIter {
         let (records, preds) = py.detach(|| {
             if chosen.is_none() {
                 *chosen = Some(match p.errors {
-                    ErrorHint::Fixed(h) => p.base.clone().with_error_hint(h),
                     ErrorHint::Auto => {
                         // The first chunks are surveyed before any is predicted.
                         let mut est = ErrorEstimate::default();
@@ -485,8 +485,9 @@ impl ReadIter {
                             survey(&p.base, &mut est, &reads, &p.table, p.threads);
                             pending.push_back(chunk);
                         }
-                        p.base.clone().with_error_hint(est.hint())
+                        est.tell(p.base.clone())
                     }
+                    told => told.tell(p.base.clone()),
                 });
             }
             let records = pending

@@ -86,24 +86,43 @@ pub struct FitReport {
 /// clean expert). Deterministic for a seed; the thread count does not matter.
 pub fn fit(spec: &FitSpec, threads: usize) -> (Calibration, FitReport) {
     let mut report = FitReport::default();
-    let mut one = |name: &str, mix: &Mix, seed: u64, hint: Option<f32>| -> Temperatures {
+    let mut one = |name: &str, mix: &Mix, seed: u64, hint: Option<f32>, error_free: bool| {
         let mut by_len: BTreeMap<u32, (Vec<f32>, Vec<bool>)> = BTreeMap::new();
         for (files, ds) in &spec.parts {
-            let pred = Predictor::new(files).uncalibrated().with_error_hint(hint);
+            let pred = Predictor::new(files)
+                .uncalibrated()
+                .with_error_hint(hint)
+                .with_error_free(error_free);
             collect(&pred, ds, &mutated(ds, mix, seed), threads, &mut by_len);
         }
         let (t, rows) = fit_lengths(by_len);
         report.scorers.insert(name.to_string(), rows);
         t
     };
-    let main = one("main", &spec.main, spec.seed, None);
+    let main = one("main", &spec.main, spec.seed, None, false);
     let hinted_mix = Mix {
         profiles: spec.indels.clone(),
         fraction: if spec.indels.is_empty() { 0.0 } else { 1.0 },
     };
-    let main_hinted = one("main_hinted", &hinted_mix, spec.seed ^ 1, Some(INDEL_HINT));
-    let clean = (!spec.parts.is_empty() && spec.parts.iter().all(|p| p.0.clean.is_some()))
-        .then(|| one("clean", &spec.clean, spec.seed ^ 2, Some(0.0)));
+    let main_hinted = one(
+        "main_hinted",
+        &hinted_mix,
+        spec.seed ^ 1,
+        Some(INDEL_HINT),
+        false,
+    );
+    let every = |has: fn(&ModelFiles) -> bool| {
+        !spec.parts.is_empty() && spec.parts.iter().all(|p| has(p.0))
+    };
+    let clean = every(|f| f.clean.is_some())
+        .then(|| one("clean", &spec.clean, spec.seed ^ 2, Some(0.0), false));
+    // The pristine expert meets error-free reads only.
+    let none = Mix {
+        profiles: Vec::new(),
+        fraction: 0.0,
+    };
+    let pristine = every(|f| f.pristine.is_some())
+        .then(|| one("pristine", &none, spec.seed ^ 3, Some(0.0), true));
     let describe = |m: &Mix| {
         let names: Vec<&str> = m.profiles.iter().map(|p| p.name.as_str()).collect();
         format!(
@@ -114,7 +133,7 @@ pub fn fit(spec: &FitSpec, threads: usize) -> (Calibration, FitReport) {
     };
     let reads: usize = spec.parts.iter().map(|p| p.1.samples.len()).sum();
     let fitted_on = format!(
-        "{} ({reads} reads); main: {}; main_hinted: every read with {}; clean: {}; seed {}",
+        "{} ({reads} reads); main: {}; main_hinted: every read with {}; clean: {}; pristine: error-free reads; seed {}",
         spec.data_name,
         describe(&spec.main),
         spec.indels
@@ -132,6 +151,7 @@ pub fn fit(spec: &FitSpec, threads: usize) -> (Calibration, FitReport) {
         main,
         main_hinted,
         clean,
+        pristine,
     };
     (cal, report)
 }

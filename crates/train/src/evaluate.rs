@@ -237,11 +237,11 @@ pub fn hinted_for_set(
     self_training: SelfTrainMode,
 ) -> (Predictor, Option<ErrorEstimate>) {
     let (hinted, est) = match errors {
-        ErrorHint::Fixed(h) => (pred.clone().with_error_hint(h), None),
         ErrorHint::Auto => {
             let est = survey_set(pred, inputs, threads);
-            (pred.clone().with_error_hint(est.hint()), Some(est))
+            (est.tell(pred.clone()), Some(est))
         }
+        told => (told.tell(pred.clone()), None),
     };
     // As `cdspred predict` would self-train on the set as a file: its first reads, with
     // the genetic code of its first read.

@@ -336,6 +336,7 @@ fn save_best(
         config: ModelConfig::new(cfg.dim, cfg.hidden),
         weights: weights.clone(),
         clean: None,
+        pristine: None,
         chains: Some(chains.clone()),
         card: ModelCard {
             name: cfg.name.clone(),
