@@ -211,6 +211,14 @@ impl Chains {
         out
     }
 
+    /// The frame of `sense` on its best coding path: the offset (0-2) of the first base
+    /// that starts a codon (`None` when none of the first three does, e.g. inserted
+    /// bases).
+    pub fn start_frame(&self, sense: &[Base], eps: f32, s: &mut HmmScratch) -> Option<usize> {
+        let ph = self.phases(sense, eps, s);
+        (0..3.min(ph.len())).find(|&i| ph[i] == 0)
+    }
+
     /// The best coding path's score less the non-coding chain's; with `back`, the
     /// steps into each state at each base, then one entry holding the final state.
     fn viterbi(&self, seq: &[Base], eps: f32, mut back: Option<&mut Vec<[u8; 3]>>) -> f32 {
@@ -590,6 +598,21 @@ mod tests {
         let rc: Vec<Base> = read.iter().rev().map(|&b| 3 - b).collect();
         let (rp, rm) = ch.strand_llr(&rc, 0.002, &mut s);
         assert_eq!((rp, rm), (m, p));
+    }
+
+    #[test]
+    fn the_start_frame_is_the_offset_of_the_first_codon() {
+        let (c, orf, _) = toy();
+        let ch = c.chains();
+        let mut s = HmmScratch::default();
+        // The ORF's codons start at multiples of 3.
+        for (from, frame) in [(300, 0), (301, 2), (302, 1)] {
+            assert_eq!(
+                ch.start_frame(&orf[from..from + 240], 0.002, &mut s),
+                Some(frame),
+                "read from {from}"
+            );
+        }
     }
 
     #[test]

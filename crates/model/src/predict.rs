@@ -230,8 +230,10 @@ impl Predictor {
     /// The same predictor scoring reads of up to `max_len` with a sample's chains
     /// ([`crate::hmm`]) when told indels: `coding_prob` joins the chains' score (the
     /// best coding path on either strand against non-coding DNA) to the network's
-    /// ([`crate::hmm::coding_prob`]), the strand is the chains' better one, and the
-    /// frame, path and shifts the network's best on that strand.
+    /// ([`crate::hmm::coding_prob`]), the strand is the chains' better one, the frame
+    /// the network's best on that strand or the chains' own when the network finds it
+    /// nearly as likely ([`pick_frame`]), and the path and shifts the network's along
+    /// that frame.
     pub fn with_sample_chains(mut self, chains: Arc<Chains>) -> Predictor {
         self.sample = Some(chains);
         self
@@ -462,6 +464,24 @@ impl Predictor {
                 probs[k] = 0.0;
             }
             probs[0] = 1.0 - cp;
+            // The frame: the network's on that strand, unless the chains' best path
+            // starts in another frame the network gives at least e^-CHAIN_FRAME_BONUS
+            // of the best one's probability.
+            let rc;
+            let sense: &[Base] = if plus >= minus {
+                codes
+            } else {
+                rc = cdspred_core::dna::revcomp_codes(codes);
+                &rc
+            };
+            let chain_frame = ch.start_frame(sense, eps, &mut s.hmm);
+            let base = if plus >= minus { 1 } else { 4 };
+            let own = [probs[base], probs[base + 1], probs[base + 2]];
+            let f = pick_frame(own, chain_frame);
+            let total: f32 = own.iter().sum();
+            for (k, p) in probs[base..base + 3].iter_mut().enumerate() {
+                *p = if k == f { total } else { 0.0 };
+            }
         }
         let wlen = if starts.len() == 1 {
             len
@@ -681,6 +701,36 @@ fn global_frame(probs: &[f32; 7], w: usize, wlen: usize, len: usize) -> (Strand,
 }
 
 /// The most likely coding class (1..=6; the first on ties).
+/// Log-odds by which the self-trained chains' frame may overrule the network's (see
+/// [`pick_frame`]). Chosen on the held-out fold genomes (S. suis, Acidilobus,
+/// P. aeruginosa, the Lachnospiraceae MAG; `indel1` within a run): strand+frame at 300 nt
+/// 0.790 with the network's frame, 0.805 with the chains' always, 0.811 with 1.5, 0.810
+/// with 3 (docs/experiments.md).
+pub const CHAIN_FRAME_BONUS: f32 = 1.5;
+
+/// The frame (0-2) on a strand, from the network's probabilities of its three frames
+/// and the frame the self-trained chains' best path starts in: the network's best,
+/// unless the chains' frame has at least e^-[`CHAIN_FRAME_BONUS`] of its probability.
+/// Ties go to the lower frame.
+pub(crate) fn pick_frame(net: [f32; 3], chains: Option<usize>) -> usize {
+    let total = net.iter().sum::<f32>().max(1e-12);
+    let score = |k: usize| {
+        let bonus = if chains == Some(k) {
+            CHAIN_FRAME_BONUS
+        } else {
+            0.0
+        };
+        (net[k] / total + 1e-9).ln() + bonus
+    };
+    let mut best = 0;
+    for k in 1..3 {
+        if score(k) > score(best) {
+            best = k;
+        }
+    }
+    best
+}
+
 pub(crate) fn best_class(probs: &[f32; 7]) -> usize {
     let mut k = 1;
     for i in 2..7 {
@@ -744,6 +794,26 @@ fn shifts_on_path(path: &[u32], strand: Strand, start: usize, end: usize) -> Vec
         shifts.reverse();
     }
     shifts
+}
+
+#[cfg(test)]
+mod frame_tests {
+    use super::*;
+
+    #[test]
+    fn the_chains_frame_wins_close_calls_only() {
+        // Without the chains, or when they agree, the network's best frame.
+        assert_eq!(pick_frame([0.2, 0.5, 0.3], None), 1);
+        assert_eq!(pick_frame([0.2, 0.5, 0.3], Some(1)), 1);
+        // A frame within e^1.5 (4.48x) of the best is taken when the chains say so.
+        assert_eq!(pick_frame([0.2, 0.5, 0.3], Some(0)), 0);
+        assert_eq!(pick_frame([0.12, 0.5, 0.38], Some(0)), 0);
+        // One the network all but rules out is not.
+        assert_eq!(pick_frame([0.1, 0.5, 0.4], Some(0)), 1);
+        assert_eq!(pick_frame([0.01, 0.98, 0.01], Some(2)), 1);
+        // The scale does not matter (the strand's share of coding_prob).
+        assert_eq!(pick_frame([0.002, 0.005, 0.003], Some(0)), 0);
+    }
 }
 
 #[cfg(test)]
