@@ -467,16 +467,21 @@ impl Predictor {
             // The frame: the network's on that strand, unless the chains' best path
             // starts in another frame the network gives at least e^-CHAIN_FRAME_BONUS
             // of the best one's probability.
-            let rc;
-            let sense: &[Base] = if plus >= minus {
-                codes
-            } else {
-                rc = cdspred_core::dna::revcomp_codes(codes);
-                &rc
-            };
-            let chain_frame = ch.start_frame(sense, eps, &mut s.hmm);
             let base = if plus >= minus { 1 } else { 4 };
             let own = [probs[base], probs[base + 1], probs[base + 2]];
+            // The chains' path is traced back only where it could change the frame.
+            let chain_frame = if frame_is_close(own) {
+                let rc;
+                let sense: &[Base] = if plus >= minus {
+                    codes
+                } else {
+                    rc = cdspred_core::dna::revcomp_codes(codes);
+                    &rc
+                };
+                ch.start_frame(sense, eps, &mut s.hmm)
+            } else {
+                None
+            };
             let f = pick_frame(own, chain_frame);
             let total: f32 = own.iter().sum();
             for (k, p) in probs[base..base + 3].iter_mut().enumerate() {
@@ -731,6 +736,13 @@ pub(crate) fn pick_frame(net: [f32; 3], chains: Option<usize>) -> usize {
     best
 }
 
+/// Whether the chains' frame could overrule the network's best ([`pick_frame`]): another
+/// frame has at least e^-[`CHAIN_FRAME_BONUS`] of its probability.
+fn frame_is_close(net: [f32; 3]) -> bool {
+    let best = pick_frame(net, None);
+    (0..3).any(|k| k != best && pick_frame(net, Some(k)) == k)
+}
+
 pub(crate) fn best_class(probs: &[f32; 7]) -> usize {
     let mut k = 1;
     for i in 2..7 {
@@ -813,6 +825,11 @@ mod frame_tests {
         assert_eq!(pick_frame([0.01, 0.98, 0.01], Some(2)), 1);
         // The scale does not matter (the strand's share of coding_prob).
         assert_eq!(pick_frame([0.002, 0.005, 0.003], Some(0)), 0);
+        // The chains are asked only where they could change the frame.
+        assert!(frame_is_close([0.2, 0.5, 0.3]));
+        assert!(frame_is_close([0.12, 0.5, 0.38]));
+        assert!(!frame_is_close([0.1, 0.5, 0.1]));
+        assert!(!frame_is_close([0.01, 0.98, 0.01]));
     }
 }
 
