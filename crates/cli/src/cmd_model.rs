@@ -152,18 +152,15 @@ pub fn run(cmd: ModelCommand) -> Result<()> {
                 .with_context(|| format!("data manifest {}", manifest.display()))?;
             card.git_commit = rd.text(RunDir::COMMIT).unwrap_or_default();
             card.training_command = rd.text(RunDir::COMMAND).unwrap_or_default();
-            if let Some(expert) = &clean_expert {
-                let more = RunDir::new(expert)
-                    .text(RunDir::COMMAND)
-                    .unwrap_or_default();
-                card.training_command = format!("{}; clean expert: {more}", card.training_command);
-            }
-            if let Some(expert) = &pristine_expert {
-                let more = RunDir::new(expert)
-                    .text(RunDir::COMMAND)
-                    .unwrap_or_default();
-                card.training_command =
-                    format!("{}; pristine expert: {more}", card.training_command);
+            let experts = [
+                ("clean expert", &clean_expert),
+                ("pristine expert", &pristine_expert),
+            ];
+            for (what, run) in experts {
+                if let Some(run) = run {
+                    let more = RunDir::new(run).text(RunDir::COMMAND).unwrap_or_default();
+                    card.training_command = format!("{}; {what}: {more}", card.training_command);
+                }
             }
             if let Some(m) = metrics {
                 card.metrics = serde_json::from_str(
@@ -337,10 +334,7 @@ pub fn calibrate(
             profiles: c.profiles()?,
             fraction: c.error_fraction,
         },
-        None => Mix {
-            profiles: Vec::new(),
-            fraction: 0.0,
-        },
+        None => Mix::default(),
     };
     let spec = FitSpec {
         parts: parts.iter().map(|p| (&p.0, &p.1)).collect(),

@@ -233,16 +233,13 @@ impl ModelFiles {
             msg: format!("not a safetensors file: {e}"),
         })?;
         let main = read_weights(&wpath, &st, &config, "")?;
-        let clean = if config.clean_expert {
-            Some(read_weights(&wpath, &st, &config, CLEAN_PREFIX)?)
-        } else {
-            None
+        // An expert's network, when the config says the file holds it.
+        let expert = |held: bool, prefix: &str| {
+            held.then(|| read_weights(&wpath, &st, &config, prefix))
+                .transpose()
         };
-        let pristine = if config.pristine_expert {
-            Some(read_weights(&wpath, &st, &config, PRISTINE_PREFIX)?)
-        } else {
-            None
-        };
+        let clean = expert(config.clean_expert, CLEAN_PREFIX)?;
+        let pristine = expert(config.pristine_expert, PRISTINE_PREFIX)?;
         let chains = read_chains(&wpath, &st)?;
         Ok(ModelFiles {
             config,

@@ -59,6 +59,12 @@ impl Default for ChainCounts {
     }
 }
 
+/// `rc` := the reverse complement of `read` (N stays N).
+fn fill_rc(read: &[Base], rc: &mut Vec<Base>) {
+    rc.clear();
+    rc.extend(read.iter().rev().map(|&b| if b < 4 { 3 - b } else { 4 }));
+}
+
 /// The words ending at each base of `seq` (`None` while fewer than `ORDER + 1` called
 /// bases end there).
 fn words(seq: &[Base]) -> impl Iterator<Item = Option<usize>> + '_ {
@@ -175,8 +181,7 @@ impl Chains {
     /// probability per base.
     pub fn strand_llr(&self, read: &[Base], eps: f32, s: &mut HmmScratch) -> (f32, f32) {
         let mut rc = std::mem::take(&mut s.rc);
-        rc.clear();
-        rc.extend(read.iter().rev().map(|&b| if b < 4 { 3 - b } else { 4 }));
+        fill_rc(read, &mut rc);
         let plus = self.viterbi(read, eps, None);
         let minus = self.viterbi(&rc, eps, None);
         s.rc = rc;
@@ -211,11 +216,25 @@ impl Chains {
         out
     }
 
-    /// The frame of `sense` on its best coding path: the offset (0-2) of the first base
-    /// that starts a codon (`None` when none of the first three does, e.g. inserted
-    /// bases).
-    pub fn start_frame(&self, sense: &[Base], eps: f32, s: &mut HmmScratch) -> Option<usize> {
-        let ph = self.phases(sense, eps, s);
+    /// The frame of `read` on the `plus` strand (else on its reverse complement) along
+    /// its best coding path: the offset (0-2), on that strand, of the first base that
+    /// starts a codon (`None` when none of the first three does, e.g. inserted bases).
+    pub fn start_frame(
+        &self,
+        read: &[Base],
+        plus: bool,
+        eps: f32,
+        s: &mut HmmScratch,
+    ) -> Option<usize> {
+        let ph = if plus {
+            self.phases(read, eps, s)
+        } else {
+            let mut rc = std::mem::take(&mut s.rc);
+            fill_rc(read, &mut rc);
+            let ph = self.phases(&rc, eps, s);
+            s.rc = rc;
+            ph
+        };
         (0..3.min(ph.len())).find(|&i| ph[i] == 0)
     }
 
@@ -607,10 +626,18 @@ mod tests {
         let mut s = HmmScratch::default();
         // The ORF's codons start at multiples of 3.
         for (from, frame) in [(300, 0), (301, 2), (302, 1)] {
+            let read = &orf[from..from + 240];
             assert_eq!(
-                ch.start_frame(&orf[from..from + 240], 0.002, &mut s),
+                ch.start_frame(read, true, 0.002, &mut s),
                 Some(frame),
                 "read from {from}"
+            );
+            // The same read sequenced from the other strand.
+            let rc: Vec<Base> = read.iter().rev().map(|&b| 3 - b).collect();
+            assert_eq!(
+                ch.start_frame(&rc, false, 0.002, &mut s),
+                Some(frame),
+                "reverse complement of the read from {from}"
             );
         }
     }

@@ -470,18 +470,9 @@ impl Predictor {
             let base = if plus >= minus { 1 } else { 4 };
             let own = [probs[base], probs[base + 1], probs[base + 2]];
             // The chains' path is traced back only where it could change the frame.
-            let chain_frame = if frame_is_close(own) {
-                let rc;
-                let sense: &[Base] = if plus >= minus {
-                    codes
-                } else {
-                    rc = cdspred_core::dna::revcomp_codes(codes);
-                    &rc
-                };
-                ch.start_frame(sense, eps, &mut s.hmm)
-            } else {
-                None
-            };
+            let chain_frame = frame_is_close(own)
+                .then(|| ch.start_frame(codes, plus >= minus, eps, &mut s.hmm))
+                .flatten();
             let f = pick_frame(own, chain_frame);
             let total: f32 = own.iter().sum();
             for (k, p) in probs[base..base + 3].iter_mut().enumerate() {
@@ -705,7 +696,6 @@ fn global_frame(probs: &[f32; 7], w: usize, wlen: usize, len: usize) -> (Strand,
     )
 }
 
-/// The most likely coding class (1..=6; the first on ties).
 /// Log-odds by which the self-trained chains' frame may overrule the network's (see
 /// [`pick_frame`]). Chosen on the held-out fold genomes (S. suis, Acidilobus,
 /// P. aeruginosa, the Lachnospiraceae MAG; `indel1` within a run): strand+frame at 300 nt
@@ -743,6 +733,7 @@ fn frame_is_close(net: [f32; 3]) -> bool {
     (0..3).any(|k| k != best && pick_frame(net, Some(k)) == k)
 }
 
+/// The most likely coding class (1..=6; the first on ties).
 pub(crate) fn best_class(probs: &[f32; 7]) -> usize {
     let mut k = 1;
     for i in 2..7 {

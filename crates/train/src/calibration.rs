@@ -24,8 +24,9 @@ use serde::Serialize;
 use crate::augment::with_errors;
 use crate::evaluate::predict_with_tables;
 
-/// An error mix: profiles, the share of reads that get one, and the seed.
-#[derive(Debug, Clone)]
+/// An error mix: profiles and the share of reads that get one (the default: none,
+/// error-free reads).
+#[derive(Debug, Clone, Default)]
 pub struct Mix {
     /// Profiles drawn uniformly.
     pub profiles: Vec<ErrorProfile>,
@@ -117,12 +118,8 @@ pub fn fit(spec: &FitSpec, threads: usize) -> (Calibration, FitReport) {
     let clean = every(|f| f.clean.is_some())
         .then(|| one("clean", &spec.clean, spec.seed ^ 2, Some(0.0), false));
     // The pristine expert meets error-free reads only.
-    let none = Mix {
-        profiles: Vec::new(),
-        fraction: 0.0,
-    };
     let pristine = every(|f| f.pristine.is_some())
-        .then(|| one("pristine", &none, spec.seed ^ 3, Some(0.0), true));
+        .then(|| one("pristine", &Mix::default(), spec.seed ^ 3, Some(0.0), true));
     let describe = |m: &Mix| {
         let names: Vec<&str> = m.profiles.iter().map(|p| p.name.as_str()).collect();
         format!(
