@@ -50,7 +50,9 @@ pub struct PredictArgs {
     /// first reads (up to 65,536) and tells it the `indel1` rate when they clearly carry
     /// indels, the `indel0.5` rate when they show some sign of them, and sends them to
     /// the clean expert when they clearly carry none — to the pristine expert when
-    /// they carry no substitutions either (few stops in coding frames) —, else tells
+    /// they carry no substitutions either (few stops in coding frames) —; when too few
+    /// reads of 250–400 nt decide, 300-nt windows of the sequences above 400 nt (long
+    /// reads, contigs) can show indels, and the `long6` rate is told; else it tells
     /// nothing (see the model card); a profile name tells it that profile's indel rate
     /// (none, sub0.5, sub1, illumina, adna, indel0.5, indel1, homopolymer1, mixed4,
     /// long6; `none` selects the pristine expert, the others without indels the clean
@@ -59,7 +61,7 @@ pub struct PredictArgs {
     #[arg(long, default_value = "auto", value_parser = parse_error_hint)]
     errors: ErrorHint,
     /// Only survey the reads: print what `--errors auto` would tell the model, as a
-    /// value for `--errors` (`indel1`, `indel0.5`, `none`, `sub1` or `unknown`), and exit. A sharded run
+    /// value for `--errors` (`indel1`, `indel0.5`, `long6`, `none`, `sub1` or `unknown`), and exit. A sharded run
     /// surveys the whole input once and passes the value to every shard.
     #[arg(long)]
     survey_errors: bool,
@@ -247,11 +249,13 @@ const TEACHING_BASES: usize = 32 << 20;
 const TEACHING_RECORDS: usize = 65_536;
 
 /// The `--errors` value that tells the model what the survey would: `indel1` or
-/// `indel0.5` (their rates are the survey's hints), `none` (no errors: the pristine
-/// expert), `sub1` (no indels, but substitutions: the clean expert) or `unknown`.
+/// `indel0.5` (their rates are the survey's hints), `long6` (long sequences with
+/// indels), `none` (no errors: the pristine expert), `sub1` (no indels, but
+/// substitutions: the clean expert) or `unknown`.
 pub fn errors_value(est: &ErrorEstimate) -> &'static str {
     match est.verdict() {
         Verdict::Indels => "indel1",
+        Verdict::LongIndels => "long6",
         Verdict::SomeIndels => "indel0.5",
         Verdict::Clean if est.error_free() => "none",
         Verdict::Clean => "sub1",

@@ -356,3 +356,43 @@ fn long_reads_with_indels_learn_their_genes_together() {
         "taught {a:?}, read by read {b:?}"
     );
 }
+
+/// Without a flag (`--errors auto`) the survey cuts 300-nt windows from long reads and
+/// finds the indels there, so long reads with 6% errors are decoded as with `--errors
+/// long6`; the same genome's clean 8-kb pieces are told nothing, as before.
+#[test]
+fn long_reads_with_indels_are_found_without_a_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = shared().join("data/genomes/dev");
+    let (_, seq) = unpack_fasta(
+        &dev.join("Corynebacterium_diphtheriae_NCTC11397_LN831026.fna.gz"),
+        dir.path(),
+    );
+    let write = |name: &str, reads: &[Vec<u8>]| {
+        let path = dir.path().join(name);
+        let text: String = reads
+            .iter()
+            .enumerate()
+            .map(|(k, r)| format!(">r{k}\n{}\n", String::from_utf8_lossy(r)))
+            .collect();
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let noisy: Vec<Vec<u8>> = long_reads(&seq, 100, 8000)
+        .into_iter()
+        .map(|r| r.0)
+        .collect();
+    let noisy = write("noisy.fa", &noisy);
+    let clean: Vec<Vec<u8>> = (0..100)
+        .map(|k| seq[k * 20_000..k * 20_000 + 8000].to_vec())
+        .collect();
+    let clean = write("clean.fa", &clean);
+    let survey = |f: &str| cdspred(&["predict", "-q", "--survey-errors", f]);
+    assert_eq!(survey(&noisy).trim(), "long6");
+    assert_eq!(survey(&clean).trim(), "unknown");
+    let gff = |f: &str, errors: &str| {
+        cdspred(&["predict", "--format", "gff3", "-q", "--errors", errors, f])
+    };
+    assert_eq!(gff(&noisy, "auto"), gff(&noisy, "long6"));
+    assert_eq!(gff(&clean, "auto"), gff(&clean, "unknown"));
+}

@@ -138,6 +138,7 @@ pub fn assess(
     report.sequencing_errors = SurveySummary {
         verdict: match survey.verdict() {
             Survey::Indels => "indels",
+            Survey::LongIndels => "long_indels",
             Survey::SomeIndels => "some_indels",
             Survey::Clean => "clean",
             Survey::Unclear => "unclear",

@@ -135,6 +135,14 @@ pub fn judge(e: &Evidence) -> (Level, Vec<Cause>) {
                 e.survey.shifted, e.survey.confident, share * 100.0
             ),
         }),
+        Survey::LongIndels => causes.push(Cause {
+            cause: "sequencing_errors",
+            level: Level::Alarm,
+            detail: format!(
+                "The long sequences carry indels: {} of {} confident 300-nt windows of them gain by shifting frame. Predict tells the model (--errors auto) the long6 rate.",
+                e.survey.window_shifted, e.survey.window_confident
+            ),
+        }),
         Survey::SomeIndels => causes.push(Cause {
             cause: "sequencing_errors",
             level: Level::Warning,

@@ -62,12 +62,44 @@
 //! The short cut is the geometric mean of the training groups' nearest shares (0.0148
 //! and 0.047). A short cut can show no more than "clean": the clean Kutzneria slice
 //! gains as much as reads with indels elsewhere. On ART's HiSeq reads this lifts gene
-//! MCC from 0.671 to 0.746. Reads under 120 nt, and contigs, tell nothing. The survey
-//! stops once [`SETTLE`] confident reads of 250–400 nt are seen, after [`MAX_READS`]
+//! MCC from 0.671 to 0.746. Reads under 120 nt tell nothing. The survey
+//! stops once [`SETTLE`] confident reads of 250–400 nt (or, without them, windows; below)
+//! are seen, after [`MAX_READS`]
 //! reads or [`MAX_BASES`] bases, or after [`GIVE_UP_READS`] reads without one of
 //! 250–400 nt (short reads alone never stop it early: in a length-sorted file the long
 //! reads come last); 120–249-nt reads are scored only until [`SHORT_SETTLE`] confident
 //! ones are seen.
+//!
+//! **Long sequences.** Sequences longer than the model's `max_len` (long reads,
+//! contigs) are cut into up to [`WINDOWS_PER_SEQUENCE`] windows of [`WINDOW`] nt, spread
+//! evenly, and the main network's confident windows (coding probability ≥ 0.7: few
+//! windows of noisy reads reach 0.9 without a hint) are counted as reads are. A window
+//! may span two genes (reads drawn from anywhere in a genome gain by shifting more often
+//! than the labelled sets' reads), so windows can only show indels, never a clean
+//! sample: with fewer than [`MIN_CONFIDENT`] confident reads of 250–400 nt and at least
+//! that many confident windows, a share above [`CUT`] is [`Verdict::LongIndels`], and
+//! the model is told [`LONG_HINT`], the `long6` profile's rate (the long-read decoder
+//! wants the rate of noisy long reads: told the `indel1` rate, C. diphtheriae reads with
+//! `long6` errors scored 0.480 / 0.925 strand-level base sensitivity / precision against
+//! 0.823 / 0.821 told `long6`). Shares of confident windows (whole genomes cut into
+//! 100-kb contigs, multi-record sets as they are; 60 pieces of 5–20 kb with errors from
+//! `scripts/eval_longreads.py`'s mutator or pbsim, seed 1), measured 2026-12-02:
+//!
+//! | sequences | clean | `indel1` | `long6` | pbsim CLR, accuracy 0.95 |
+//! |---|---:|---:|---:|---:|
+//! | training genomes (S. suis, Lachnospiraceae MAG; Acidilobus, P. aeruginosa) | 0.120–0.187 | 0.648–0.676 | 0.946–0.950 | 0.932–0.951 |
+//! | C. diphtheriae, M. hyorhinis (dev), M. tuberculosis, Leptospira records | 0.084–0.146 | 0.547–0.719 | 0.727 (C. diph.) | 0.791 (C. diph.) |
+//! | A. thaliana chloroplast (45 windows: too few to decide) | 0.178 | 0.456 | | |
+//!
+//! The cut is the reads' ([`CUT`]), under half the smallest indel-laden training share
+//! (0.648). With a confidence of 0.9, as for reads, the clean shares were lower
+//! (0.071–0.154) but so were the counts: C. diphtheriae's pbsim reads (58 reads, 480 kb)
+//! held 86 confident windows, too few to decide, against 196 at 0.7 (clean shares at 0.5:
+//! up to 0.202). Not blind: the dev sets were measured with the training genomes. Clean
+//! contigs are told nothing, as before; noisy long reads are decoded as with `--errors
+//! long6` (the sets of `docs/genes.md`: same calls). Long reads with fewer errors are
+//! told the same rate (1% indels on C. diphtheriae: 0.946 / 0.890 told `long6`, 0.882 /
+//! 0.943 told `indel1`); telling the rates apart is left for later.
 //!
 //! **Substitutions.** A sample without indels is scored by one of two experts: the
 //! *clean expert*, trained with substitutions and deamination on 20% of its reads, or,
@@ -139,6 +171,9 @@ pub const SHORT_SETTLE: usize = 1000;
 pub const SHORT_CLEAN_CUT: f64 = 0.025;
 /// Coding probability of a confident read.
 const CONFIDENT: f32 = 0.9;
+/// Coding probability of a confident window of a long sequence: few windows of noisy
+/// long reads reach 0.9 without a hint (see the module notes).
+const WINDOW_CONFIDENT: f32 = 0.7;
 /// Gain (log-odds units) that counts as a recovered indel.
 const GAIN: f32 = 12.0;
 /// Share of confident reads with such a gain above which a sample has indels.
@@ -160,6 +195,14 @@ pub const MIN_STOP_READS: usize = 300;
 pub const STOP_CUT: f64 = 0.04;
 /// Reads surveyed per step.
 const STEP: usize = 512;
+/// Length of the windows cut from sequences longer than the model's `max_len` (long
+/// reads, contigs) for the survey.
+pub const WINDOW: usize = 300;
+/// Windows cut from one long sequence at most (spread evenly over it).
+pub const WINDOWS_PER_SEQUENCE: usize = 64;
+/// The hint given to long sequences whose windows show indels: the `long6` profile's
+/// rate (PacBio-CLR-like, 5 indels per 100 nt).
+pub const LONG_HINT: f32 = 5.0;
 
 /// What a predictor is told about the reads' sequencing errors.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -196,8 +239,10 @@ pub struct ReadEvidence {
     /// Best path score minus its fixed frame's, for the read's best hypothesis.
     pub gain: f32,
     /// What the clean expert says of the read (`None`: not asked, because the model has
-    /// no clean or no pristine expert, or the read is under 250 nt).
+    /// no clean or no pristine expert, the read is under 250 nt, or it is a window).
     pub clean: Option<ExpertCall>,
+    /// A 300-nt window of a longer sequence, not a read ([`WINDOW`]).
+    pub window: bool,
 }
 
 /// The clean expert's call on a read: whether it is coding (probability ≥ 0.5, before
@@ -232,6 +277,9 @@ pub enum Verdict {
     SomeIndels,
     /// Only 120–249-nt reads, and not clearly clean: they cannot show indels.
     Unclear,
+    /// Too few confident reads of 250–400 nt, but windows of the long sequences show
+    /// indels (a share above [`CUT`] of at least [`MIN_CONFIDENT`] confident ones).
+    LongIndels,
     /// Fewer than [`MIN_CONFIDENT`] confident reads of 250–400 nt.
     TooFew,
 }
@@ -263,12 +311,33 @@ pub struct ErrorEstimate {
     pub expert_coding: usize,
     /// Those with a stop inside their called frame.
     pub expert_stopped: usize,
+    /// Windows cut from sequences longer than the model's `max_len`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub windows: usize,
+    /// Confident windows.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub window_confident: usize,
+    /// Those whose best path gained a lot by shifting.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub window_shifted: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl ErrorEstimate {
     /// Adds the evidence of some usable reads.
     pub fn add(&mut self, evidence: &[ReadEvidence]) {
         for e in evidence {
+            if e.window {
+                self.windows += 1;
+                if e.coding_prob >= WINDOW_CONFIDENT {
+                    self.window_confident += 1;
+                    self.window_shifted += (e.gain > GAIN) as usize;
+                }
+                continue;
+            }
             let long = e.length >= SHORTEST;
             if long {
                 self.usable += 1;
@@ -299,6 +368,7 @@ impl ErrorEstimate {
             || self.expert_coding >= STOP_SETTLE
             || self.verdict() != Verdict::Clean;
         (self.confident >= SETTLE && stops_settled)
+            || (self.window_confident >= SETTLE && self.confident < MIN_CONFIDENT)
             || self.reads >= MAX_READS
             || self.bases >= MAX_BASES
             || (self.usable == 0 && self.reads >= GIVE_UP_READS)
@@ -307,6 +377,13 @@ impl ErrorEstimate {
     /// What the reads say about indels.
     pub fn verdict(&self) -> Verdict {
         if self.confident < MIN_CONFIDENT {
+            // Windows of long sequences can show them indel-laden, never clean: a
+            // window may span two genes (see the module notes).
+            if self.window_confident >= MIN_CONFIDENT
+                && self.window_shifted as f64 > CUT * self.window_confident as f64
+            {
+                return Verdict::LongIndels;
+            }
             // Short reads can show a sample clean, never indel-laden: a genome the
             // model fits less well (Kutzneria) gains as much on them as indels do.
             let short = self.short_shifted as f64 / self.short_confident.max(1) as f64;
@@ -336,6 +413,7 @@ impl ErrorEstimate {
     pub fn hint(&self) -> Option<f32> {
         match self.verdict() {
             Verdict::Indels => Some(INDEL_HINT),
+            Verdict::LongIndels => Some(LONG_HINT),
             Verdict::SomeIndels => Some(UNCLEAR_HINT),
             Verdict::Clean => Some(0.0),
             Verdict::Unclear | Verdict::TooFew => None,
@@ -374,6 +452,10 @@ impl ErrorEstimate {
     pub fn describe(&self) -> String {
         let verdict = match self.verdict() {
             Verdict::Indels => format!("indels: told {INDEL_HINT} per 100 nt"),
+            Verdict::LongIndels => format!(
+                "indels in long sequences: told {LONG_HINT} per 100 nt ({} of {} confident 300-nt windows of them gained by shifting)",
+                self.window_shifted, self.window_confident
+            ),
             Verdict::Clean if self.error_free() && self.stop_survey => {
                 "no sign of errors: told 0, error-free (pristine expert)".to_string()
             }
@@ -390,8 +472,16 @@ impl ErrorEstimate {
         } else {
             String::new()
         };
+        let windows = if self.windows > 0 && self.verdict() != Verdict::LongIndels {
+            format!(
+                "; {} of {} confident 300-nt windows of longer sequences gained by shifting",
+                self.window_shifted, self.window_confident
+            )
+        } else {
+            String::new()
+        };
         format!(
-            "{verdict} ({} of {} confident reads of 250-400 nt and {} of {} of 120-249 nt gained by shifting, from {} reads{stops})",
+            "{verdict} ({} of {} confident reads of 250-400 nt and {} of {} of 120-249 nt gained by shifting, from {} reads{stops}{windows})",
             self.shifted, self.confident, self.short_shifted, self.short_confident, self.reads
         )
     }
@@ -420,8 +510,26 @@ pub fn survey(
             .filter(|r| wanted(r.len(), pred.config(), est))
             .collect();
         est.add(&pred.error_evidence(&usable, table, threads));
+        let windows: Vec<&[Base]> = now
+            .iter()
+            .filter(|r| r.len() > pred.config().max_len)
+            .flat_map(|r| windows(r))
+            .collect();
+        est.add(&pred.window_evidence(&windows, table, threads));
         rest = later;
     }
+}
+
+/// Up to [`WINDOWS_PER_SEQUENCE`] windows of [`WINDOW`] nt spread evenly over `seq`
+/// (none when it is shorter than a window).
+fn windows(seq: &[Base]) -> impl Iterator<Item = &[Base]> {
+    let fit = seq.len() / WINDOW;
+    let n = fit.min(WINDOWS_PER_SEQUENCE);
+    (0..n).map(move |i| {
+        // Window i of n starts at slot i * fit / n of the `fit` non-overlapping slots.
+        let start = i * fit / n * WINDOW;
+        &seq[start..start + WINDOW]
+    })
 }
 
 #[cfg(test)]
@@ -434,6 +542,7 @@ mod tests {
             coding_prob,
             gain,
             clean: None,
+            window: false,
         }
     }
 
@@ -565,6 +674,65 @@ mod tests {
     }
 
     #[test]
+    fn windows_of_long_sequences_can_only_show_indels() {
+        let windows = |confident: usize, shifted: usize| {
+            let v: Vec<_> = (0..confident)
+                .map(|i| ReadEvidence {
+                    window: true,
+                    ..ev(0.95, if i < shifted { 30.0 } else { 1.0 })
+                })
+                .collect();
+            let mut e = ErrorEstimate::default();
+            e.add(&v);
+            // Unconfident windows count as windows only.
+            e.add(&[ReadEvidence {
+                window: true,
+                ..ev(0.5, 30.0)
+            }]);
+            e
+        };
+        let e = windows(MIN_CONFIDENT, 28);
+        assert_eq!(
+            (e.windows, e.window_confident, e.window_shifted, e.confident),
+            (MIN_CONFIDENT + 1, MIN_CONFIDENT, 28, 0)
+        );
+        assert_eq!(e.verdict(), Verdict::LongIndels);
+        assert_eq!(e.hint(), Some(LONG_HINT));
+        assert!(
+            e.describe().starts_with("indels in long"),
+            "{}",
+            e.describe()
+        );
+        // Below the cut, or too few: nothing told (a window may span two genes).
+        assert_eq!(windows(MIN_CONFIDENT, 27).verdict(), Verdict::TooFew);
+        assert_eq!(windows(MIN_CONFIDENT, 0).hint(), None);
+        assert_eq!(windows(MIN_CONFIDENT - 1, 90).verdict(), Verdict::TooFew);
+        assert!(!windows(SETTLE - 1, 0).settled() && windows(SETTLE, 0).settled());
+        // Reads of 250-400 nt decide when there are enough of them.
+        let mut both = windows(SETTLE, SETTLE);
+        both.add(
+            &(0..MIN_CONFIDENT)
+                .map(|_| ev(0.95, 1.0))
+                .collect::<Vec<_>>(),
+        );
+        assert_eq!(both.verdict(), Verdict::Clean);
+    }
+
+    #[test]
+    fn windows_spread_over_a_long_sequence() {
+        let seq: Vec<Base> = (0..100_000).map(|i| (i % 4) as Base).collect();
+        let w: Vec<&[Base]> = windows(&seq).collect();
+        assert_eq!(w.len(), WINDOWS_PER_SEQUENCE);
+        assert!(w.iter().all(|x| x.len() == WINDOW));
+        let start = |x: &[Base]| x.as_ptr() as usize - seq.as_ptr() as usize;
+        assert_eq!(start(w[0]), 0);
+        assert!(start(w[WINDOWS_PER_SEQUENCE - 1]) > 98_000);
+        assert!(w.windows(2).all(|p| start(p[1]) >= start(p[0]) + WINDOW));
+        assert_eq!(windows(&seq[..1000]).count(), 3);
+        assert_eq!(windows(&seq[..299]).count(), 0);
+    }
+
+    #[test]
     fn short_reads_can_only_show_a_sample_clean() {
         let short = |confident: usize, shifted: usize| {
             let mut e = ErrorEstimate::default();
@@ -574,6 +742,7 @@ mod tests {
                     coding_prob: 0.95,
                     gain: if i < shifted { 30.0 } else { 1.0 },
                     clean: None,
+                    window: false,
                 })
                 .collect();
             e.add(&v);

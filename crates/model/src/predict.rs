@@ -611,12 +611,35 @@ impl Predictor {
         table: &TableContext,
         threads: usize,
     ) -> Vec<ReadEvidence> {
+        self.evidence(reads, table, threads, false)
+    }
+
+    /// What 300-nt windows cut from long sequences say about indels (see
+    /// [`crate::estimate::survey`]): the main network's call and gain, marked as windows;
+    /// the clean expert is not asked.
+    pub fn window_evidence(
+        &self,
+        windows: &[&[Base]],
+        table: &TableContext,
+        threads: usize,
+    ) -> Vec<ReadEvidence> {
+        self.evidence(windows, table, threads, true)
+    }
+
+    fn evidence(
+        &self,
+        reads: &[&[Base]],
+        table: &TableContext,
+        threads: usize,
+        window: bool,
+    ) -> Vec<ReadEvidence> {
         par_map(reads, threads, |r, s| {
             let probs = probs_of(&self.model, r, table, None, s);
             let gain = s.inputs.gain[best_class(&probs) - 1];
             // Substitutions are surveyed on 250-400-nt reads, for a model whose pristine
             // expert they choose.
-            let stops_wanted = self.pristine.is_some() && r.len() >= crate::estimate::SHORTEST;
+            let stops_wanted =
+                !window && self.pristine.is_some() && r.len() >= crate::estimate::SHORTEST;
             let clean = self.clean.as_ref().filter(|_| stops_wanted).map(|expert| {
                 let p = probs_of(expert, r, table, None, s);
                 ExpertCall {
@@ -629,6 +652,7 @@ impl Predictor {
                 coding_prob: 1.0 - probs[0],
                 gain,
                 clean,
+                window,
             }
         })
     }
