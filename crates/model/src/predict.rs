@@ -232,7 +232,7 @@ impl Predictor {
     /// best coding path on either strand against non-coding DNA) to the network's
     /// ([`crate::hmm::coding_prob`]), the strand is the chains' better one, the frame
     /// the network's best on that strand or the chains' own when the network finds it
-    /// nearly as likely ([`pick_frame`]), and the path and shifts the network's along
+    /// nearly as likely (`pick_frame`), and the path and shifts the network's along
     /// that frame.
     pub fn with_sample_chains(mut self, chains: Arc<Chains>) -> Predictor {
         self.sample = Some(chains);
@@ -721,7 +721,7 @@ fn global_frame(probs: &[f32; 7], w: usize, wlen: usize, len: usize) -> (Strand,
 }
 
 /// Log-odds by which the self-trained chains' frame may overrule the network's (see
-/// [`pick_frame`]). Chosen on the held-out fold genomes (S. suis, Acidilobus,
+/// `pick_frame`). Chosen on the held-out fold genomes (S. suis, Acidilobus,
 /// P. aeruginosa, the Lachnospiraceae MAG; `indel1` within a run): strand+frame at 300 nt
 /// 0.790 with the network's frame, 0.805 with the chains' always, 0.811 with 1.5, 0.810
 /// with 3 (docs/experiments.md).
