@@ -133,11 +133,15 @@ impl DnaSeq {
 
 /// Reverse complement of base codes (N stays N).
 pub fn revcomp_codes(codes: &[Base]) -> Vec<Base> {
-    codes
-        .iter()
-        .rev()
-        .map(|&b| if b < 4 { 3 - b } else { N })
-        .collect()
+    let mut out = Vec::with_capacity(codes.len());
+    revcomp_into(codes, &mut out);
+    out
+}
+
+/// `out` := the reverse complement of `codes` (N stays N), reusing its allocation.
+pub fn revcomp_into(codes: &[Base], out: &mut Vec<Base>) {
+    out.clear();
+    out.extend(codes.iter().rev().map(|&b| if b < 4 { 3 - b } else { N }));
 }
 
 /// Share of G and C among called bases.

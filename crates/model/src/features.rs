@@ -38,7 +38,7 @@
 //! strand is the same computation on the reverse complement.
 
 use cdspred_core::code::{GeneticCode, N_CODON};
-use cdspred_core::dna::Base;
+use cdspred_core::dna::{revcomp_into, Base};
 
 /// Number of distinct dicodon ids.
 pub const VOCAB: usize = 65 * 65;
@@ -166,8 +166,7 @@ impl FrameInputs {
     ) {
         let len = read.len();
         let mut rc = std::mem::take(&mut self.rc);
-        rc.clear();
-        rc.extend(read.iter().rev().map(|&b| if b < 4 { 3 - b } else { 4 }));
+        revcomp_into(read, &mut rc);
         let mut counts = [0usize; 5];
         for &b in read {
             counts[b as usize] += 1;

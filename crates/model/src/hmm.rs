@@ -28,7 +28,7 @@
 
 use std::sync::Arc;
 
-use cdspred_core::dna::{revcomp_codes, Base};
+use cdspred_core::dna::{revcomp_codes, revcomp_into, Base};
 
 use crate::features::TableContext;
 use crate::predict::{best_class, par_map, Predictor};
@@ -57,12 +57,6 @@ impl Default for ChainCounts {
             noncoding: vec![0.0; WORDS],
         }
     }
-}
-
-/// `rc` := the reverse complement of `read` (N stays N).
-fn fill_rc(read: &[Base], rc: &mut Vec<Base>) {
-    rc.clear();
-    rc.extend(read.iter().rev().map(|&b| if b < 4 { 3 - b } else { 4 }));
 }
 
 /// The words ending at each base of `seq` (`None` while fewer than `ORDER + 1` called
@@ -228,7 +222,7 @@ impl Chains {
     /// probability per base.
     pub fn strand_llr(&self, read: &[Base], eps: f32, s: &mut HmmScratch) -> (f32, f32) {
         let mut rc = std::mem::take(&mut s.rc);
-        fill_rc(read, &mut rc);
+        revcomp_into(read, &mut rc);
         let plus = self.viterbi(read, eps, None);
         let minus = self.viterbi(&rc, eps, None);
         s.rc = rc;
@@ -277,7 +271,7 @@ impl Chains {
             self.phases(read, eps, s)
         } else {
             let mut rc = std::mem::take(&mut s.rc);
-            fill_rc(read, &mut rc);
+            revcomp_into(read, &mut rc);
             let ph = self.phases(&rc, eps, s);
             s.rc = rc;
             ph
