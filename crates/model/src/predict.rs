@@ -450,28 +450,23 @@ impl Predictor {
             cp = crate::hmm::coding_prob(plus, minus, cp, ch.offset);
             let p_plus = 1.0 / (1.0 + (minus - plus).exp());
             sense_prob = cp * p_plus;
-            // The network's frame on the chains' strand decides the best class.
-            let (keep, drop) = if plus >= minus {
-                (1..4, 4..7)
-            } else {
-                (4..7, 1..4)
-            };
-            let own: f32 = probs[keep.clone()].iter().sum::<f32>().max(1e-12);
-            for k in keep {
-                probs[k] = cp * probs[k] / own;
+            // The chains' strand (classes 1-3 plus, 4-6 minus) takes the coding
+            // probability, shared as the network shares it among that strand's frames.
+            let on_plus = plus >= minus;
+            let (base, other) = if on_plus { (1, 4) } else { (4, 1) };
+            let own: f32 = probs[base..base + 3].iter().sum::<f32>().max(1e-12);
+            for p in &mut probs[base..base + 3] {
+                *p = cp * *p / own;
             }
-            for k in drop {
-                probs[k] = 0.0;
-            }
+            probs[other..other + 3].fill(0.0);
             probs[0] = 1.0 - cp;
             // The frame: the network's on that strand, unless the chains' best path
             // starts in another frame the network gives at least e^-CHAIN_FRAME_BONUS
             // of the best one's probability.
-            let base = if plus >= minus { 1 } else { 4 };
             let own = [probs[base], probs[base + 1], probs[base + 2]];
             // The chains' path is traced back only where it could change the frame.
             let chain_frame = frame_is_close(own)
-                .then(|| ch.start_frame(codes, plus >= minus, eps, &mut s.hmm))
+                .then(|| ch.start_frame(codes, on_plus, eps, &mut s.hmm))
                 .flatten();
             let f = pick_frame(own, chain_frame);
             let total: f32 = own.iter().sum();
