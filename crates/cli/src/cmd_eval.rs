@@ -39,9 +39,10 @@ pub struct EvalArgs {
     /// `auto` each read set is surveyed on its own.
     #[arg(long, default_value = "auto", value_parser = crate::cmd_predict::parse_error_hint)]
     errors: ErrorHint,
-    /// Self-training on read sets told or surveyed to carry indels (see `predict`):
-    /// `auto` when a set holds 1,000 confidently coding reads, `on` from 300, `off`
-    /// never. Each set teaches only itself.
+    /// Self-training (see `predict`: every read of a set told or surveyed to carry
+    /// indels, otherwise its reads under 150 nt): `auto` when a set holds 1,000
+    /// confidently coding reads, `on` from 300, `off` never. Each set teaches only
+    /// itself.
     #[arg(long, default_value = "auto", value_parser = crate::cmd_predict::parse_self_train)]
     self_train: SelfTrainMode,
     /// Also write the full report as JSON here.

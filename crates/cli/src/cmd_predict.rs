@@ -65,11 +65,12 @@ pub struct PredictArgs {
     /// surveys the whole input once and passes the value to every shard.
     #[arg(long)]
     survey_errors: bool,
-    /// Self-training on reads told or surveyed to carry indels: the first reads (up to
-    /// 30,000 of 100–400 nt), as the network calls them, teach a chain model of the
-    /// sample's own codon usage, which then adds to `coding_prob` and picks the strand
-    /// (docs/model-card.md, "Self-training"). `auto`: when they hold 1,000 confidently
-    /// coding reads; `on`: from 300; `off`: never. Needs a model with
+    /// Self-training: the first reads (up to 30,000 of 100–400 nt; of 60–400 nt where
+    /// the reads are not told indels), as the network calls them, teach a chain model
+    /// of the sample's own codon usage, which then adds to `coding_prob` — of every
+    /// read told or surveyed to carry indels (and picks its strand), otherwise of reads
+    /// under 150 nt only (docs/model-card.md, "Self-training"). `auto`: when they hold
+    /// 1,000 confidently coding reads; `on`: from 300; `off`: never. Needs a model with
     /// chain counts (the default has them). Long sequences (over 400 nt) told indels
     /// learn one gene model together the same way, from those among the first records
     /// (up to 32 MB) whose confident calls hold 6,000 codons (`auto` and `on` alike;
@@ -216,16 +217,20 @@ pub fn parse_self_train(s: &str) -> Result<SelfTrainMode, String> {
 }
 
 /// Reads further chunks into `first` until it holds the reads self-training looks at
-/// (at most [`cdspred_model::hmm::MAX_TEACHING_READS`] of 100 nt up to `max_len`), the
-/// whole input, [`TEACHING_BASES`] bases or [`TEACHING_RECORDS`] records held; stops at
-/// an input error.
-fn gather_teaching_reads(rx: &mpsc::Receiver<Chunk>, first: &mut Vec<Chunk>, max_len: usize) {
-    use cdspred_model::hmm::{MAX_TEACHING_READS, MIN_TEACHING_LEN};
+/// (at most [`cdspred_model::hmm::MAX_TEACHING_READS`] of `lengths`), the whole input,
+/// [`TEACHING_BASES`] bases or [`TEACHING_RECORDS`] records held; stops at an input
+/// error.
+fn gather_teaching_reads(
+    rx: &mpsc::Receiver<Chunk>,
+    first: &mut Vec<Chunk>,
+    lengths: std::ops::RangeInclusive<usize>,
+) {
+    use cdspred_model::hmm::MAX_TEACHING_READS;
     // (teaching reads, bases, records) of a chunk.
     let count = |c: &Chunk| -> (usize, usize, usize) {
         let teaching =
             c.0.iter()
-                .filter(|r| (MIN_TEACHING_LEN..=max_len).contains(&r.seq().len()))
+                .filter(|r| lengths.contains(&r.seq().len()))
                 .count();
         (teaching, c.0.iter().map(|r| r.seq().len()).sum(), c.0.len())
     };
@@ -541,7 +546,8 @@ pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
     let teach_chains = min_coding.filter(|_| predictor.wants_self_training());
     let teach_genes = predictor.wants_sample_genes() && min_coding.is_some();
     if teach_chains.is_some() || teach_genes {
-        gather_teaching_reads(&rx, &mut first, predictor.config().max_len);
+        let lengths = cdspred_model::hmm::teaching_lengths(&predictor);
+        gather_teaching_reads(&rx, &mut first, lengths);
     }
     let reads: Vec<&[u8]> = first
         .iter()
@@ -583,7 +589,9 @@ pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
                 }
                 None => {
                     tracing::info!(
-                        "fewer than {min_coding} confidently coding reads of 100-400 nt: no self-training"
+                        "fewer than {min_coding} confidently coding reads of {}-{} nt (or no read to use the chains): no self-training",
+                        cdspred_model::hmm::teaching_lengths(&predictor).start(),
+                        predictor.config().max_len
                     );
                     predictor
                 }

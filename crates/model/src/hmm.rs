@@ -31,7 +31,7 @@ use std::sync::Arc;
 use cdspred_core::dna::{revcomp_codes, revcomp_into, Base};
 
 use crate::features::TableContext;
-use crate::predict::{best_class, par_map, Predictor};
+use crate::predict::{best_class, par_map, Predictor, SHORT_CHAINS_BELOW};
 
 /// Bases of context (the chains' order).
 pub const ORDER: usize = 5;
@@ -352,6 +352,21 @@ pub fn coding_prob(plus: f32, minus: f32, network: f32, offset: f32) -> f32 {
     1.0 / (1.0 + (-z / SELF_TRAINED_TEMPERATURE).exp())
 }
 
+/// The logit of a short read's coding probability not told indels, the network's
+/// plus the chains' term, is divided by this ([`short_read_coding_prob`]).
+pub const SHORT_READ_TEMPERATURE: f32 = 1.5;
+
+/// A coding probability of a read not told indels (shorter than
+/// [`crate::predict::SHORT_CHAINS_BELOW`]) from the network's (`network`: an expert's,
+/// or the main network's told nothing) and the sample's chains: the logistic of
+/// `(logit(network) + CHAIN_WEIGHT · (ln(e^plus + e^minus) + offset)) /
+/// SHORT_READ_TEMPERATURE`.
+pub fn short_read_coding_prob(plus: f32, minus: f32, network: f32, offset: f32) -> f32 {
+    let n = network.clamp(1e-4, 1.0 - 1e-4);
+    let z = (n / (1.0 - n)).ln() + CHAIN_WEIGHT * (either_strand(plus, minus) + offset);
+    1.0 / (1.0 + (-z / SHORT_READ_TEMPERATURE).exp())
+}
+
 /// The combined logit of [`coding_prob`] is divided by this: the network's calibrated
 /// logit plus the chains' term is over-confident (mean confidence 0.91 where 0.83 of the
 /// calls are right). Fitted (negative log-likelihood) on genomes the networks never saw —
@@ -432,15 +447,32 @@ pub const CODING_PRIOR_WEIGHT: f64 = 1e4;
 /// non-coding DNA and a run few confidently non-coding reads (10⁵ and 10⁶ were no
 /// better).
 pub const NONCODING_PRIOR_WEIGHT: f64 = 3e5;
-/// Shortest read that teaches.
+/// Shortest read that teaches the chains of a sample told indels.
 pub const MIN_TEACHING_LEN: usize = 100;
+/// Shortest read that teaches the chains of a sample not told indels (only its reads
+/// under [`SHORT_CHAINS_BELOW`] nt use them; samples of short reads alone, as ancient
+/// DNA is, have little else to learn from). Held-out genomes' 60- and 100-nt reads,
+/// taught from 60 nt against 100: gene MCC 0.625 / 0.753 -> 0.678 / 0.800
+/// (docs/experiments.md).
+pub const SHORT_TEACHING_LEN: usize = 60;
+
+/// Lengths of the reads that teach `pred`'s chains: [`MIN_TEACHING_LEN`] (told indels)
+/// or [`SHORT_TEACHING_LEN`] (not) up to the model's `max_len`.
+pub fn teaching_lengths(pred: &Predictor) -> std::ops::RangeInclusive<usize> {
+    let min = if pred.told_indels() {
+        MIN_TEACHING_LEN
+    } else {
+        SHORT_TEACHING_LEN
+    };
+    min..=pred.config().max_len
+}
 
 /// What self-training learnt from a sample.
 #[derive(Debug, Clone)]
 pub struct SelfTraining {
     /// The sample's chains (its counts plus the prior's pseudo-counts).
     pub chains: Arc<Chains>,
-    /// Reads looked at (100 nt up to the model's `max_len`, at most
+    /// Reads looked at ([`teaching_lengths`], at most
     /// [`MAX_TEACHING_READS`]).
     pub reads: usize,
     /// Reads the network called coding with confidence (the coding chains' teachers).
@@ -449,14 +481,16 @@ pub struct SelfTraining {
     pub noncoding_reads: usize,
 }
 
-/// Counts chains from a sample's reads as the predictor (told the sample's error
-/// hint) calls them: each confidently coding read's sense strand is given codon
-/// positions by the prior chains' best path (indels included) and counted; each
-/// confidently non-coding read is counted on both strands. The prior adds
-/// [`CODING_PRIOR_WEIGHT`] and [`NONCODING_PRIOR_WEIGHT`] pseudo-counts. `None` when the
-/// predictor has no prior or the sample has fewer than `min_coding` confident coding
-/// reads. Deterministic: reads are counted
-/// in input order whatever the thread count.
+/// Counts chains from a sample's reads (of [`teaching_lengths`]) as the predictor's
+/// teacher ([`Predictor::teacher`]: itself when told indels, else the main network
+/// told [`crate::predict::TEACHER_HINT`]) calls them: each confidently coding read's
+/// sense strand is given codon positions by the prior chains' best path (indels
+/// included) and counted; each confidently non-coding read is counted on both strands.
+/// The prior adds [`CODING_PRIOR_WEIGHT`] and [`NONCODING_PRIOR_WEIGHT`] pseudo-counts.
+/// `None` when the predictor has no prior, the sample has fewer than `min_coding`
+/// confident coding reads, or (not told indels) no read under [`SHORT_CHAINS_BELOW`]
+/// nt to use the chains. Deterministic: reads are counted in input order whatever the
+/// thread count.
 pub fn self_train(
     pred: &Predictor,
     reads: &[&[Base]],
@@ -465,13 +499,20 @@ pub fn self_train(
     min_coding: usize,
 ) -> Option<SelfTraining> {
     let prior = pred.chain_prior()?;
+    // Reads not told indels use the chains under SHORT_CHAINS_BELOW nt only: without
+    // such reads, no teaching.
+    let short = pred.config().min_len..SHORT_CHAINS_BELOW;
+    if !pred.told_indels() && !reads.iter().any(|r| short.contains(&r.len())) {
+        return None;
+    }
+    let lengths = teaching_lengths(pred);
     let prior_chains = prior.chains();
+    let pred = &pred.teacher();
     let eps = eps_for(pred.error_hint().unwrap_or(0.8));
-    let max_len = pred.config().max_len;
     let usable: Vec<&[Base]> = reads
         .iter()
         .copied()
-        .filter(|r| (MIN_TEACHING_LEN..=max_len).contains(&r.len()))
+        .filter(|r| lengths.contains(&r.len()))
         .take(MAX_TEACHING_READS)
         .collect();
     // Per read: Some((true, coding word indices)) / Some((false, non-coding words)).
@@ -704,6 +745,22 @@ mod tests {
         k.add_coding(&read, &ph);
         let (t, _) = k.totals();
         assert!(t > 250.0 && t < read.len() as f64, "{t}");
+    }
+
+    #[test]
+    fn short_reads_join_the_chains_term_to_the_networks_logit() {
+        // No chain term: the network's logit, divided by the temperature.
+        let p = short_read_coding_prob(-3.0, -3.0, 0.8, 3.0 - 2f32.ln());
+        let want = 1.0 / (1.0 + (-(4f32.ln()) / SHORT_READ_TEMPERATURE).exp());
+        assert!((p - want).abs() < 1e-6, "{p} vs {want}");
+        // Either strand's evidence counts alike, and more evidence raises it.
+        let (a, b) = (
+            short_read_coding_prob(2.0, -5.0, 0.3, 0.0),
+            short_read_coding_prob(-5.0, 2.0, 0.3, 0.0),
+        );
+        assert_eq!(a, b);
+        assert!(short_read_coding_prob(4.0, -5.0, 0.3, 0.0) > a);
+        assert!(short_read_coding_prob(2.0, -5.0, 0.3, -3.0) < a);
     }
 
     #[test]

@@ -194,6 +194,17 @@ pub struct Predictor {
 /// 0.02).
 pub const CLEAN_MAX_INDELS: f32 = 0.05;
 
+/// Reads not told indels get the sample's chains ([`crate::hmm::short_read_coding_prob`])
+/// when shorter than this. The chains lift clean reads of 60-100 nt most (held-out
+/// genomes: about +0.06 / +0.05 gene MCC), 150 nt less and 300 nt not at all, and
+/// roughly double the work per read: at 150 nt they would cost the throughput the
+/// sequencing-error issue asks for (docs/experiments.md).
+pub const SHORT_CHAINS_BELOW: usize = 150;
+
+/// Indels per 100 nt the main network is told when it teaches the chains of a sample
+/// not told indels ([`Predictor::teacher`]; the `indel0.5` rate).
+pub const TEACHER_HINT: f32 = 0.4;
+
 impl Predictor {
     /// From loaded files.
     pub fn new(files: &ModelFiles) -> Predictor {
@@ -215,16 +226,45 @@ impl Predictor {
         self.prior.as_deref()
     }
 
-    /// Whether reads are scored by self-trained chains: the predictor was told
-    /// indels (the main network, hinted, scores them) and given a sample's chains.
+    /// Whether reads are scored by self-trained chains: the predictor was given a
+    /// sample's chains and wants them ([`Predictor::wants_self_training`]).
     pub fn self_trained(&self) -> bool {
-        self.sample.is_some() && self.scorer() == Scorer::MainHinted
+        self.sample.is_some() && self.wants_self_training()
     }
 
-    /// Whether self-training applies to this predictor: the model ships chain counts
-    /// and the reads are told to carry indels.
+    /// Whether self-training applies to this predictor: the model ships chain counts.
+    /// Where the reads are told to carry indels (the main network, hinted, scores them)
+    /// the chains join every read scored whole; otherwise (an expert, or the main
+    /// network told nothing, scores them) reads under [`SHORT_CHAINS_BELOW`] nt only
+    /// ([`Predictor::chains_join`]).
     pub fn wants_self_training(&self) -> bool {
-        self.prior.is_some() && self.scorer() == Scorer::MainHinted
+        self.prior.is_some()
+    }
+
+    /// Whether the sample's chains join the score of a read of `len` nt scored whole
+    /// (see [`Predictor::wants_self_training`]).
+    pub fn chains_join(&self, len: usize) -> bool {
+        self.self_trained() && (self.told_indels() || len < SHORT_CHAINS_BELOW)
+    }
+
+    /// Whether the main network scores the reads told an indel rate (the chains join
+    /// reads of every length, their frame path and strand).
+    pub fn told_indels(&self) -> bool {
+        self.scorer() == Scorer::MainHinted
+    }
+
+    /// The predictor whose confident calls teach a sample's chains: this one when it
+    /// is the main network told indels; otherwise the main network told the
+    /// [`TEACHER_HINT`] rate (the teacher the chains were tuned with; its frame paths
+    /// give the chains their codon positions by the same rule).
+    pub fn teacher(&self) -> Predictor {
+        match self.scorer() {
+            Scorer::Clean | Scorer::Pristine | Scorer::Main => self
+                .clone()
+                .with_error_free(false)
+                .with_error_hint(Some(TEACHER_HINT)),
+            _ => self.clone(),
+        }
     }
 
     /// The same predictor scoring reads of up to `max_len` with a sample's chains
@@ -444,7 +484,39 @@ impl Predictor {
         let starts = window_starts(len, &self.config);
         let (mut cp, w, mut probs, votes) = self.score_windows(codes, &starts, table, s);
         let mut sense_prob = probs[1] + probs[2] + probs[3];
-        if let (Some(ch), true, 1) = (&self.sample, self.self_trained(), starts.len()) {
+        if let (Some(ch), true, 1, false) = (
+            &self.sample,
+            self.chains_join(len),
+            starts.len(),
+            self.told_indels(),
+        ) {
+            // A short read not told indels: the chains move its coding probability
+            // only; the network keeps its strand and frame, and its share of each.
+            let eps = crate::hmm::eps_for(TEACHER_HINT);
+            let (plus, minus) = ch.strand_llr(codes, eps, &mut s.hmm);
+            let joined = crate::hmm::short_read_coding_prob(plus, minus, cp, ch.offset);
+            let own: f32 = probs[1..].iter().sum();
+            for p in &mut probs[1..] {
+                *p = if own > 0.0 {
+                    joined * *p / own
+                } else {
+                    joined / 6.0
+                };
+            }
+            sense_prob = if own > 0.0 {
+                joined * sense_prob / own
+            } else {
+                joined / 2.0
+            };
+            probs[0] = 1.0 - joined;
+            cp = joined;
+        }
+        if let (Some(ch), true, 1, true) = (
+            &self.sample,
+            self.chains_join(len),
+            starts.len(),
+            self.told_indels(),
+        ) {
             let eps = crate::hmm::eps_for(self.hint.unwrap_or(0.8));
             let (plus, minus) = ch.strand_llr(codes, eps, &mut s.hmm);
             cp = crate::hmm::coding_prob(plus, minus, cp, ch.offset);
