@@ -65,7 +65,7 @@ pub struct PredictArgs {
     /// surveys the whole input once and passes the value to every shard.
     #[arg(long)]
     survey_errors: bool,
-    /// Self-training: the first reads (up to 30,000 of 100–400 nt; of 60–400 nt where
+    /// Self-training: the first reads (up to 30,000 of 100–400 nt; of 40–400 nt where
     /// the reads are not told indels), as the network calls them, teach a chain model
     /// of the sample's own codon usage, which then adds to `coding_prob` — of every
     /// read told or surveyed to carry indels (and picks its strand), otherwise of reads

@@ -449,12 +449,13 @@ pub const CODING_PRIOR_WEIGHT: f64 = 1e4;
 pub const NONCODING_PRIOR_WEIGHT: f64 = 3e5;
 /// Shortest read that teaches the chains of a sample told indels.
 pub const MIN_TEACHING_LEN: usize = 100;
-/// Shortest read that teaches the chains of a sample not told indels (only its reads
-/// under [`SHORT_CHAINS_BELOW`] nt use them; samples of short reads alone, as ancient
-/// DNA is, have little else to learn from). Held-out genomes' 60- and 100-nt reads,
-/// taught from 60 nt against 100: gene MCC 0.625 / 0.753 -> 0.678 / 0.800
-/// (docs/experiments.md).
-pub const SHORT_TEACHING_LEN: usize = 60;
+/// Shortest read that teaches the chains of a sample not told indels: the model's
+/// shortest (only its reads under [`SHORT_CHAINS_BELOW`] nt use them; samples of short
+/// reads alone, as ancient DNA is, have little else to learn from). Held-out genomes'
+/// 60- and 100-nt reads alone, taught from 60 nt against 100: gene MCC 0.625 / 0.753 ->
+/// 0.678 / 0.800; the same reads cut to 45 / 50 nt (P. aeruginosa, Lachnospiraceae),
+/// taught from 40 nt against none: 0.467 / 0.473 -> 0.562 / 0.566 (docs/experiments.md).
+pub const SHORT_TEACHING_LEN: usize = 40;
 
 /// Lengths of the reads that teach `pred`'s chains: [`MIN_TEACHING_LEN`] (told indels)
 /// or [`SHORT_TEACHING_LEN`] (not) up to the model's `max_len`.
