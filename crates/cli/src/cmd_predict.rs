@@ -582,8 +582,18 @@ pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
                         t.coding_reads,
                         t.noncoding_reads
                     );
+                    // Which reads the chains join (see Predictor::chains_join).
+                    let joins = if predictor.told_indels() {
+                        "every read".to_string()
+                    } else {
+                        format!(
+                            "reads under {} nt",
+                            cdspred_model::predict::SHORT_CHAINS_BELOW
+                        )
+                    };
                     errors["self_training"] = serde_json::json!({
                         "reads": t.reads, "coding_reads": t.coding_reads, "noncoding_reads": t.noncoding_reads,
+                        "joins": joins,
                     });
                     predictor.with_sample_chains(t.chains)
                 }

@@ -450,6 +450,12 @@ fn self_training_lifts_reads_with_indels_and_short_clean_reads() {
         cdspred(&["predict", fasta.to_str().unwrap(), "--self-train", "off"])
     );
     assert_self_trained(&stats, 1000);
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+    assert_eq!(
+        s["cdspred"]["run"]["errors"]["self_training"]["joins"],
+        "every read"
+    );
     let text = std::fs::read_to_string(&fasta).unwrap();
     let long: String = text
         .split('>')
@@ -565,5 +571,6 @@ fn short_clean_reads_alone_self_train() {
         serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
     let errors = &s["cdspred"]["run"]["errors"];
     assert_eq!(errors["survey"], "unknown", "{errors}");
+    assert_eq!(errors["self_training"]["joins"], "reads under 150 nt");
     assert_self_trained(&stats, 1000);
 }
