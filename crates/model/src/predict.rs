@@ -273,7 +273,10 @@ impl Predictor {
     /// ([`crate::hmm::coding_prob`]), the strand is the chains' better one, the frame
     /// the network's best on that strand or the chains' own when the network finds it
     /// nearly as likely (`pick_frame`), and the path and shifts the network's along
-    /// that frame.
+    /// that frame. Reads under [`SHORT_CHAINS_BELOW`] nt not told indels join the
+    /// chains' score to the network's ([`crate::hmm::short_read_coding_prob`]) and the
+    /// chains' strand log-likelihood ratio to the network's strand log-odds; the frame
+    /// on each strand stays the network's.
     pub fn with_sample_chains(mut self, chains: Arc<Chains>) -> Predictor {
         self.sample = Some(chains);
         self
@@ -490,24 +493,25 @@ impl Predictor {
             starts.len(),
             self.told_indels(),
         ) {
-            // A short read not told indels: the chains move its coding probability
-            // only; the network keeps its strand and frame, and its share of each.
+            // A short read not told indels: the chains move its coding probability and
+            // its strand; the frame on each strand stays the network's.
             let eps = crate::hmm::eps_for(TEACHER_HINT);
             let (plus, minus) = ch.strand_llr(codes, eps, &mut s.hmm);
             let joined = crate::hmm::short_read_coding_prob(plus, minus, cp, ch.offset);
-            let own: f32 = probs[1..].iter().sum();
-            for p in &mut probs[1..] {
-                *p = if own > 0.0 {
-                    joined * *p / own
+            // The strand: the network's log-odds of the two strands plus the chains'
+            // (their best coding paths' scores); each strand's frames keep the
+            // network's shares.
+            let (op, om): (f32, f32) = (probs[1..4].iter().sum(), probs[4..7].iter().sum());
+            let share = 1.0 / (1.0 + ((om.max(1e-30) / op.max(1e-30)).ln() - (plus - minus)).exp());
+            for (k, p) in probs[1..].iter_mut().enumerate() {
+                let (side, total) = if k < 3 {
+                    (share, op)
                 } else {
-                    joined / 6.0
+                    (1.0 - share, om)
                 };
+                *p = joined * side * if total > 0.0 { *p / total } else { 1.0 / 3.0 };
             }
-            sense_prob = if own > 0.0 {
-                joined * sense_prob / own
-            } else {
-                joined / 2.0
-            };
+            sense_prob = joined * share;
             probs[0] = 1.0 - joined;
             cp = joined;
         }
