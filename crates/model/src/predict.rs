@@ -275,8 +275,8 @@ impl Predictor {
     /// nearly as likely (`pick_frame`), and the path and shifts the network's along
     /// that frame. Reads under [`SHORT_CHAINS_BELOW`] nt not told indels join the
     /// chains' score to the network's ([`crate::hmm::short_read_coding_prob`]) and the
-    /// chains' strand log-likelihood ratio to the network's strand log-odds; the frame
-    /// on each strand stays the network's.
+    /// chains' strand log-likelihood ratio to the network's strand log-odds, and their
+    /// frame is picked as above on the favoured strand.
     pub fn with_sample_chains(mut self, chains: Arc<Chains>) -> Predictor {
         self.sample = Some(chains);
         self
@@ -494,13 +494,13 @@ impl Predictor {
             self.told_indels(),
         ) {
             // A short read not told indels: the chains move its coding probability and
-            // its strand; the frame on each strand stays the network's.
+            // its strand, and may pick its frame.
             let eps = crate::hmm::eps_for(TEACHER_HINT);
             let (plus, minus) = ch.strand_llr(codes, eps, &mut s.hmm);
             let joined = crate::hmm::short_read_coding_prob(plus, minus, cp, ch.offset);
             // The strand: the network's log-odds of the two strands plus the chains'
             // (their best coding paths' scores); each strand's frames keep the
-            // network's shares.
+            // network's shares until the favoured strand's frame is settled.
             let (op, om): (f32, f32) = (probs[1..4].iter().sum(), probs[4..7].iter().sum());
             let share = 1.0 / (1.0 + ((om.max(1e-30) / op.max(1e-30)).ln() - (plus - minus)).exp());
             for (k, p) in probs[1..].iter_mut().enumerate() {
@@ -512,6 +512,7 @@ impl Predictor {
                 *p = joined * side * if total > 0.0 { *p / total } else { 1.0 / 3.0 };
             }
             sense_prob = joined * share;
+            settle_frame(&mut probs, share >= 0.5, codes, ch, eps, &mut s.hmm);
             probs[0] = 1.0 - joined;
             cp = joined;
         }
@@ -536,19 +537,7 @@ impl Predictor {
             }
             probs[other..other + 3].fill(0.0);
             probs[0] = 1.0 - cp;
-            // The frame: the network's on that strand, unless the chains' best path
-            // starts in another frame the network gives at least e^-CHAIN_FRAME_BONUS
-            // of the best one's probability.
-            let own = [probs[base], probs[base + 1], probs[base + 2]];
-            // The chains' path is traced back only where it could change the frame.
-            let chain_frame = frame_is_close(own)
-                .then(|| ch.start_frame(codes, on_plus, eps, &mut s.hmm))
-                .flatten();
-            let f = pick_frame(own, chain_frame);
-            let total: f32 = own.iter().sum();
-            for (k, p) in probs[base..base + 3].iter_mut().enumerate() {
-                *p = if k == f { total } else { 0.0 };
-            }
+            settle_frame(&mut probs, on_plus, codes, ch, eps, &mut s.hmm);
         }
         let wlen = if starts.len() == 1 {
             len
@@ -797,6 +786,31 @@ fn global_frame(probs: &[f32; 7], w: usize, wlen: usize, len: usize) -> (Strand,
 /// 0.790 with the network's frame, 0.805 with the chains' always, 0.811 with 1.5, 0.810
 /// with 3 (docs/experiments.md).
 pub const CHAIN_FRAME_BONUS: f32 = 1.5;
+
+/// Gathers a coding strand's probability (classes 1-3 on the plus strand, else 4-6)
+/// into one frame: the network's best there, unless the chains' best path starts in
+/// another frame the network gives at least e^-[`CHAIN_FRAME_BONUS`] of the best one's
+/// probability ([`pick_frame`]; the chains' path is traced back only where it could
+/// change the frame).
+fn settle_frame(
+    probs: &mut [f32; 7],
+    on_plus: bool,
+    codes: &[Base],
+    ch: &Chains,
+    eps: f32,
+    s: &mut HmmScratch,
+) {
+    let base = if on_plus { 1 } else { 4 };
+    let own = [probs[base], probs[base + 1], probs[base + 2]];
+    let chain_frame = frame_is_close(own)
+        .then(|| ch.start_frame(codes, on_plus, eps, s))
+        .flatten();
+    let f = pick_frame(own, chain_frame);
+    let total: f32 = own.iter().sum();
+    for (k, p) in probs[base..base + 3].iter_mut().enumerate() {
+        *p = if k == f { total } else { 0.0 };
+    }
+}
 
 /// The frame (0-2) on a strand, from the network's probabilities of its three frames
 /// and the frame the self-trained chains' best path starts in: the network's best,
