@@ -545,9 +545,9 @@ pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
     // The chains' bar when their self-training applies (`None`: it does not).
     let teach_chains = min_coding.filter(|_| predictor.wants_self_training());
     let teach_genes = predictor.wants_sample_genes() && min_coding.is_some();
+    let lengths = cdspred_model::hmm::teaching_lengths(&predictor);
     if teach_chains.is_some() || teach_genes {
-        let lengths = cdspred_model::hmm::teaching_lengths(&predictor);
-        gather_teaching_reads(&rx, &mut first, lengths);
+        gather_teaching_reads(&rx, &mut first, lengths.clone());
     }
     let reads: Vec<&[u8]> = first
         .iter()
@@ -600,8 +600,8 @@ pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
                 None => {
                     tracing::info!(
                         "fewer than {min_coding} confidently coding reads of {}-{} nt (or no read to use the chains): no self-training",
-                        cdspred_model::hmm::teaching_lengths(&predictor).start(),
-                        predictor.config().max_len
+                        lengths.start(),
+                        lengths.end()
                     );
                     predictor
                 }

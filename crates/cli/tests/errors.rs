@@ -595,18 +595,8 @@ fn short_clean_reads_alone_self_train() {
             if l.starts_with('>') {
                 format!("{l}\n")
             } else {
-                let r: String = l
-                    .bytes()
-                    .rev()
-                    .map(|b| match b {
-                        b'A' => 'T',
-                        b'C' => 'G',
-                        b'G' => 'C',
-                        b'T' => 'A',
-                        _ => 'N',
-                    })
-                    .collect();
-                format!("{r}\n")
+                let seq = cdspred_core::dna::DnaSeq::from_ascii(l.as_bytes()).unwrap();
+                format!("{}\n", seq.reverse_complement().to_ascii())
             }
         })
         .collect();

@@ -258,12 +258,12 @@ impl Predictor {
     /// [`TEACHER_HINT`] rate (the teacher the chains were tuned with; its frame paths
     /// give the chains their codon positions by the same rule).
     pub fn teacher(&self) -> Predictor {
-        match self.scorer() {
-            Scorer::Clean | Scorer::Pristine | Scorer::Main => self
-                .clone()
+        if self.told_indels() {
+            self.clone()
+        } else {
+            self.clone()
                 .with_error_free(false)
-                .with_error_hint(Some(TEACHER_HINT)),
-            _ => self.clone(),
+                .with_error_hint(Some(TEACHER_HINT))
         }
     }
 
@@ -487,57 +487,53 @@ impl Predictor {
         let starts = window_starts(len, &self.config);
         let (mut cp, w, mut probs, votes) = self.score_windows(codes, &starts, table, s);
         let mut sense_prob = probs[1] + probs[2] + probs[3];
-        if let (Some(ch), true, 1, false) = (
-            &self.sample,
-            self.chains_join(len),
-            starts.len(),
-            self.told_indels(),
-        ) {
-            // A short read not told indels: the chains move its coding probability and
-            // its strand, and may pick its frame.
-            let eps = crate::hmm::eps_for(TEACHER_HINT);
+        if let (Some(ch), true, 1) = (&self.sample, self.chains_join(len), starts.len()) {
+            let hint = if self.told_indels() {
+                self.hint.unwrap_or(0.8)
+            } else {
+                TEACHER_HINT
+            };
+            let eps = crate::hmm::eps_for(hint);
             let (plus, minus) = ch.strand_llr(codes, eps, &mut s.hmm);
-            let joined = crate::hmm::short_read_coding_prob(plus, minus, cp, ch.offset);
-            // The strand: the network's log-odds of the two strands plus the chains'
-            // (their best coding paths' scores); each strand's frames keep the
-            // network's shares until the favoured strand's frame is settled.
-            let (op, om): (f32, f32) = (probs[1..4].iter().sum(), probs[4..7].iter().sum());
-            let share = 1.0 / (1.0 + ((om.max(1e-30) / op.max(1e-30)).ln() - (plus - minus)).exp());
-            for (k, p) in probs[1..].iter_mut().enumerate() {
-                let (side, total) = if k < 3 {
-                    (share, op)
-                } else {
-                    (1.0 - share, om)
-                };
-                *p = joined * side * if total > 0.0 { *p / total } else { 1.0 / 3.0 };
+            if self.told_indels() {
+                cp = crate::hmm::coding_prob(plus, minus, cp, ch.offset);
+                let p_plus = 1.0 / (1.0 + (minus - plus).exp());
+                sense_prob = cp * p_plus;
+                // The chains' strand (classes 1-3 plus, 4-6 minus) takes the coding
+                // probability, shared as the network shares it among that strand's
+                // frames.
+                let on_plus = plus >= minus;
+                let (base, other) = if on_plus { (1, 4) } else { (4, 1) };
+                let own: f32 = probs[base..base + 3].iter().sum::<f32>().max(1e-12);
+                for p in &mut probs[base..base + 3] {
+                    *p = cp * *p / own;
+                }
+                probs[other..other + 3].fill(0.0);
+                probs[0] = 1.0 - cp;
+                settle_frame(&mut probs, on_plus, codes, ch, eps, &mut s.hmm);
+            } else {
+                // A short read not told indels: the chains move its coding probability
+                // and its strand, and may pick its frame.
+                let joined = crate::hmm::short_read_coding_prob(plus, minus, cp, ch.offset);
+                // The strand: the network's log-odds of the two strands plus the
+                // chains' (their best coding paths' scores); each strand's frames keep
+                // the network's shares until the favoured strand's frame is settled.
+                let (op, om): (f32, f32) = (probs[1..4].iter().sum(), probs[4..7].iter().sum());
+                let share =
+                    1.0 / (1.0 + ((om.max(1e-30) / op.max(1e-30)).ln() - (plus - minus)).exp());
+                for (k, p) in probs[1..].iter_mut().enumerate() {
+                    let (side, total) = if k < 3 {
+                        (share, op)
+                    } else {
+                        (1.0 - share, om)
+                    };
+                    *p = joined * side * if total > 0.0 { *p / total } else { 1.0 / 3.0 };
+                }
+                sense_prob = joined * share;
+                settle_frame(&mut probs, share >= 0.5, codes, ch, eps, &mut s.hmm);
+                probs[0] = 1.0 - joined;
+                cp = joined;
             }
-            sense_prob = joined * share;
-            settle_frame(&mut probs, share >= 0.5, codes, ch, eps, &mut s.hmm);
-            probs[0] = 1.0 - joined;
-            cp = joined;
-        }
-        if let (Some(ch), true, 1, true) = (
-            &self.sample,
-            self.chains_join(len),
-            starts.len(),
-            self.told_indels(),
-        ) {
-            let eps = crate::hmm::eps_for(self.hint.unwrap_or(0.8));
-            let (plus, minus) = ch.strand_llr(codes, eps, &mut s.hmm);
-            cp = crate::hmm::coding_prob(plus, minus, cp, ch.offset);
-            let p_plus = 1.0 / (1.0 + (minus - plus).exp());
-            sense_prob = cp * p_plus;
-            // The chains' strand (classes 1-3 plus, 4-6 minus) takes the coding
-            // probability, shared as the network shares it among that strand's frames.
-            let on_plus = plus >= minus;
-            let (base, other) = if on_plus { (1, 4) } else { (4, 1) };
-            let own: f32 = probs[base..base + 3].iter().sum::<f32>().max(1e-12);
-            for p in &mut probs[base..base + 3] {
-                *p = cp * *p / own;
-            }
-            probs[other..other + 3].fill(0.0);
-            probs[0] = 1.0 - cp;
-            settle_frame(&mut probs, on_plus, codes, ch, eps, &mut s.hmm);
         }
         let wlen = if starts.len() == 1 {
             len
