@@ -416,11 +416,12 @@ fn self_training_lifts_reads_with_indels_and_short_clean_reads() {
     assert!(st300 > base300 + 0.04, "300 nt: {base300} -> {st300}");
     assert!(st150 > base150 + 0.05, "150 nt: {base150} -> {st150}");
     // The chains help pick the frame on their strand: strand+frame at 300 nt measured
-    // 0.770 (0.742 with the network's frame alone).
+    // 0.786 (0.765 with the chains' best path's start frame as a bonus, the rule
+    // before; 0.746 with the network's frame alone).
     let frame = eval_group(dir.path(), &indel, &[], 300)["frame_accuracy"]
         .as_f64()
         .unwrap();
-    assert!(frame > 0.755, "strand+frame at 300 nt: {frame}");
+    assert!(frame > 0.776, "strand+frame at 300 nt: {frame}");
     // predict agrees with eval's self-training and is thread-count independent.
     let fasta = indel.with_extension("fasta");
     let stats = dir.path().join("stats.json");

@@ -131,7 +131,7 @@ impl ChainCounts {
     /// orders ([`CODING_BACKOFF`]), the non-coding chain's with half a count added to
     /// every word.
     pub fn chains(&self) -> Chains {
-        let coding = (0..3)
+        let coding: Vec<f32> = (0..3)
             .flat_map(|p| backoff(&self.coding[p * WORDS..(p + 1) * WORDS], CODING_BACKOFF))
             .collect();
         let noncoding = self
@@ -143,10 +143,14 @@ impl ChainCounts {
                     .map(move |&x| ((x as f64 + 0.5) / total).ln() as f32)
                     .collect::<Vec<_>>()
             })
+            .collect::<Vec<f32>>();
+        let ratio = (0..3 * WORDS)
+            .map(|k| (coding[k] - noncoding[k % WORDS]).exp())
             .collect();
         Chains {
             coding,
             noncoding,
+            ratio,
             offset: 0.0,
         }
     }
@@ -199,6 +203,8 @@ fn backoff(v: &[f32], alpha: f64) -> Vec<f32> {
 pub struct Chains {
     coding: Vec<f32>,
     noncoding: Vec<f32>,
+    /// `exp(coding − noncoding)` per codon position and word ([`Chains::frame_scores`]).
+    ratio: Vec<f32>,
     /// Added to a read's log-likelihood ratio in [`coding_prob`] (set by
     /// [`self_train`]).
     pub offset: f32,
@@ -209,6 +215,7 @@ pub struct Chains {
 pub struct HmmScratch {
     rc: Vec<Base>,
     back: Vec<[u8; 3]>,
+    words: Vec<u32>,
 }
 
 /// Step codes of the traceback.
@@ -257,26 +264,61 @@ impl Chains {
         out
     }
 
-    /// The frame of `read` on the `plus` strand (else on its reverse complement) along
-    /// its best coding path: the offset (0-2), on that strand, of the first base that
-    /// starts a codon (`None` when none of the first three does, e.g. inserted bases).
-    pub fn start_frame(
+    /// How well the chains explain `read` on the `plus` strand (else on its reverse
+    /// complement) when its first full codon starts at offset 0, 1 or 2 on that strand:
+    /// the log of the probability summed over every coding path from that start (the
+    /// forward algorithm, taken backwards from the read's end so that one pass gives all
+    /// three), less the best of the three (so the best is 0). Summing over paths rather
+    /// than taking the best one weighs every place the indels could lie.
+    pub fn frame_scores(
         &self,
         read: &[Base],
         plus: bool,
         eps: f32,
         s: &mut HmmScratch,
-    ) -> Option<usize> {
-        let ph = if plus {
-            self.phases(read, eps, s)
+    ) -> [f32; 3] {
+        let mut rc = std::mem::take(&mut s.rc);
+        let seq: &[Base] = if plus {
+            read
         } else {
-            let mut rc = std::mem::take(&mut s.rc);
             revcomp_into(read, &mut rc);
-            let ph = self.phases(&rc, eps, s);
-            s.rc = rc;
-            ph
+            &rc
         };
-        (0..3.min(ph.len())).find(|&i| ph[i] == 0)
+        s.words.clear();
+        s.words
+            .extend(words(seq).map(|w| w.map_or(u32::MAX, |w| w as u32)));
+        s.rc = rc;
+        let (lm, li) = (1.0 - 2.0 * eps, eps);
+        // b[x]: the suffix's probability (relative to the non-coding chain, rescaled to a
+        // maximum of 1 after every base) given that its first base sits at codon
+        // position x.
+        let mut b = [1f32; 3];
+        for (i, &w) in s.words.iter().rev().enumerate() {
+            let r = if w == u32::MAX {
+                [1.0; 3]
+            } else {
+                let w = w as usize;
+                [
+                    self.ratio[w],
+                    self.ratio[WORDS + w],
+                    self.ratio[2 * WORDS + w],
+                ]
+            };
+            // A match emits the base at position x, a deletion skips x and emits it at
+            // x + 1, an insertion emits it from the non-coding chain and stays.
+            b = [
+                lm * r[0] * b[1] + li * (r[1] * b[2] + b[0]),
+                lm * r[1] * b[2] + li * (r[2] * b[0] + b[1]),
+                lm * r[2] * b[0] + li * (r[0] * b[1] + b[2]),
+            ];
+            // Rescaled now and then (and at the end) to stay within f32's range.
+            if i % 8 == 7 || i + 1 == s.words.len() {
+                let m = 1.0 / b[0].max(b[1]).max(b[2]).max(1e-30);
+                b = b.map(|v| v * m);
+            }
+        }
+        // Frame f: the first base sits at codon position (3 - f) % 3.
+        [b[0], b[2], b[1]].map(|v| v.max(1e-30).ln())
     }
 
     /// The best coding path's score less the non-coding chain's; with `back`, the
@@ -703,25 +745,28 @@ mod tests {
     }
 
     #[test]
-    fn the_start_frame_is_the_offset_of_the_first_codon() {
+    fn the_start_frame_scores_best_where_the_first_codon_starts() {
         let (c, orf, _) = toy();
         let ch = c.chains();
         let mut s = HmmScratch::default();
+        let best = |v: [f32; 3]| (0..3).max_by(|&a, &b| v[a].total_cmp(&v[b])).unwrap();
         // The ORF's codons start at multiples of 3.
         for (from, frame) in [(300, 0), (301, 2), (302, 1)] {
             let read = &orf[from..from + 240];
-            assert_eq!(
-                ch.start_frame(read, true, 0.002, &mut s),
-                Some(frame),
-                "read from {from}"
-            );
+            let v = ch.frame_scores(read, true, 0.002, &mut s);
+            assert_eq!(best(v), frame, "read from {from}: {v:?}");
+            assert_eq!(v[frame], 0.0);
+            assert!(v.iter().filter(|&&x| x < -3.0).count() == 2, "{v:?}");
             // The same read sequenced from the other strand.
             let rc: Vec<Base> = read.iter().rev().map(|&b| 3 - b).collect();
-            assert_eq!(
-                ch.start_frame(&rc, false, 0.002, &mut s),
-                Some(frame),
-                "reverse complement of the read from {from}"
-            );
+            assert_eq!(ch.frame_scores(&rc, false, 0.002, &mut s), v);
+            // A base deleted and one inserted downstream leave the start frame.
+            let mut shifted = read[..100].to_vec();
+            shifted.extend_from_slice(&read[101..180]);
+            shifted.push(2);
+            shifted.extend_from_slice(&read[180..]);
+            let w = ch.frame_scores(&shifted, true, 0.002, &mut s);
+            assert_eq!(best(w), frame, "read from {from} with indels: {w:?}");
         }
     }
 

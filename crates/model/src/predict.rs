@@ -271,8 +271,8 @@ impl Predictor {
     /// ([`crate::hmm`]) when told indels: `coding_prob` joins the chains' score (the
     /// best coding path on either strand against non-coding DNA) to the network's
     /// ([`crate::hmm::coding_prob`]), the strand is the chains' better one, the frame
-    /// the network's best on that strand or the chains' own when the network finds it
-    /// nearly as likely (`pick_frame`), and the path and shifts the network's along
+    /// the one the network's and the chains' evidence together favour on that strand
+    /// (`pick_frame`), and the path and shifts the network's along
     /// that frame. Reads under [`SHORT_CHAINS_BELOW`] nt not told indels join the
     /// chains' score to the network's ([`crate::hmm::short_read_coding_prob`]) and the
     /// chains' strand log-likelihood ratio to the network's strand log-odds, and their
@@ -776,18 +776,19 @@ fn global_frame(probs: &[f32; 7], w: usize, wlen: usize, len: usize) -> (Strand,
     )
 }
 
-/// Log-odds by which the self-trained chains' frame may overrule the network's (see
-/// `pick_frame`). Chosen on the held-out fold genomes (S. suis, Acidilobus,
-/// P. aeruginosa, the Lachnospiraceae MAG; `indel1` within a run): strand+frame at 300 nt
-/// 0.790 with the network's frame, 0.805 with the chains' always, 0.811 with 1.5, 0.810
-/// with 3 (docs/experiments.md).
-pub const CHAIN_FRAME_BONUS: f32 = 1.5;
+/// Weight of the self-trained chains' start-frame scores ([`crate::hmm::Chains::
+/// frame_scores`]) beside the network's frame log-probabilities (see `pick_frame`).
+/// Chosen on the held-out fold genomes (S. suis, Acidilobus, P. aeruginosa, the
+/// Lachnospiraceae MAG; their `indel1` and `mixed4` sets self-trained on themselves):
+/// strand+frame at 300 / 150 nt `indel1` 0.789 / 0.786 with the network's frame alone,
+/// 0.810 / 0.808 with the chains' best path's start frame as a bonus of 1.5 (before),
+/// 0.819 / 0.813, 0.827 / 0.822, 0.832 / 0.829, 0.833 / 0.831, 0.832 / 0.832,
+/// 0.828 / 0.829 with weight 0.5 / 1 / 2 / 3 / 5 / 100 (docs/experiments.md).
+pub const CHAIN_FRAME_WEIGHT: f32 = 3.0;
 
 /// Gathers a coding strand's probability (classes 1-3 on the plus strand, else 4-6)
-/// into one frame: the network's best there, unless the chains' best path starts in
-/// another frame the network gives at least e^-[`CHAIN_FRAME_BONUS`] of the best one's
-/// probability ([`pick_frame`]; the chains' path is traced back only where it could
-/// change the frame).
+/// into one frame, picked by the network's and the self-trained chains' evidence
+/// ([`pick_frame`]).
 fn settle_frame(
     probs: &mut [f32; 7],
     on_plus: bool,
@@ -798,30 +799,19 @@ fn settle_frame(
 ) {
     let base = if on_plus { 1 } else { 4 };
     let own = [probs[base], probs[base + 1], probs[base + 2]];
-    let chain_frame = frame_is_close(own)
-        .then(|| ch.start_frame(codes, on_plus, eps, s))
-        .flatten();
-    let f = pick_frame(own, chain_frame);
+    let f = pick_frame(own, ch.frame_scores(codes, on_plus, eps, s));
     let total: f32 = own.iter().sum();
     for (k, p) in probs[base..base + 3].iter_mut().enumerate() {
         *p = if k == f { total } else { 0.0 };
     }
 }
 
-/// The frame (0-2) on a strand, from the network's probabilities of its three frames
-/// and the frame the self-trained chains' best path starts in: the network's best,
-/// unless the chains' frame has at least e^-[`CHAIN_FRAME_BONUS`] of its probability.
-/// Ties go to the lower frame.
-pub(crate) fn pick_frame(net: [f32; 3], chains: Option<usize>) -> usize {
+/// The frame (0-2) on a strand: the best by the network's log-probability of each of
+/// the strand's three frames plus [`CHAIN_FRAME_WEIGHT`] times the chains' start-frame
+/// score. Ties go to the lower frame.
+pub(crate) fn pick_frame(net: [f32; 3], chains: [f32; 3]) -> usize {
     let total = net.iter().sum::<f32>().max(1e-12);
-    let score = |k: usize| {
-        let bonus = if chains == Some(k) {
-            CHAIN_FRAME_BONUS
-        } else {
-            0.0
-        };
-        (net[k] / total + 1e-9).ln() + bonus
-    };
+    let score = |k: usize| (net[k] / total + 1e-9).ln() + CHAIN_FRAME_WEIGHT * chains[k];
     let mut best = 0;
     for k in 1..3 {
         if score(k) > score(best) {
@@ -829,13 +819,6 @@ pub(crate) fn pick_frame(net: [f32; 3], chains: Option<usize>) -> usize {
         }
     }
     best
-}
-
-/// Whether the chains' frame could overrule the network's best ([`pick_frame`]): another
-/// frame has at least e^-[`CHAIN_FRAME_BONUS`] of its probability.
-fn frame_is_close(net: [f32; 3]) -> bool {
-    let best = pick_frame(net, None);
-    (0..3).any(|k| k != best && pick_frame(net, Some(k)) == k)
 }
 
 /// The most likely coding class (1..=6; the first on ties).
@@ -909,23 +892,19 @@ mod frame_tests {
     use super::*;
 
     #[test]
-    fn the_chains_frame_wins_close_calls_only() {
-        // Without the chains, or when they agree, the network's best frame.
-        assert_eq!(pick_frame([0.2, 0.5, 0.3], None), 1);
-        assert_eq!(pick_frame([0.2, 0.5, 0.3], Some(1)), 1);
-        // A frame within e^1.5 (4.48x) of the best is taken when the chains say so.
-        assert_eq!(pick_frame([0.2, 0.5, 0.3], Some(0)), 0);
-        assert_eq!(pick_frame([0.12, 0.5, 0.38], Some(0)), 0);
-        // One the network all but rules out is not.
-        assert_eq!(pick_frame([0.1, 0.5, 0.4], Some(0)), 1);
-        assert_eq!(pick_frame([0.01, 0.98, 0.01], Some(2)), 1);
+    fn the_frame_weighs_the_network_and_the_chains() {
+        // Chains that cannot tell the frames apart leave the network's best.
+        assert_eq!(pick_frame([0.2, 0.5, 0.3], [0.0; 3]), 1);
+        // Chains that agree keep it.
+        assert_eq!(pick_frame([0.2, 0.5, 0.3], [-2.0, 0.0, -2.0]), 1);
+        // Chains sure of another frame take it (log-odds 3 × 0.5 = 1.5 > ln(0.5/0.2)).
+        assert_eq!(pick_frame([0.2, 0.5, 0.3], [0.0, -0.5, -3.0]), 0);
+        // A little doubt does not overrule a network that is sure (ln 98 > 3 × 1).
+        assert_eq!(pick_frame([0.01, 0.98, 0.01], [-1.0, -1.0, 0.0]), 1);
         // The scale does not matter (the strand's share of coding_prob).
-        assert_eq!(pick_frame([0.002, 0.005, 0.003], Some(0)), 0);
-        // The chains are asked only where they could change the frame.
-        assert!(frame_is_close([0.2, 0.5, 0.3]));
-        assert!(frame_is_close([0.12, 0.5, 0.38]));
-        assert!(!frame_is_close([0.1, 0.5, 0.1]));
-        assert!(!frame_is_close([0.01, 0.98, 0.01]));
+        assert_eq!(pick_frame([0.002, 0.005, 0.003], [0.0, -0.5, -3.0]), 0);
+        // Ties go to the lower frame.
+        assert_eq!(pick_frame([0.4, 0.2, 0.4], [0.0; 3]), 0);
     }
 }
 
