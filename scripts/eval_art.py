@@ -151,17 +151,62 @@ def reads_from_sam(sam, lengths, cds, genome_name, table, n, seed):
                     continue
                 read = rc(s) if rev else s
                 per[L][lab[0]].append((p[0], read, lab))
+    return pick_rows(per, genome_name, table, n, rng)
+
+
+def pick_rows(per, genome_name, table, n, rng):
+    """Up to `n` coding and `n` non-coding reads per length from `per` ({L: {gene: [(name,
+    read, label)]}}), shuffled by `rng`: (id, read, truth row)."""
     rows = []
-    for L in lengths:
+    for L in per:
         for g in (1, 0):
             pool = per[L][g]
             rng.shuffle(pool)
-            for k, (qname, read, lab) in enumerate(pool[:n]):
+            for k, (_qname, read, lab) in enumerate(pool[:n]):
                 rid = f"{genome_name}_L{L}_{'c' if g else 'n'}{k}"
                 gc = (read.count("G") + read.count("C")) / max(1, len(read))
                 sense = 1 if lab[1] == "+" else 0
                 rows.append((rid, read, f"{rid}\t{genome_name}\t{table}\t{L}\t{sense}\t{g}\t{lab[1]}\t{lab[2]}\t{gc:.4f}"))
     return rows
+
+
+def run_tools(rows, base, code, hint, fgs_train, cdspred, fgs, scores):
+    """Writes `rows` as BASE.fasta and BASE.tsv, runs cdspred (default and told `hint`)
+    and FragGeneScanRs with `fgs_train` on them, and adds each one's scores (per genome
+    and length) to `scores`."""
+    with open(base + ".fasta", "w") as f:
+        f.writelines(f">{r[0]}\n{r[1]}\n" for r in rows)
+    with open(base + ".tsv", "w") as f:
+        f.write("id\tgenome\ttable\tlength\tsense\tgene\tstrand\tframe\tgc\n")
+        f.writelines(r[2] + "\n" for r in rows)
+    for key, extra in (("cdspred", []), (f"cdspred --errors {hint}", ["--errors", hint])):
+        pred = base + (".hint" if extra else "") + ".pred.tsv"
+        subprocess.run([cdspred, "predict", "--table", str(code), *extra, base + ".fasta", "-o", pred], check=True)
+        scores[key].update(score(pred, base + ".tsv"))
+    # FragGeneScanRs (table 11 only: it has no genetic-code option).
+    fo = base + ".fgs"
+    subprocess.run([fgs, "-s", base + ".fasta", "-o", fo, "-w", "0", "-t", fgs_train],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pred = base + ".fgs.pred.tsv"
+    with open(pred, "w") as f:
+        subprocess.run([sys.executable, os.path.join(SHARED, "eval/fgs_to_pred.py"), base + ".fasta", fo + ".out"],
+                       check=True, stdout=f)
+    scores[f"FragGeneScanRs -t {fgs_train}"].update(score(pred, base + ".tsv"))
+
+
+def table_rows(run, lengths, scores):
+    """Markdown rows: per tool and length, mean gene MCC, each genome's, strand+frame."""
+    out = []
+    for tool, res in scores.items():
+        for L in lengths:
+            vals = [res[(g[0], L)] for g in GENOMES if (g[0], L) in res]
+            if not vals:
+                continue
+            mcc = sum(v[0] for v in vals) / len(vals)
+            fr = sum(v[1] for v in vals) / len(vals)
+            per = " / ".join(f"{res[(g[0], L)][0]:.3f}" for g in GENOMES if (g[0], L) in res)
+            out.append(f"| {run} | {L} | {tool} | {mcc:.3f} | {per} | {fr:.3f} |")
+    return out
 
 
 def score(pred, truth):
@@ -196,34 +241,8 @@ def main():
                         f.write(f">{k}\n{v}\n")
             sam = simulate(run, fna, d, fold)
             rows = reads_from_sam(sam, lengths, read_cds(gff), gname, code, a.n, 1)
-            base = os.path.join(d, run)
-            with open(base + ".fasta", "w") as f:
-                f.writelines(f">{r[0]}\n{r[1]}\n" for r in rows)
-            with open(base + ".tsv", "w") as f:
-                f.write("id\tgenome\ttable\tlength\tsense\tgene\tstrand\tframe\tgc\n")
-                f.writelines(r[2] + "\n" for r in rows)
-            for key, extra in (("cdspred", []), (f"cdspred --errors {hint}", ["--errors", hint])):
-                pred = base + (".hint" if extra else "") + ".pred.tsv"
-                subprocess.run([a.cdspred, "predict", "--table", str(code), *extra, base + ".fasta", "-o", pred], check=True)
-                scores[key].update(score(pred, base + ".tsv"))
-            # FragGeneScanRs (table 11 only: it has no genetic-code option).
-            fo = base + ".fgs"
-            subprocess.run([a.fgs, "-s", base + ".fasta", "-o", fo, "-w", "0", "-t", fgs_train],
-                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            pred = base + ".fgs.pred.tsv"
-            with open(pred, "w") as f:
-                subprocess.run([sys.executable, os.path.join(SHARED, "eval/fgs_to_pred.py"), base + ".fasta", fo + ".out"],
-                               check=True, stdout=f)
-            scores[f"FragGeneScanRs -t {fgs_train}"].update(score(pred, base + ".tsv"))
-        for tool, res in scores.items():
-            for L in lengths:
-                vals = [res[(g[0], L)] for g in GENOMES if (g[0], L) in res]
-                if not vals:
-                    continue
-                mcc = sum(v[0] for v in vals) / len(vals)
-                fr = sum(v[1] for v in vals) / len(vals)
-                per = " / ".join(f"{res[(g[0], L)][0]:.3f}" for g in GENOMES if (g[0], L) in res)
-                table.append(f"| {run} | {L} | {tool} | {mcc:.3f} | {per} | {fr:.3f} |")
+            run_tools(rows, os.path.join(d, run), code, hint, fgs_train, a.cdspred, a.fgs, scores)
+        table.extend(table_rows(run, lengths, scores))
     print("| reads | L | tool | gene MCC (mean) | C. diphtheriae / M. hyorhinis | strand+frame |")
     print("|---|---:|---|---:|---|---:|")
     print("\n".join(table))
