@@ -863,6 +863,14 @@ fn best_of<const K: usize>(c: [(f64, u8); K]) -> (f64, u8) {
 }
 
 /// One Viterbi pass; returns the calls of at least `min_len` nt, left to right.
+///
+/// Where shifts are allowed, a gene never shifts out of a frame whose next codon is a
+/// stop (on the − strand: into a frame whose codon before is a reverse-complement
+/// stop). An indel right before a gene's stop is rare (one codon of a gene's hundreds),
+/// while a call that dodges its own stop by a shift runs on into the next intergenic
+/// gap; chosen on long reads with `long6` and `mixed4` errors from three training
+/// genomes (docs/genes.md): mean strand-level sensitivity 0.964 → 0.961, precision
+/// 0.917 → 0.924.
 #[allow(clippy::too_many_arguments)]
 fn decode(
     seq: &[Base],
@@ -1048,10 +1056,12 @@ fn decode(
             if p >= 3 {
                 c[0].0 = pr.get(p, 3) + near.plus3(p);
             }
-            if shifts && p >= 2 {
+            // A shift never leaves a frame whose next codon is a stop: at a gene's
+            // end that is a call running on past its stop (see `decode`'s docs).
+            if shifts && p >= 2 && !(p + 1 < m && is_stop(p + 1)) {
                 c[1].0 = pr.get(p, 2) + near.plus(&e, p - 2, p) - o.shift;
             }
-            if shifts && p >= 4 {
+            if shifts && p >= 4 && !is_stop(p - 1) {
                 c[2].0 = pr.get(p, 4) + near.plus(&e, p - 4, p) - o.shift;
             }
             if let Some(b) = e.start(Strand::Plus, p) {
@@ -1089,10 +1099,13 @@ fn decode(
                     c[3].0 = nr.get(p, 3);
                 }
             }
-            if shifts && p >= 2 {
+            // Mirrored: a shift never enters a frame whose codon before is an rc stop
+            // (the − gene's stop, which the call would otherwise run on past).
+            let dodges = p >= 3 && is_rc_stop(p - 3);
+            if shifts && p >= 2 && !dodges {
                 c[1].0 = mr.get(p, 2) + near.minus(&e, p - 2, p) - o.shift;
             }
-            if shifts && p >= 4 {
+            if shifts && p >= 4 && !dodges {
                 c[2].0 = mr.get(p, 4) + near.minus(&e, p - 4, p) - o.shift;
             }
             if p < seg_start + 3 {
@@ -1571,6 +1584,51 @@ mod tests {
             g.iter()
                 .all(|x| x.end <= 60 + 3 + 120 + 6 || x.start >= 60 + 123),
             "{g:?}"
+        );
+    }
+
+    #[test]
+    fn a_shift_never_dodges_the_stop_right_ahead() {
+        let t = TableContext::new(GeneticCode::bacterial());
+        // Two runs of liked codons, the second one base off the first's grid, with the
+        // first's stop between them: ...GAA TAA A GCT...; a 4-nt step from that GAA
+        // would skip the stop's T and run on.
+        let run = "GCTGAA".repeat(20);
+        let s = codes(&format!("{FLANK}ATG{run}TAAA{run}TAA{FLANK}"));
+        let g = call_genes(&s, &t, &toy_llr(), &[], &opts().with_indel_rate(Some(1.0)));
+        // TAA, TAG, TGA (T = 3, A = 0, G = 2).
+        let stop = |c: &[Base]| matches!(c, [3, 0, 0] | [3, 0, 2] | [3, 2, 0]);
+        assert!(
+            !g.is_empty() && g.iter().all(|x| x.strand == Strand::Plus),
+            "{g:?}"
+        );
+        let mut shifted = 0;
+        for x in &g {
+            for k in 1..x.path.len() {
+                if x.path[k] - x.path[k - 1] != 3 {
+                    shifted += 1;
+                    let from = x.codon_at(k - 1);
+                    assert!(
+                        !stop(&s[from + 3..from + 6]),
+                        "a shift after {from} leaves a frame whose next codon is a stop: {g:?}"
+                    );
+                }
+            }
+        }
+        // The runs are still joined, a codon earlier (the gene has no other way on).
+        assert_eq!(shifted, 1, "{g:?}");
+        // The reverse complement: the same, mirrored.
+        let r = call_genes(
+            &revcomp_codes(&s),
+            &t,
+            &toy_llr(),
+            &[],
+            &opts().with_indel_rate(Some(1.0)),
+        );
+        assert_eq!(r.len(), g.len());
+        assert_eq!(
+            r.iter().map(|x| x.shifts()).collect::<Vec<_>>(),
+            g.iter().map(|x| x.shifts()).collect::<Vec<_>>()
         );
     }
 
