@@ -776,8 +776,9 @@ fn global_frame(probs: &[f32; 7], w: usize, wlen: usize, len: usize) -> (Strand,
     )
 }
 
-/// Weight of the self-trained chains' start-frame scores ([`crate::hmm::Chains::
-/// frame_scores`]) beside the network's frame log-probabilities (see `pick_frame`).
+/// Weight of the self-trained chains' start-frame scores
+/// ([`Chains::frame_scores`](crate::hmm::Chains::frame_scores)) beside the network's
+/// frame log-probabilities (see `pick_frame`).
 /// Chosen on the held-out fold genomes (S. suis, Acidilobus, P. aeruginosa, the
 /// Lachnospiraceae MAG; their `indel1` and `mixed4` sets self-trained on themselves):
 /// strand+frame at 300 / 150 nt `indel1` 0.789 / 0.786 with the network's frame alone,
