@@ -55,6 +55,17 @@ def read_fasta(path):
     return {k: "".join(v) for k, v in seqs.items()}
 
 
+def genome_fna(d, fna_gz):
+    """The genome's records and an uncompressed copy of them, D/genome.fna (written once),
+    as the simulators read it."""
+    genome = read_fasta(fna_gz)
+    fna = os.path.join(d, "genome.fna")
+    if not os.path.exists(fna):
+        with open(fna, "w") as f:
+            f.writelines(f">{k}\n{v}\n" for k, v in genome.items())
+    return genome, fna
+
+
 def read_cds(path):
     cds = {}
     with gzip.open(path, "rt") as f:
@@ -234,11 +245,7 @@ def main():
         for gname, code, fna_gz, gff, fold in GENOMES:
             d = os.path.join(a.out, gname)
             os.makedirs(d, exist_ok=True)
-            fna = os.path.join(d, "genome.fna")
-            if not os.path.exists(fna):
-                with open(fna, "w") as f:
-                    for k, v in read_fasta(fna_gz).items():
-                        f.write(f">{k}\n{v}\n")
+            _, fna = genome_fna(d, fna_gz)
             sam = simulate(run, fna, d, fold)
             rows = reads_from_sam(sam, lengths, read_cds(gff), gname, code, a.n, 1)
             run_tools(rows, os.path.join(d, run), code, hint, fgs_train, a.cdspred, a.fgs, scores)

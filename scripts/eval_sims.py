@@ -152,11 +152,7 @@ def main():
         for gname, code, fna_gz, gff, _fold in ea.GENOMES:
             d = os.path.join(a.out, gname)
             os.makedirs(d, exist_ok=True)
-            genome = ea.read_fasta(fna_gz)
-            fna = os.path.join(d, "genome.fna")
-            if not os.path.exists(fna):
-                with open(fna, "w") as f:
-                    f.writelines(f">{k}\n{v}\n" for k, v in genome.items())
+            genome, fna = ea.genome_fna(d, fna_gz)
             size = sum(len(v) for v in genome.values())
             if run == "pbsim_clr":
                 # Two genome lengths of reads: enough non-coding 300-nt pieces.

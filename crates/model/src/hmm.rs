@@ -290,8 +290,8 @@ impl Chains {
         s.rc = rc;
         let (lm, li) = (1.0 - 2.0 * eps, eps);
         // b[x]: the suffix's probability (relative to the non-coding chain, rescaled to a
-        // maximum of 1 after every base) given that its first base sits at codon
-        // position x.
+        // maximum of 1 every 8 bases and after the last) given that its first base sits
+        // at codon position x.
         let mut b = [1f32; 3];
         for (i, &w) in s.words.iter().rev().enumerate() {
             let r = if w == u32::MAX {
