@@ -213,6 +213,8 @@ def main():
     ap.add_argument("--pbsim", type=float, metavar="ACCURACY",
                     help="reads from pbsim's CLR model with this mean read accuracy (e.g. 0.95) "
                          "instead of our own mutator; --profile then only names the hint")
+    ap.add_argument("--also-errors", default="", metavar="P1,P2",
+                    help="also run cdspred told these profiles (comma-separated names)")
     ap.add_argument("--reads", type=int, default=60)
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
@@ -235,6 +237,8 @@ def main():
     print(f"{a.genome} ({what}), {len(reads)} reads, {bases} nt, {errs}")
     runs = [("cdspred", lambda: cdspred(a.cdspred, a.model, fasta, table, [])),
             (f"cdspred --errors {a.profile}", lambda: cdspred(a.cdspred, a.model, fasta, table, ["--errors", a.profile]))]
+    for p in filter(None, a.also_errors.split(",")):
+        runs.append((f"cdspred --errors {p}", lambda p=p: cdspred(a.cdspred, a.model, fasta, table, ["--errors", p])))
     if not a.no_fgs:
         for train in ("454_30", "454_10", "illumina_10"):
             runs.append((f"FragGeneScanRs -w 0 -t {train}", lambda t=train: fgs(a.fgs, fasta, t, False)))

@@ -71,10 +71,12 @@ pub struct PredictArgs {
     /// read told or surveyed to carry indels (and picks its strand), otherwise of reads
     /// under 150 nt only (docs/model-card.md, "Self-training"). `auto`: when they hold
     /// 1,000 confidently coding reads; `on`: from 300; `off`: never. Needs a model with
-    /// chain counts (the default has them). Long sequences (over 400 nt) told indels
-    /// learn one gene model together the same way, from those among the first records
-    /// (up to 32 MB) whose confident calls hold 6,000 codons (`auto` and `on` alike;
-    /// docs/genes.md).
+    /// chain counts (the default has them). Long sequences (over 400 nt) learn gene
+    /// models together the same way, one per GC range (0.10 wide, every 0.05), from
+    /// the first records (up to 32 MB; a range needs 6,000 codons in confident calls):
+    /// long reads told indels are decoded with them; clean contigs too short to
+    /// teach themselves borrow the one for their GC content (learnt when some
+    /// contig is under 18 kb; `auto` and `on` alike; docs/genes.md).
     #[arg(long, default_value = "auto", value_parser = parse_self_train)]
     self_train: SelfTrainMode,
     /// Output file (default: standard output); `.gz` means gzip. Written beside it and
@@ -544,7 +546,7 @@ pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
     let min_coding = a.self_train.min_coding_reads();
     // The chains' bar when their self-training applies (`None`: it does not).
     let teach_chains = min_coding.filter(|_| predictor.wants_self_training());
-    let teach_genes = predictor.wants_sample_genes() && min_coding.is_some();
+    let teach_genes = min_coding.is_some();
     let lengths = cdspred_model::hmm::teaching_lengths(&predictor);
     if teach_chains.is_some() || teach_genes {
         gather_teaching_reads(&rx, &mut first, lengths.clone());
@@ -553,19 +555,22 @@ pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
         .iter()
         .flat_map(|c| c.0.iter().map(|r| r.seq().codes()))
         .collect();
-    // Long sequences (long reads) learn their genes together.
+    // Long sequences (long reads, short contigs) learn their genes together.
     let predictor = if !teach_genes {
         predictor
     } else {
         match predictor.train_sample_genes(&reads, &table, threads) {
             Some(g) => {
+                let gcs: Vec<String> = g.models().iter().map(|m| format!("{:.2}", m.gc)).collect();
                 tracing::info!(
-                    "gene model self-trained on {} long sequences ({} codons in confident calls)",
+                    "gene models self-trained on {} long sequences ({} codons in confident calls; GC {})",
                     g.sequences,
-                    g.codons
+                    g.codons(),
+                    gcs.join(", ")
                 );
                 errors["gene_training"] = serde_json::json!({
-                    "sequences": g.sequences, "codons": g.codons,
+                    "sequences": g.sequences, "codons": g.codons(),
+                    "gc": g.models().iter().map(|m| m.gc).collect::<Vec<f64>>(),
                 });
                 predictor.with_sample_genes(Arc::new(g))
             }

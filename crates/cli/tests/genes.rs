@@ -396,3 +396,72 @@ fn long_reads_with_indels_are_found_without_a_flag() {
     assert_eq!(gff(&noisy, "auto"), gff(&noisy, "long6"));
     assert_eq!(gff(&clean, "auto"), gff(&clean, "unknown"));
 }
+
+/// Short contigs (an assembly cut into 3-kb pieces), too short to teach themselves,
+/// borrow the gene model the file's contigs learn together for their GC content:
+/// more of the genome's labelled genes found stop-exact than each contig alone with
+/// the model's table (`--self-train off`), and the same calls in any thread count.
+#[test]
+fn short_contigs_learn_their_genes_together() {
+    let g = shared().join("data/genomes/dev");
+    let dir = tempfile::tempdir().unwrap();
+    let (_, seq) = unpack_fasta(
+        &g.join("Corynebacterium_diphtheriae_NCTC11397_LN831026.fna.gz"),
+        dir.path(),
+    );
+    const PIECE: usize = 3000;
+    let pieces = 500.min(seq.len() / PIECE);
+    let mut fasta = String::new();
+    for k in 0..pieces {
+        fasta.push_str(&format!(">p{}\n", k * PIECE));
+        fasta.push_str(std::str::from_utf8(&seq[k * PIECE..(k + 1) * PIECE]).unwrap());
+        fasta.push('\n');
+    }
+    let path = dir.path().join("contigs.fna");
+    std::fs::write(&path, fasta).unwrap();
+    // (strand, genome 3' coordinate) of every call, from the pieces' GFF3.
+    let stops = |gff: &str| -> HashSet<(char, usize)> {
+        gff.lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| l.split('\t').collect::<Vec<_>>())
+            .filter(|f| f.len() >= 9 && f[2] == "CDS")
+            .map(|f| {
+                let off: usize = f[0][1..].parse().unwrap();
+                let (s, e): (usize, usize) = (f[3].parse().unwrap(), f[4].parse().unwrap());
+                let strand = f[6].chars().next().unwrap();
+                (strand, off + if strand == '+' { e } else { s })
+            })
+            .collect()
+    };
+    let run = |extra: &[&str]| {
+        let mut args = vec!["predict", "--format", "gff3", "-q"];
+        args.extend_from_slice(extra);
+        args.push(path.to_str().unwrap());
+        cdspred(&args)
+    };
+    // Labelled genes lying wholly inside one piece.
+    let truth: HashSet<(char, usize)> = cds(&gunzip(
+        &g.join("Corynebacterium_diphtheriae_NCTC11397_LN831026.pyrodigal_tt11.gff.gz"),
+    ))
+    .into_iter()
+    .filter(|(_, (s, e, _))| (s - 1) / PIECE == (e - 1) / PIECE && (s - 1) / PIECE < pieces)
+    .map(|(k, _)| k)
+    .collect();
+    let sens = |gff: &str| {
+        let o = stops(gff);
+        truth.iter().filter(|k| o.contains(k)).count() as f64 / truth.len() as f64
+    };
+    let pooled = run(&["--threads", "2"]);
+    let alone = run(&["--self-train", "off"]);
+    let (sp, sa) = (sens(&pooled), sens(&alone));
+    assert!(truth.len() > 500, "{} genes", truth.len());
+    assert!(
+        sp >= 0.90 && sp >= sa + 0.03,
+        "stop-exact sensitivity {sp:.3} vs alone {sa:.3}"
+    );
+    assert_eq!(
+        run(&["--threads", "1"]),
+        pooled,
+        "calls depend on the thread count"
+    );
+}

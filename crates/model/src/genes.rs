@@ -30,9 +30,12 @@
 //!   re-estimated from the first pass's calls against the sequence's own all-frame
 //!   background, shrunk towards the model's table, and the sequence is decoded again —
 //!   what Prodigal does from a GC-frame plot, here started from the model's table.
-//!   Sequences too short to teach themselves — the long reads of a run, told indels —
-//!   learn one model together ([`train_on_sample`]), as Prodigal learns from all the
-//!   contigs of a genome, and are decoded with it ([`call_genes_sampled`]).
+//!   Sequences too short to teach themselves — the long reads of a run, told indels,
+//!   or an assembly's short contigs — learn models together, one per GC range
+//!   ([`train_on_sample`]), as Prodigal learns from all the contigs of a genome and
+//!   its metagenomic mode keeps models by GC content: long reads are decoded with
+//!   them ([`call_genes_sampled`]), clean contigs too short to teach themselves
+//!   borrow the one for their GC content ([`call_genes_or`]).
 //!
 //! Memory: the bases' codon indices (1 byte per base), three traceback bytes per base
 //! and the calls: about 5 bytes per base, 50 MB for a 10-Mb record. Time is linear in
@@ -85,6 +88,19 @@ pub struct GeneOptions {
     pub window_weight: f64,
     /// The same once the table is self-trained.
     pub window_weight_trained: f64,
+    /// The same for a clean sequence too short to teach itself, decoded with a
+    /// sample's gene model for its GC content ([`call_genes_or`]): between the two,
+    /// as the model knows the sample's codon usage but not the sequence's own. Chosen
+    /// on contigs of four training genomes cut into 3-kb pieces (mean nucleotide
+    /// sensitivity + precision against their pyrodigal labels: 0 / 1 / 2 / 3 / 5 gave
+    /// 1.9703 / 1.9722 / 1.9730 / 1.9727 / 1.9725; docs/genes.md).
+    pub window_weight_borrowed: f64,
+    /// Rounds a sample's gene models train ([`train_on_sample`]): one for clean
+    /// contigs (the first calls teach; a second round changed no figure of
+    /// docs/genes.md by more than 0.002 and doubled the training time), the
+    /// self-training rounds for sequences with indels ([`GeneOptions::for_sample`];
+    /// long reads lose 0.01–0.02 with one).
+    pub sample_rounds: usize,
 }
 
 impl Default for GeneOptions {
@@ -106,6 +122,8 @@ impl Default for GeneOptions {
             clamp: 4.0,
             window_weight: 10.0,
             window_weight_trained: 0.0,
+            window_weight_borrowed: 2.0,
+            sample_rounds: 1,
         }
     }
 }
@@ -128,21 +146,29 @@ impl GeneOptions {
     }
 
     /// The settings for decoding with a sample's own gene model ([`SampleGenes`]), and
-    /// for learning it: on sequences with indels a dearer gene and the window votes
+    /// for learning it: on sequences with indels a dearer gene, the window votes
     /// kept at full weight once the table is trained (chosen on training genomes, see
-    /// docs/genes.md).
+    /// docs/genes.md) and every self-training round.
     pub fn for_sample(mut self) -> GeneOptions {
         if self.shift.is_finite() {
             self.gene_cost = 20.0;
             self.window_weight_trained = self.window_weight;
+            self.sample_rounds = self.train_rounds;
         }
         self
     }
 
-    /// Whether a sample's own gene model applies: only to sequences with indels (a
-    /// clean sequence long enough to teach itself does; see [`call_genes`]).
-    pub fn wants_sample(&self) -> bool {
+    /// Whether a sample's own gene models decode every sequence (those with indels,
+    /// each too short to teach itself) or only those too short to teach themselves
+    /// (clean ones, [`call_genes_or`]).
+    pub fn sample_decodes_all(&self) -> bool {
         self.shift.is_finite()
+    }
+
+    /// Shortest sequence that may teach itself: one whose calls could hold
+    /// [`GeneOptions::train_min_codons`] codon pairs.
+    pub fn self_teaching_len(&self) -> usize {
+        3 * self.train_min_codons
     }
 }
 
@@ -509,6 +535,21 @@ pub fn call_genes(
     votes: &[WindowVote],
     opts: &GeneOptions,
 ) -> Vec<Gene> {
+    call_genes_or(seq, table, llr, votes, opts, None)
+}
+
+/// [`call_genes`], but a sequence too short to teach itself (its first pass's confident
+/// calls hold fewer than [`GeneOptions::train_min_codons`] codon pairs) is decoded
+/// with `fallback`, a sample's gene model for its GC content
+/// ([`SampleGenes::for_sequence`]), when there is one, instead of the model's table.
+pub fn call_genes_or(
+    seq: &[Base],
+    table: &TableContext,
+    llr: &[f32],
+    votes: &[WindowVote],
+    opts: &GeneOptions,
+    fallback: Option<&GeneModel>,
+) -> Vec<Gene> {
     if seq.len() < MIN_SEQ {
         return Vec::new();
     }
@@ -518,80 +559,200 @@ pub fn call_genes(
     let starts = StartModel::initial(opts);
     let mut genes = decode(seq, &sd, &cod, table, &model, &starts, &blocks, opts);
     let trained_blocks = VoteMap::new(votes, seq.len(), opts.window_weight_trained);
-    for _ in 0..opts.train_rounds {
+    for round in 0..opts.train_rounds {
         match self_train(&sd, &cod, table, &genes, &model, opts) {
             Some((t, st)) => {
                 genes = decode(seq, &sd, &cod, table, &t, &st, &trained_blocks, opts);
             }
-            None => break,
+            None => {
+                if let (0, Some(m)) = (round, fallback) {
+                    let blocks = VoteMap::new(votes, seq.len(), opts.window_weight_borrowed);
+                    genes = decode(seq, &sd, &cod, table, &m.llr, &m.starts, &blocks, opts);
+                }
+                break;
+            }
         }
     }
     genes
 }
 
-/// A sample's own gene model: the dicodon table and start model self-trained on the
-/// calls of several sequences together ([`train_on_sample`]) — the long reads of one
-/// run, each too short to teach itself.
+/// Spacing of the GC contents a sample's gene models are centred on
+/// ([`train_on_sample`]).
+pub const GC_BIN_STEP: f64 = 0.05;
+/// A sample's gene model centred on GC content `c` learns from the sequences whose GC
+/// lies within this of `c`, and decodes those nearest to it.
+pub const GC_BIN_REACH: f64 = 0.05;
+/// The centres: 0.10, 0.15, …, 0.80.
+const GC_CENTRES: std::ops::RangeInclusive<u32> = 2..=16;
+
+/// Whether GC content `gc` is within [`GC_BIN_REACH`] of a model's centre `c`.
+fn within_reach(gc: f64, c: f64) -> bool {
+    (gc - c).abs() <= GC_BIN_REACH + 1e-9
+}
+
+/// A dicodon table and start model self-trained on the calls of several sequences of
+/// similar GC content together ([`train_on_sample`]).
 #[derive(Debug, Clone)]
-pub struct SampleGenes {
+pub struct GeneModel {
     llr: Vec<f64>,
     starts: StartModel,
+    /// GC content of the sequences it learnt from (the centre of their range).
+    pub gc: f64,
     /// Sequences it was learnt from.
     pub sequences: usize,
     /// Codon pairs of confident calls it was learnt from (last round).
     pub codons: usize,
 }
 
-/// Self-trains a [`SampleGenes`] on `seqs` (each sequence with its window votes) as
-/// [`call_genes`] self-trains on one sequence, but counting every sequence's calls and
-/// background together: each round decodes every sequence with the table so far and
-/// re-estimates it from all their confident calls. `None` when the first round's
-/// calls hold fewer than [`GeneOptions::train_min_codons`] codon pairs.
+/// A sample's own gene models, one per GC range its sequences teach
+/// ([`train_on_sample`]): the long reads of one run, each too short to teach itself,
+/// or the short contigs of an assembly — of one genome, or of a metagenome's several.
+#[derive(Debug, Clone)]
+pub struct SampleGenes {
+    models: Vec<GeneModel>,
+    /// Sequences they were learnt from.
+    pub sequences: usize,
+}
+
+impl SampleGenes {
+    /// The models, by GC content.
+    pub fn models(&self) -> &[GeneModel] {
+        &self.models
+    }
+
+    /// The model for `seq`: the one whose centre is nearest its GC content, when that
+    /// is within [`GC_BIN_REACH`].
+    pub fn for_sequence(&self, seq: &[Base]) -> Option<&GeneModel> {
+        let gc = cdspred_core::dna::gc_fraction(seq);
+        self.models
+            .iter()
+            .map(|m| ((m.gc - gc).abs(), m))
+            .filter(|(_, m)| within_reach(gc, m.gc))
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, m)| m)
+    }
+
+    /// Codon pairs of confident calls all its models learnt from.
+    pub fn codons(&self) -> usize {
+        self.models.iter().map(|m| m.codons).sum()
+    }
+}
+
+/// Self-trains a sample's gene models on `seqs` (each sequence with its window votes):
+/// for each GC centre (0.10, 0.15, …, 0.80) the sequences within [`GC_BIN_REACH`] of
+/// it learn one model together, as [`call_genes`] self-trains on one sequence but
+/// counting all their calls and background: the first round's calls (the model's
+/// table and the window votes, the same for every range, so decoded once) teach a
+/// table, and each further round ([`GeneOptions::sample_rounds`]) decodes the
+/// range's sequences with it and re-estimates it. Prodigal learns from all the contigs of a genome, and its metagenomic mode
+/// keeps models by GC content. A range whose first calls hold fewer than
+/// [`GeneOptions::train_min_codons`] codon pairs learns nothing; `None` when none
+/// learns. Ranges, and first-round sequences, are shared among `threads` threads;
+/// the models do not depend on how.
 pub fn train_on_sample(
     seqs: &[(&[Base], &[WindowVote])],
     table: &TableContext,
     llr: &[f32],
     opts: &GeneOptions,
+    threads: usize,
 ) -> Option<SampleGenes> {
     let model = widen(llr);
-    let seqs: Vec<_> = seqs.iter().filter(|(s, _)| s.len() >= MIN_SEQ).collect();
-    let prepared: Vec<(Vec<u8>, Vec<u8>)> = seqs.iter().map(|(s, _)| codons_and_sd(s)).collect();
-    let (mut tab, mut starts) = (model.clone(), StartModel::initial(opts));
-    let mut codons = 0;
-    for round in 0..opts.train_rounds {
-        let weight = if round == 0 {
-            opts.window_weight
-        } else {
-            opts.window_weight_trained
-        };
+    let seqs: Vec<&(&[Base], &[WindowVote])> =
+        seqs.iter().filter(|(s, _)| s.len() >= MIN_SEQ).collect();
+    let gcs: Vec<f64> = seqs
+        .iter()
+        .map(|(s, _)| cdspred_core::dna::gc_fraction(s))
+        .collect();
+    let first: Vec<(Vec<u8>, Vec<u8>, Vec<Gene>)> = par_indices(seqs.len(), threads, |i| {
+        let (s, votes) = seqs[i];
+        let (cod, sd) = codons_and_sd(s);
+        let blocks = VoteMap::new(votes, s.len(), opts.window_weight);
+        let starts = StartModel::initial(opts);
+        let genes = decode(s, &sd, &cod, table, &model, &starts, &blocks, opts);
+        (cod, sd, genes)
+    });
+    let centres: Vec<f64> = GC_CENTRES.map(|k| f64::from(k) * GC_BIN_STEP).collect();
+    let trained = par_indices(centres.len(), threads, |k| {
+        let members: Vec<usize> = (0..seqs.len())
+            .filter(|&i| within_reach(gcs[i], centres[k]))
+            .collect();
         let mut counts = TrainCounts::new();
-        for ((s, votes), (cod, sd)) in seqs.iter().zip(&prepared) {
-            let blocks = VoteMap::new(votes, s.len(), weight);
-            let genes = decode(s, sd, cod, table, &tab, &starts, &blocks, opts);
-            counts.add(sd, cod, table, &genes, opts);
+        for &i in &members {
+            let (cod, sd, genes) = &first[i];
+            counts.add(sd, cod, table, genes, opts);
         }
-        match counts.finish(&model, opts) {
-            Some((t, st)) => {
-                (tab, starts, codons) = (t, st, counts.total_c as usize);
+        let (mut tab, mut starts) = counts.finish(&model, opts)?;
+        let mut codons = counts.total_c as usize;
+        for _ in 1..opts.sample_rounds {
+            let mut counts = TrainCounts::new();
+            for &i in &members {
+                let (s, votes) = seqs[i];
+                let (cod, sd, _) = &first[i];
+                let blocks = VoteMap::new(votes, s.len(), opts.window_weight_trained);
+                let genes = decode(s, sd, cod, table, &tab, &starts, &blocks, opts);
+                counts.add(sd, cod, table, &genes, opts);
             }
-            None if round == 0 => return None,
-            None => break,
+            match counts.finish(&model, opts) {
+                Some((t, st)) => (tab, starts, codons) = (t, st, counts.total_c as usize),
+                None => break,
+            }
         }
+        Some(GeneModel {
+            llr: tab,
+            starts,
+            gc: centres[k],
+            sequences: members.len(),
+            codons,
+        })
+    });
+    let models: Vec<GeneModel> = trained.into_iter().flatten().collect();
+    if models.is_empty() {
+        return None;
     }
-    Some(SampleGenes {
-        llr: tab,
-        starts,
-        sequences: seqs.len(),
-        codons,
-    })
+    let sequences = gcs
+        .iter()
+        .filter(|&&g| models.iter().any(|m| within_reach(g, m.gc)))
+        .count();
+    Some(SampleGenes { models, sequences })
 }
 
-/// Decodes the genes of `seq` with a sample's own gene model (one pass, with the
-/// window votes weighted as for a self-trained table).
+/// `f(0), f(1), …, f(n − 1)`, computed by up to `threads` threads (each takes every
+/// `threads`-th index), in index order.
+fn par_indices<T: Send>(n: usize, threads: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let threads = threads.clamp(1, n.max(1));
+    if threads == 1 {
+        return (0..n).map(f).collect();
+    }
+    let mut out: Vec<Option<T>> = (0..n).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let f = &f;
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    (t..n)
+                        .step_by(threads)
+                        .map(|i| (i, f(i)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            for (i, v) in h.join().expect("a gene-model training thread panicked") {
+                out[i] = Some(v);
+            }
+        }
+    });
+    out.into_iter()
+        .map(|v| v.expect("every index computed"))
+        .collect()
+}
+
+/// Decodes the genes of `seq` with a sample's gene model (one pass, with the window
+/// votes weighted as for a self-trained table).
 pub fn call_genes_sampled(
     seq: &[Base],
     table: &TableContext,
-    sample: &SampleGenes,
+    model: &GeneModel,
     votes: &[WindowVote],
     opts: &GeneOptions,
 ) -> Vec<Gene> {
@@ -605,8 +766,8 @@ pub fn call_genes_sampled(
         &sd,
         &cod,
         table,
-        &sample.llr,
-        &sample.starts,
+        &model.llr,
+        &model.starts,
         &blocks,
         opts,
     )
@@ -1858,6 +2019,60 @@ mod tests {
         }
     }
 
+    /// A gene model that likes GCT-AAA and AAA-GCT (the toy table dislikes them).
+    fn borrowed(gc: f64) -> GeneModel {
+        let o = GeneOptions::default();
+        let mut llr = vec![-1.0f64; VOCAB];
+        let (gct, aaa) = (codon_index(&codes("GCT")), codon_index(&codes("AAA")));
+        llr[gct * 65 + aaa] = 1.5;
+        llr[aaa * 65 + gct] = 1.5;
+        GeneModel {
+            llr,
+            starts: StartModel::initial(&o),
+            gc,
+            sequences: 1,
+            codons: 0,
+        }
+    }
+
+    #[test]
+    fn a_sequence_too_short_to_teach_itself_borrows_the_samples_model() {
+        let t = TableContext::new(GeneticCode::bacterial());
+        let o = GeneOptions::default();
+        let s = codes(&format!("{FLANK}ATG{}TAA{FLANK}", "GCTAAA".repeat(40)));
+        // The model's table sees no gene, and 40 codons cannot teach it.
+        assert!(call_genes(&s, &t, &toy_llr(), &[], &o).is_empty());
+        let m = borrowed(0.3);
+        let g = call_genes_or(&s, &t, &toy_llr(), &[], &o, Some(&m));
+        assert_eq!(g.len(), 1, "{g:?}");
+        assert_eq!((g[0].start, g[0].end), (60, 60 + 3 + 240 + 3));
+        assert_eq!(g[0].strand, Strand::Plus);
+        // A sequence that teaches itself keeps its own table.
+        let taught = GeneOptions {
+            train_min_codons: 50,
+            ..GeneOptions::default()
+        };
+        let s = codes(&gene_seq(60));
+        let own = call_genes(&s, &t, &toy_llr(), &[], &taught);
+        assert_eq!(own.len(), 1);
+        let g = call_genes_or(&s, &t, &toy_llr(), &[], &taught, Some(&m));
+        assert_eq!(g, own);
+    }
+
+    #[test]
+    fn a_sequence_borrows_the_model_nearest_its_gc_within_reach() {
+        let sample = SampleGenes {
+            models: vec![borrowed(0.3), borrowed(0.6)],
+            sequences: 2,
+        };
+        let gc_of = |s: &[Base]| sample.for_sequence(s).map(|m| m.gc);
+        // GC 0.25, 0.625, 0.4 and 0.75: the last two lie 0.1 from either centre.
+        assert_eq!(gc_of(&codes("GCAAAAAT")), Some(0.3));
+        assert_eq!(gc_of(&codes("GCGCGAAT")), Some(0.6));
+        assert_eq!(gc_of(&codes("GCGCAAAATT")), None);
+        assert_eq!(gc_of(&codes("GCGCGCAT")), None);
+    }
+
     #[test]
     fn sequences_too_short_to_teach_themselves_teach_together() {
         let t = TableContext::new(GeneticCode::bacterial());
@@ -1884,13 +2099,22 @@ mod tests {
         assert_eq!(alone.len(), 1);
         assert!(self_train(&sd, &cod, &t, &alone, &model, &o).is_none());
         let one = [(&s[..], &[][..])];
-        assert!(train_on_sample(&one, &t, &toy_llr(), &o).is_none());
+        assert!(train_on_sample(&one, &t, &toy_llr(), &o, 1).is_none());
         let four = [(&s[..], &[][..]); 4];
-        let sample = train_on_sample(&four, &t, &toy_llr(), &o).expect("four teach");
+        let sample = train_on_sample(&four, &t, &toy_llr(), &o, 2).expect("four teach");
         assert_eq!(sample.sequences, 4);
-        assert_eq!(sample.codons, 4 * alone[0].scored_pairs().count());
+        // The sequence's GC content is within reach of one or two centres: each learnt
+        // from all four.
+        let gc = cdspred_core::dna::gc_fraction(&s);
+        assert!(!sample.models().is_empty() && sample.models().len() <= 3);
+        for m in sample.models() {
+            assert!(within_reach(gc, m.gc), "{} vs {gc}", m.gc);
+            assert_eq!(m.sequences, 4);
+            assert_eq!(m.codons, 4 * alone[0].scored_pairs().count());
+        }
+        let model = sample.for_sequence(&s).expect("a model for its GC");
         // The sample's model still calls the gene, start to stop.
-        let g = call_genes_sampled(&s, &t, &sample, &[], &o);
+        let g = call_genes_sampled(&s, &t, model, &[], &o);
         assert_eq!(g.len(), 1, "{g:?}");
         assert_eq!((g[0].start, g[0].end), (alone[0].start, alone[0].end));
         assert!(

@@ -15,7 +15,7 @@ use crate::calibrate::Scorer;
 use crate::estimate::{ExpertCall, ReadEvidence};
 use crate::features::{FrameInputs, PathScorer, TableContext};
 use crate::files::{ModelConfig, ModelFiles};
-use crate::genes::{call_genes, call_genes_sampled, GeneOptions, SampleGenes, WindowVote};
+use crate::genes::{call_genes_or, call_genes_sampled, GeneOptions, SampleGenes, WindowVote};
 use crate::hmm::{ChainCounts, Chains, HmmScratch};
 use crate::net::{Forward, Model};
 
@@ -283,21 +283,16 @@ impl Predictor {
     }
 
     /// The same predictor calling genes on long sequences with a sample's own gene
-    /// model ([`Predictor::train_sample_genes`]) when told indels.
+    /// models ([`Predictor::train_sample_genes`]): every long sequence when told
+    /// indels, otherwise those too short to teach themselves.
     pub fn with_sample_genes(mut self, genes: Arc<SampleGenes>) -> Predictor {
         self.genes = Some(genes);
         self
     }
 
-    /// Whether long sequences get their genes called with a sample's own gene model.
+    /// The sample's own gene models, when it has learnt them.
     pub fn sample_genes(&self) -> Option<&SampleGenes> {
-        self.genes.as_deref().filter(|_| self.wants_sample_genes())
-    }
-
-    /// Whether a sample's gene model applies to this predictor: long sequences are
-    /// told to carry indels (frame shifts are allowed in their genes).
-    pub fn wants_sample_genes(&self) -> bool {
-        self.gene_options().wants_sample()
+        self.genes.as_deref()
     }
 
     /// How long sequences are decoded into genes: the error hint sets the shift cost.
@@ -305,21 +300,31 @@ impl Predictor {
         GeneOptions::default().with_indel_rate(self.hint)
     }
 
-    /// Learns a sample's own gene model from its long sequences (those above
-    /// `max_len`; the rest are passed over) — long reads with indels, each too short to
-    /// teach itself, teach together ([`crate::genes::train_on_sample`]). `None` when
-    /// their confident calls hold too few codons. Deterministic in any thread count.
+    /// Learns a sample's own gene models from its long sequences (those above
+    /// `max_len`; the rest are passed over), one per GC range
+    /// ([`crate::genes::train_on_sample`]): long reads with indels, each too short to
+    /// teach itself, and clean contigs, when some of them are too short to teach
+    /// themselves ([`GeneOptions::self_teaching_len`]; the longer ones teach too,
+    /// then decode with their own table as before). `None` when no long sequence
+    /// needs them or their confident calls hold too few codons. Deterministic in any
+    /// thread count.
     pub fn train_sample_genes(
         &self,
         seqs: &[&[Base]],
         table: &TableContext,
         threads: usize,
     ) -> Option<SampleGenes> {
+        let opts = self.gene_options().for_sample();
         let long: Vec<&[Base]> = seqs
             .iter()
             .copied()
             .filter(|s| s.len() > self.config.max_len)
             .collect();
+        let needed =
+            opts.sample_decodes_all() || long.iter().any(|s| s.len() < opts.self_teaching_len());
+        if !needed {
+            return None;
+        }
         let votes = par_map(&long, threads, |r, s| {
             let starts = window_starts(r.len(), &self.config);
             self.score_windows(r, &starts, table, s).3
@@ -333,7 +338,8 @@ impl Predictor {
             &pairs,
             table,
             &self.model.weights().path_llr,
-            &self.gene_options().for_sample(),
+            &opts,
+            threads,
         )
     }
 
@@ -580,9 +586,9 @@ impl Predictor {
 
     /// The gene calls of a long sequence ([`crate::genes`]) as segments, decoded with
     /// the main network's dicodon table (self-trained on the sequence when it is long
-    /// enough), or with a sample's own gene model when the predictor has one and is
-    /// told indels ([`Predictor::with_sample_genes`]); the error hint sets the shift
-    /// cost. A call's `coding_prob` is its log-odds score as a probability,
+    /// enough; otherwise the sample's gene model for its GC content when the predictor
+    /// has one), or, told indels, with the sample's gene model for its GC content
+    /// ([`Predictor::with_sample_genes`]); the error hint sets the shift cost. A call's `coding_prob` is its log-odds score as a probability,
     /// `1 / (1 + e^-score)`.
     pub fn gene_segments(
         &self,
@@ -591,9 +597,13 @@ impl Predictor {
         votes: &[WindowVote],
     ) -> Vec<Segment> {
         let opts = self.gene_options();
-        let genes = match self.sample_genes() {
-            Some(sample) => call_genes_sampled(codes, table, sample, votes, &opts.for_sample()),
-            None => call_genes(codes, table, &self.model.weights().path_llr, votes, &opts),
+        let llr = &self.model.weights().path_llr;
+        let sampled = self.sample_genes().and_then(|g| g.for_sequence(codes));
+        let genes = match sampled {
+            Some(m) if opts.sample_decodes_all() => {
+                call_genes_sampled(codes, table, m, votes, &opts.for_sample())
+            }
+            _ => call_genes_or(codes, table, llr, votes, &opts, sampled),
         };
         genes
             .into_iter()
