@@ -647,8 +647,9 @@ impl SampleGenes {
 /// range's sequences with it and re-estimates it. Prodigal learns from all the contigs of a genome, and its metagenomic mode
 /// keeps models by GC content. A range whose first calls hold fewer than
 /// [`GeneOptions::train_min_codons`] codon pairs learns nothing; `None` when none
-/// learns. Ranges, and first-round sequences, are shared among `threads` threads;
-/// the models do not depend on how.
+/// learns. Ranges, and first-round sequences (decoded `threads` at a time, so memory
+/// holds one batch's decoding, not the sample's), are shared among `threads` threads;
+/// the models do not depend on how (the counts are whole numbers).
 pub fn train_on_sample(
     seqs: &[(&[Base], &[WindowVote])],
     table: &TableContext,
@@ -663,34 +664,44 @@ pub fn train_on_sample(
         .iter()
         .map(|(s, _)| cdspred_core::dna::gc_fraction(s))
         .collect();
-    let first: Vec<(Vec<u8>, Vec<u8>, Vec<Gene>)> = par_indices(seqs.len(), threads, |i| {
-        let (s, votes) = seqs[i];
-        let (cod, sd) = codons_and_sd(s);
-        let blocks = VoteMap::new(votes, s.len(), opts.window_weight);
-        let starts = StartModel::initial(opts);
-        let genes = decode(s, &sd, &cod, table, &model, &starts, &blocks, opts);
-        (cod, sd, genes)
-    });
     let centres: Vec<f64> = GC_CENTRES.map(|k| f64::from(k) * GC_BIN_STEP).collect();
+    // The first round, the same for every range: each sequence decoded with the
+    // model's table, `threads` sequences at a time, its calls and background counted
+    // into every range it lies in, in input order (memory: one batch's decoding, not
+    // the whole sample's).
+    let mut first: Vec<TrainCounts> = centres.iter().map(|_| TrainCounts::new()).collect();
+    let order: Vec<usize> = (0..seqs.len()).collect();
+    for batch in order.chunks(threads.max(1)) {
+        let decoded = par_indices(batch.len(), threads, |j| {
+            let (s, votes) = seqs[batch[j]];
+            let (cod, sd) = codons_and_sd(s);
+            let blocks = VoteMap::new(votes, s.len(), opts.window_weight);
+            let starts = StartModel::initial(opts);
+            let genes = decode(s, &sd, &cod, table, &model, &starts, &blocks, opts);
+            (cod, sd, genes)
+        });
+        for (&i, (cod, sd, genes)) in batch.iter().zip(&decoded) {
+            for (k, &c) in centres.iter().enumerate() {
+                if within_reach(gcs[i], c) {
+                    first[k].add(sd, cod, table, genes, opts);
+                }
+            }
+        }
+    }
     let trained = par_indices(centres.len(), threads, |k| {
         let members: Vec<usize> = (0..seqs.len())
             .filter(|&i| within_reach(gcs[i], centres[k]))
             .collect();
-        let mut counts = TrainCounts::new();
-        for &i in &members {
-            let (cod, sd, genes) = &first[i];
-            counts.add(sd, cod, table, genes, opts);
-        }
-        let (mut tab, mut starts) = counts.finish(&model, opts)?;
-        let mut codons = counts.total_c as usize;
+        let (mut tab, mut starts) = first[k].finish(&model, opts)?;
+        let mut codons = first[k].total_c as usize;
         for _ in 1..opts.sample_rounds {
             let mut counts = TrainCounts::new();
             for &i in &members {
                 let (s, votes) = seqs[i];
-                let (cod, sd, _) = &first[i];
+                let (cod, sd) = codons_and_sd(s);
                 let blocks = VoteMap::new(votes, s.len(), opts.window_weight_trained);
-                let genes = decode(s, sd, cod, table, &tab, &starts, &blocks, opts);
-                counts.add(sd, cod, table, &genes, opts);
+                let genes = decode(s, &sd, &cod, table, &tab, &starts, &blocks, opts);
+                counts.add(&sd, &cod, table, &genes, opts);
             }
             match counts.finish(&model, opts) {
                 Some((t, st)) => (tab, starts, codons) = (t, st, counts.total_c as usize),
