@@ -46,6 +46,7 @@ use cdspred_core::dna::Base;
 use cdspred_core::Strand;
 
 use crate::features::{TableContext, VOCAB};
+use crate::predict::par_chunks;
 
 /// How genes are decoded.
 #[derive(Debug, Clone, PartialEq)]
@@ -665,20 +666,25 @@ pub fn train_on_sample(
         .map(|(s, _)| cdspred_core::dna::gc_fraction(s))
         .collect();
     let centres: Vec<f64> = GC_CENTRES.map(|k| f64::from(k) * GC_BIN_STEP).collect();
+    // Sequence `i` decoded with a table and start model, the votes at `weight`: its
+    // codon indices, Shine-Dalgarno classes and calls.
+    let decode_seq = |i: usize, tab: &[f64], starts: &StartModel, weight: f64| {
+        let (s, votes) = seqs[i];
+        let (cod, sd) = codons_and_sd(s);
+        let blocks = VoteMap::new(votes, s.len(), weight);
+        let genes = decode(s, &sd, &cod, table, tab, starts, &blocks, opts);
+        (cod, sd, genes)
+    };
     // The first round, the same for every range: each sequence decoded with the
     // model's table, `threads` sequences at a time, its calls and background counted
     // into every range it lies in, in input order (memory: one batch's decoding, not
     // the whole sample's).
+    let initial = StartModel::initial(opts);
     let mut first: Vec<TrainCounts> = centres.iter().map(|_| TrainCounts::new()).collect();
     let order: Vec<usize> = (0..seqs.len()).collect();
     for batch in order.chunks(threads.max(1)) {
-        let decoded = par_indices(batch.len(), threads, |j| {
-            let (s, votes) = seqs[batch[j]];
-            let (cod, sd) = codons_and_sd(s);
-            let blocks = VoteMap::new(votes, s.len(), opts.window_weight);
-            let starts = StartModel::initial(opts);
-            let genes = decode(s, &sd, &cod, table, &model, &starts, &blocks, opts);
-            (cod, sd, genes)
+        let decoded = par_chunks(batch, threads, |&i, _: &mut ()| {
+            decode_seq(i, &model, &initial, opts.window_weight)
         });
         for (&i, (cod, sd, genes)) in batch.iter().zip(&decoded) {
             for (k, &c) in centres.iter().enumerate() {
@@ -688,7 +694,8 @@ pub fn train_on_sample(
             }
         }
     }
-    let trained = par_indices(centres.len(), threads, |k| {
+    let ranges: Vec<usize> = (0..centres.len()).collect();
+    let trained = par_chunks(&ranges, threads, |&k, _: &mut ()| {
         let members: Vec<usize> = (0..seqs.len())
             .filter(|&i| within_reach(gcs[i], centres[k]))
             .collect();
@@ -697,10 +704,7 @@ pub fn train_on_sample(
         for _ in 1..opts.sample_rounds {
             let mut counts = TrainCounts::new();
             for &i in &members {
-                let (s, votes) = seqs[i];
-                let (cod, sd) = codons_and_sd(s);
-                let blocks = VoteMap::new(votes, s.len(), opts.window_weight_trained);
-                let genes = decode(s, &sd, &cod, table, &tab, &starts, &blocks, opts);
+                let (cod, sd, genes) = decode_seq(i, &tab, &starts, opts.window_weight_trained);
                 counts.add(&sd, &cod, table, &genes, opts);
             }
             match counts.finish(&model, opts) {
@@ -725,37 +729,6 @@ pub fn train_on_sample(
         .filter(|&&g| models.iter().any(|m| within_reach(g, m.gc)))
         .count();
     Some(SampleGenes { models, sequences })
-}
-
-/// `f(0), f(1), …, f(n − 1)`, computed by up to `threads` threads (each takes every
-/// `threads`-th index), in index order.
-fn par_indices<T: Send>(n: usize, threads: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    let threads = threads.clamp(1, n.max(1));
-    if threads == 1 {
-        return (0..n).map(f).collect();
-    }
-    let mut out: Vec<Option<T>> = (0..n).map(|_| None).collect();
-    std::thread::scope(|scope| {
-        let f = &f;
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                scope.spawn(move || {
-                    (t..n)
-                        .step_by(threads)
-                        .map(|i| (i, f(i)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        for h in handles {
-            for (i, v) in h.join().expect("a gene-model training thread panicked") {
-                out[i] = Some(v);
-            }
-        }
-    });
-    out.into_iter()
-        .map(|v| v.expect("every index computed"))
-        .collect()
 }
 
 /// Decodes the genes of `seq` with a sample's gene model (one pass, with the window

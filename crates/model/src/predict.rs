@@ -849,19 +849,29 @@ pub(crate) fn par_map<T: Send>(
     threads: usize,
     f: impl Fn(&[Base], &mut Scratch) -> T + Sync,
 ) -> Vec<T> {
-    let threads = threads.max(1).min(reads.len().max(1));
+    par_chunks(reads, threads, |r, s: &mut Scratch| f(r, s))
+}
+
+/// `f` of each item, in item order, computed by up to `threads` threads, each over a
+/// contiguous chunk of the items with its own scratch `S` (made once per thread).
+pub(crate) fn par_chunks<I: Sync, S: Default, T: Send>(
+    items: &[I],
+    threads: usize,
+    f: impl Fn(&I, &mut S) -> T + Sync,
+) -> Vec<T> {
+    let threads = threads.max(1).min(items.len().max(1));
     if threads == 1 {
-        let mut s = Scratch::default();
-        return reads.iter().map(|r| f(r, &mut s)).collect();
+        let mut s = S::default();
+        return items.iter().map(|r| f(r, &mut s)).collect();
     }
-    let chunk = reads.len().div_ceil(threads);
+    let chunk = items.len().div_ceil(threads);
     let f = &f;
     std::thread::scope(|sc| {
-        let handles: Vec<_> = reads
+        let handles: Vec<_> = items
             .chunks(chunk)
             .map(|part| {
                 sc.spawn(move || {
-                    let mut s = Scratch::default();
+                    let mut s = S::default();
                     part.iter().map(|r| f(r, &mut s)).collect::<Vec<_>>()
                 })
             })
