@@ -89,6 +89,18 @@ def parse_location(loc):
     return spans, left_partial, right_partial
 
 
+def first_codon(spans, skip):
+    """`spans` (sense order) without the `skip` bases before the first full codon at
+    the 5' end (GenBank `/codon_start` − 1, GFF3 phase), so that the frames counted
+    from the first span's sense start are the gene's (a 5'-partial gene at a record's
+    start begins mid-codon)."""
+    if skip <= 0:
+        return spans
+    a, b, strand = spans[0]
+    first = (a + skip, b, strand) if strand > 0 else (a, b - skip, strand)
+    return [first] + spans[1:]
+
+
 def read_genbank(path):
     """{record: (sequence, [cds])}; a cds is (spans, partial5, partial3, pseudo)."""
     out = {}
@@ -117,6 +129,8 @@ def read_genbank(path):
             quals = "\n".join(lines[k:])
             pseudo = "/pseudo" in quals
             spans, p5, p3 = parse_location(loc)
+            m = re.search(r"/codon_start=(\d)", quals)
+            spans = first_codon(spans, int(m.group(1)) - 1 if m else 0)
             cds.append((spans, p5, p3, pseudo))
         out[name] = (seq, cds)
     return out
@@ -136,7 +150,7 @@ def read_gff(path, feature="CDS"):
             a = c[8]
             partial = re.search(r"partial=(\d)(\d)", a)
             l, r = (partial.group(1) == "1", partial.group(2) == "1") if partial else (False, False)
-            spans = [(int(c[3]) - 1, int(c[4]), strand)]
+            spans = first_codon([(int(c[3]) - 1, int(c[4]), strand)], int(c[7]) if c[7] in "012" else 0)
             p5, p3 = (l, r) if strand > 0 else (r, l)
             out.setdefault(c[0], []).append((spans, p5, p3, "pseudo" in a.lower()))
     return out
