@@ -33,11 +33,24 @@ fn unpack_fasta(gz: &Path, dir: &Path) -> (PathBuf, Vec<u8>) {
 }
 
 /// The gene calls of `cdspred predict --format gff3 -q EXTRA... FASTA`.
-fn gene_calls(fasta: &Path, extra: &[&str]) -> Calls {
+/// `cdspred predict --format gff3 EXTRA FASTA`: the GFF3.
+fn gene_gff(fasta: &Path, extra: &[&str]) -> String {
     let mut args = vec!["predict", "--format", "gff3", "-q"];
     args.extend_from_slice(extra);
     args.push(fasta.to_str().unwrap());
-    cds(&cdspred(&args))
+    cdspred(&args)
+}
+
+fn gene_calls(fasta: &Path, extra: &[&str]) -> Calls {
+    cds(&gene_gff(fasta, extra))
+}
+
+/// The tab-separated fields of each CDS line of a GFF3.
+fn cds_fields(gff: &str) -> impl Iterator<Item = Vec<&str>> {
+    gff.lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split('\t').collect::<Vec<_>>())
+        .filter(|f| f.len() >= 9 && f[2] == "CDS")
 }
 
 /// (strand, 3' coordinate) → (start, end) of each CDS line of a GFF3, and the
@@ -46,11 +59,7 @@ type Calls = HashMap<(char, usize), (usize, usize, HashMap<String, String>)>;
 
 fn cds(gff: &str) -> Calls {
     let mut out = HashMap::new();
-    for l in gff.lines().filter(|l| !l.starts_with('#')) {
-        let f: Vec<&str> = l.split('\t').collect();
-        if f.len() < 9 || f[2] != "CDS" {
-            continue;
-        }
+    for f in cds_fields(gff) {
         let (s, e): (usize, usize) = (f[3].parse().unwrap(), f[4].parse().unwrap());
         let strand = f[6].chars().next().unwrap();
         let attrs = f[8]
@@ -151,7 +160,7 @@ fn gene_proteins_and_frameshifts_through_the_binary() {
     assert_eq!(seq.len(), 9609);
     let fasta = dir.path().join("p.fna");
     std::fs::write(&fasta, format!(">pPCP1\n{seq}\n")).unwrap();
-    let gff = cdspred(&["predict", "--format", "gff3", "-q", fasta.to_str().unwrap()]);
+    let gff = gene_gff(&fasta, &[]);
     let faa = cdspred(&["predict", "--format", "faa", "-q", fasta.to_str().unwrap()]);
     let calls = cds(&gff);
     assert!(calls.len() >= 5, "{gff}");
@@ -264,11 +273,7 @@ fn long_reads(seq: &[u8], n: usize, len: usize) -> Vec<LongRead> {
 /// `scripts/eval_longreads.py` scores them.
 fn strand_scores(gff: &str, reads: &[LongRead], mask: &[u8]) -> (f64, f64) {
     let mut called: HashMap<usize, Vec<(usize, usize, u8)>> = HashMap::new();
-    for l in gff.lines().filter(|l| !l.starts_with('#')) {
-        let f: Vec<&str> = l.split('\t').collect();
-        if f.len() < 9 || f[2] != "CDS" {
-            continue;
-        }
+    for f in cds_fields(gff) {
         let k: usize = f[0].trim_start_matches('r').parse().unwrap();
         let st = if f[6] == "+" { 1 } else { 2 };
         called.entry(k).or_default().push((
@@ -421,10 +426,7 @@ fn short_contigs_learn_their_genes_together() {
     std::fs::write(&path, fasta).unwrap();
     // (strand, genome 3' coordinate) of every call, from the pieces' GFF3.
     let stops = |gff: &str| -> HashSet<(char, usize)> {
-        gff.lines()
-            .filter(|l| !l.starts_with('#'))
-            .map(|l| l.split('\t').collect::<Vec<_>>())
-            .filter(|f| f.len() >= 9 && f[2] == "CDS")
+        cds_fields(gff)
             .map(|f| {
                 let off: usize = f[0][1..].parse().unwrap();
                 let (s, e): (usize, usize) = (f[3].parse().unwrap(), f[4].parse().unwrap());
@@ -433,12 +435,7 @@ fn short_contigs_learn_their_genes_together() {
             })
             .collect()
     };
-    let run = |extra: &[&str]| {
-        let mut args = vec!["predict", "--format", "gff3", "-q"];
-        args.extend_from_slice(extra);
-        args.push(path.to_str().unwrap());
-        cdspred(&args)
-    };
+    let run = |extra: &[&str]| gene_gff(&path, extra);
     // Labelled genes lying wholly inside one piece.
     let truth: HashSet<(char, usize)> = cds(&gunzip(
         &g.join("Corynebacterium_diphtheriae_NCTC11397_LN831026.pyrodigal_tt11.gff.gz"),
