@@ -6,7 +6,7 @@
 //! codon pair is read in a coding frame" against "anywhere else":
 //!
 //! ```text
-//! N  (non-coding, one base at a time, score 0)
+//! N  (non-coding, one base at a time, score 0; or a sample's intergenic chain)
 //! P  (a codon of a + strand gene)     N →[start codon]→ P → P … →[stop codon]→ N
 //! M  (a codon of a − strand gene)     N →[rc stop]→ M → M … →[rc start codon]→ N
 //! ```
@@ -36,6 +36,11 @@
 //!   its metagenomic mode keeps models by GC content: long reads are decoded with
 //!   them ([`call_genes_sampled`]), clean contigs too short to teach themselves
 //!   borrow the one for their GC content ([`call_genes_or`]).
+//! - **Intergenic DNA.** A sample's gene model also learns a 3rd-order chain of the
+//!   DNA between its first calls against all of its DNA (both strands); where the
+//!   sample's sequences carry indels the non-coding state scores each base by it
+//!   ([`GeneOptions::intergenic_weight`]), so that cheap shifts no longer carry a call
+//!   across the gap into the next gene.
 //!
 //! Memory: the bases' codon indices (1 byte per base), three traceback bytes per base
 //! and the calls: about 5 bytes per base, 50 MB for a 10-Mb record. Time is linear in
@@ -102,6 +107,15 @@ pub struct GeneOptions {
     /// self-training rounds for sequences with indels ([`GeneOptions::for_sample`];
     /// long reads lose 0.01–0.02 with one).
     pub sample_rounds: usize,
+    /// Weight of a sample's intergenic chain where it decodes sequences with indels
+    /// ([`call_genes_sampled`], and [`train_on_sample`]'s further rounds): the
+    /// non-coding state scores each base by this times the chain's log-odds against
+    /// all of the sample's DNA ([`GeneModel`]). Without it a call runs on through the
+    /// gap to the next gene on the same strand, as two cheap shifts cost less than a
+    /// gene. Chosen on the training genomes' long reads (S. suis, P. aeruginosa,
+    /// Acidilobus; `long6` and `mixed4`, seeds 1 and 2): 0 / 2 / 3 / 4 gave mean
+    /// sensitivity and precision 0.9426 / 0.9473 / 0.9478 / 0.9467 (docs/genes.md).
+    pub intergenic_weight: f64,
 }
 
 impl Default for GeneOptions {
@@ -125,6 +139,7 @@ impl Default for GeneOptions {
             window_weight_trained: 0.0,
             window_weight_borrowed: 2.0,
             sample_rounds: 1,
+            intergenic_weight: 3.0,
         }
     }
 }
@@ -508,6 +523,58 @@ struct Jump {
     first: usize,
 }
 
+/// Order of a sample's intergenic chain (bases of context; 2 and 4 did less well on
+/// the training genomes' long reads, docs/genes.md).
+const IG_K: usize = 3;
+/// Words of the intergenic chain: [`IG_K`] context bases and one more.
+const IG_WORDS: usize = 1 << (2 * (IG_K + 1));
+/// Pseudo-counts that shrink each context of the intergenic chain towards the
+/// background (5 and 100 did as well).
+const IG_PRIOR: f64 = 20.0;
+
+/// The intergenic chain's word ending at base `i` (`None` before [`IG_K`] bases or
+/// where one of them is N).
+#[inline]
+fn ig_word(seq: &[Base], i: usize) -> Option<usize> {
+    if i < IG_K {
+        return None;
+    }
+    let mut w = 0usize;
+    for &b in &seq[i - IG_K..=i] {
+        if b > 3 {
+            return None;
+        }
+        w = (w << 2) | b as usize;
+    }
+    Some(w)
+}
+
+/// The intergenic chain's word ending at base `i` read on the other strand: base `i`
+/// after the [`IG_K`] bases right of it, complemented (`None` near the end or at an N).
+#[inline]
+fn ig_word_rc(seq: &[Base], i: usize) -> Option<usize> {
+    if i + IG_K >= seq.len() {
+        return None;
+    }
+    let mut w = 0usize;
+    for &b in seq[i..=i + IG_K].iter().rev() {
+        if b > 3 {
+            return None;
+        }
+        w = (w << 2) | (3 - b) as usize;
+    }
+    Some(w)
+}
+
+/// A base's intergenic score: the mean of the chain's log-odds read on either strand
+/// (so that a sequence and its reverse complement score alike).
+#[inline]
+fn ig_score(table: &[f64], seq: &[Base], i: usize) -> f64 {
+    let f = ig_word(seq, i).map_or(0.0, |w| table[w]);
+    let r = ig_word_rc(seq, i).map_or(0.0, |w| table[w]);
+    (f + r) / 2.0
+}
+
 /// Reverse complement of a codon index (N stays N).
 fn rc_codon(c: u8) -> u8 {
     if c as usize >= N_CODON {
@@ -558,17 +625,19 @@ pub fn call_genes_or(
     let blocks = VoteMap::new(votes, seq.len(), opts.window_weight);
     let model = widen(llr);
     let starts = StartModel::initial(opts);
-    let mut genes = decode(seq, &sd, &cod, table, &model, &starts, &blocks, opts);
+    let mut genes = decode(seq, &sd, &cod, table, &model, &starts, &blocks, opts, None);
     let trained_blocks = VoteMap::new(votes, seq.len(), opts.window_weight_trained);
     for round in 0..opts.train_rounds {
         match self_train(&sd, &cod, table, &genes, &model, opts) {
             Some((t, st)) => {
-                genes = decode(seq, &sd, &cod, table, &t, &st, &trained_blocks, opts);
+                genes = decode(seq, &sd, &cod, table, &t, &st, &trained_blocks, opts, None);
             }
             None => {
                 if let (0, Some(m)) = (round, fallback) {
                     let blocks = VoteMap::new(votes, seq.len(), opts.window_weight_borrowed);
-                    genes = decode(seq, &sd, &cod, table, &m.llr, &m.starts, &blocks, opts);
+                    genes = decode(
+                        seq, &sd, &cod, table, &m.llr, &m.starts, &blocks, opts, None,
+                    );
                 }
                 break;
             }
@@ -597,6 +666,9 @@ fn within_reach(gc: f64, c: f64) -> bool {
 pub struct GeneModel {
     llr: Vec<f64>,
     starts: StartModel,
+    /// The intergenic chain: per word ([`IG_K`] bases and one more), ln P(base |
+    /// context) between the calls less the same in all the sequences' DNA.
+    ig: Vec<f64>,
     /// GC content of the sequences it learnt from (the centre of their range).
     pub gc: f64,
     /// Sequences it was learnt from.
@@ -668,13 +740,14 @@ pub fn train_on_sample(
     let centres: Vec<f64> = GC_CENTRES.map(|k| f64::from(k) * GC_BIN_STEP).collect();
     // Sequence `i` decoded with a table and start model, the votes at `weight`: its
     // codon indices, Shine-Dalgarno classes and calls.
-    let decode_seq = |i: usize, tab: &[f64], starts: &StartModel, weight: f64| {
-        let (s, votes) = seqs[i];
-        let (cod, sd) = codons_and_sd(s);
-        let blocks = VoteMap::new(votes, s.len(), weight);
-        let genes = decode(s, &sd, &cod, table, tab, starts, &blocks, opts);
-        (cod, sd, genes)
-    };
+    let decode_seq =
+        |i: usize, tab: &[f64], starts: &StartModel, weight: f64, ig: Option<&[f64]>| {
+            let (s, votes) = seqs[i];
+            let (cod, sd) = codons_and_sd(s);
+            let blocks = VoteMap::new(votes, s.len(), weight);
+            let genes = decode(s, &sd, &cod, table, tab, starts, &blocks, opts, ig);
+            (cod, sd, genes)
+        };
     // The first round, the same for every range: each sequence decoded with the
     // model's table, `threads` sequences at a time, its calls and background counted
     // into every range it lies in, in input order (memory: one batch's decoding, not
@@ -684,12 +757,13 @@ pub fn train_on_sample(
     let order: Vec<usize> = (0..seqs.len()).collect();
     for batch in order.chunks(threads.max(1)) {
         let decoded = par_chunks(batch, threads, |&i, _: &mut ()| {
-            decode_seq(i, &model, &initial, opts.window_weight)
+            decode_seq(i, &model, &initial, opts.window_weight, None)
         });
         for (&i, (cod, sd, genes)) in batch.iter().zip(&decoded) {
             for (k, &c) in centres.iter().enumerate() {
                 if within_reach(gcs[i], c) {
                     first[k].add(sd, cod, table, genes, opts);
+                    first[k].add_ig(seqs[i].0, genes);
                 }
             }
         }
@@ -700,21 +774,28 @@ pub fn train_on_sample(
             .filter(|&i| within_reach(gcs[i], centres[k]))
             .collect();
         let (mut tab, mut starts) = first[k].finish(&model, opts)?;
+        let mut ig = first[k].ig_llr();
         let mut codons = first[k].total_c as usize;
         for _ in 1..opts.sample_rounds {
             let mut counts = TrainCounts::new();
             for &i in &members {
-                let (cod, sd, genes) = decode_seq(i, &tab, &starts, opts.window_weight_trained);
+                let (cod, sd, genes) =
+                    decode_seq(i, &tab, &starts, opts.window_weight_trained, Some(&ig));
                 counts.add(&sd, &cod, table, &genes, opts);
+                counts.add_ig(seqs[i].0, &genes);
             }
             match counts.finish(&model, opts) {
-                Some((t, st)) => (tab, starts, codons) = (t, st, counts.total_c as usize),
+                Some((t, st)) => {
+                    (tab, starts, codons) = (t, st, counts.total_c as usize);
+                    ig = counts.ig_llr();
+                }
                 None => break,
             }
         }
         Some(GeneModel {
             llr: tab,
             starts,
+            ig,
             gc: centres[k],
             sequences: members.len(),
             codons,
@@ -754,6 +835,7 @@ pub fn call_genes_sampled(
         &model.starts,
         &blocks,
         opts,
+        Some(&model.ig),
     )
 }
 
@@ -1026,8 +1108,18 @@ fn decode(
     starts: &StartModel,
     blocks: &VoteMap,
     o: &GeneOptions,
+    ig: Option<&[f64]>,
 ) -> Vec<Gene> {
     let n = seq.len();
+    let igw = o.intergenic_weight;
+    let ig = ig.filter(|_| igw != 0.0);
+    // The intergenic chain's score of base b (the non-coding state reads it), weighted.
+    let ns = |b: usize| -> f64 {
+        match ig {
+            Some(t) => igw * ig_score(t, seq, b),
+            None => 0.0,
+        }
+    };
     let e = emitter(seq, sd, cod, table, llr, starts, blocks, o.codon_bonus);
     let m = cod.len(); // codon starts 0..m (m = n − 2)
     let is_stop = |p: usize| e.is_stop(p);
@@ -1078,10 +1170,10 @@ fn decode(
         {
             // No gene can end here: the base before's N only (as below, where every
             // other candidate would be −∞ and no overlap would be tried).
-            (nr.get(i, 1), FROM_SAME)
+            (nr.get(i, 1) + ns(i - 1), FROM_SAME)
         } else {
             let mut c = [
-                (nr.get(i, 1), FROM_SAME),
+                (nr.get(i, 1) + ns(i - 1), FROM_SAME),
                 (ninf, ENTRY),
                 (ninf, PARTIAL),
                 (ninf, N_FROM_P4),
@@ -1447,6 +1539,8 @@ struct TrainCounts {
     coding: Vec<f64>,
     total_c: f64,
     bg: Vec<f64>,
+    ig: Vec<f64>,
+    all: Vec<f64>,
     chosen: [[f64; SD_CLASSES]; 3],
     other: [[f64; SD_CLASSES]; 3],
 }
@@ -1457,6 +1551,8 @@ impl TrainCounts {
             coding: vec![0.0; VOCAB],
             total_c: 0.0,
             bg: vec![0.0; VOCAB],
+            ig: vec![0.0; IG_WORDS],
+            all: vec![0.0; IG_WORDS],
             chosen: [[0.0; SD_CLASSES]; 3],
             other: [[0.0; SD_CLASSES]; 3],
         }
@@ -1495,6 +1591,41 @@ impl TrainCounts {
             }
         }
         count_starts(sd, cod, table, genes, o, &mut self.chosen, &mut self.other);
+    }
+
+    /// Counts the intergenic chain's words on both strands: every base of `seq` (the
+    /// background) and those outside every call (intergenic).
+    fn add_ig(&mut self, seq: &[Base], genes: &[Gene]) {
+        let mut covered = vec![false; seq.len()];
+        for g in genes {
+            covered[g.start..g.end].iter_mut().for_each(|c| *c = true);
+        }
+        for i in 0..seq.len() {
+            for w in [ig_word(seq, i), ig_word_rc(seq, i)].into_iter().flatten() {
+                self.all[w] += 1.0;
+                if !covered[i] {
+                    self.ig[w] += 1.0;
+                }
+            }
+        }
+    }
+
+    /// Per word: ln P(base | context) in intergenic DNA less the same in all DNA (the
+    /// intergenic chain shrunk towards the background by [`IG_PRIOR`] pseudo-counts
+    /// per context).
+    fn ig_llr(&self) -> Vec<f64> {
+        let alpha = IG_PRIOR;
+        let mut out = vec![0.0; IG_WORDS];
+        for c in 0..IG_WORDS / 4 {
+            let a: f64 = (0..4).map(|b| self.all[c * 4 + b]).sum();
+            let g: f64 = (0..4).map(|b| self.ig[c * 4 + b]).sum();
+            for b in 0..4 {
+                let pa = (self.all[c * 4 + b] + 1.0) / (a + 4.0);
+                let pg = (self.ig[c * 4 + b] + alpha * pa) / (g + alpha);
+                out[c * 4 + b] = (pg / pa).ln();
+            }
+        }
+        out
     }
 
     /// The table and start model from the counts (all whole numbers, so the order the
@@ -2013,10 +2144,98 @@ mod tests {
         GeneModel {
             llr,
             starts: StartModel::initial(&o),
+            ig: vec![0.0; IG_WORDS],
             gc,
             sequences: 1,
             codons: 0,
         }
+    }
+
+    #[test]
+    fn the_intergenic_chain_keeps_neighbouring_genes_apart() {
+        let t = TableContext::new(GeneticCode::bacterial());
+        // Two genes on one strand, in one frame, 30 nt of A between the first's stop
+        // and the second's start. A sample's table that likes their codon pairs and
+        // scores every other pair 0 (as intergenic DNA scores near 0 against a
+        // sample's background).
+        let run = "GCTGAA".repeat(20);
+        let gap = "A".repeat(30);
+        let s = codes(&format!("{FLANK}ATG{run}TAA{gap}ATG{run}TAA{FLANK}"));
+        let mut m = borrowed(0.5);
+        m.llr = toy_llr().iter().map(|&v| f64::from(v.max(0.0))).collect();
+        let o = GeneOptions::default()
+            .with_indel_rate(Some(1.0))
+            .for_sample();
+        let ends = |g: &[Gene]| g.iter().map(|x| (x.start, x.end)).collect::<Vec<_>>();
+        let first = (60, 60 + 3 + 120 + 3);
+        let second = (first.1 + 30, first.1 + 30 + 3 + 120 + 3);
+        let mid_gap = first.1 + 15;
+        let covers = |g: &[Gene], p: usize| g.iter().any(|x| x.start <= p && p < x.end);
+        // Without an intergenic chain the first gene shifts past its stop and runs on
+        // through the gap: a shift costs less than a gene.
+        let merged = call_genes_sampled(&s, &t, &m, &[], &o);
+        assert!(covers(&merged, mid_gap), "{merged:?}");
+        assert!(merged.iter().any(|g| g.shifts() > 0), "{merged:?}");
+        // A chain that finds runs of A intergenic (+0.5 a base) makes the gap dearer
+        // to code than a gene is.
+        m.ig[0] = 0.5; // AAAA, on either strand (TTTT reads it on the other)
+        m.ig[IG_WORDS - 1] = 0.5;
+        let apart = call_genes_sampled(&s, &t, &m, &[], &o);
+        assert_eq!(ends(&apart), vec![first, second], "{apart:?}");
+        assert!(apart.iter().all(|g| g.shifts() == 0), "{apart:?}");
+        // Weight 0 turns it off; the reverse complement gets the mirrored calls.
+        let off = GeneOptions {
+            intergenic_weight: 0.0,
+            ..o.clone()
+        };
+        assert_eq!(call_genes_sampled(&s, &t, &m, &[], &off), merged);
+        let r = call_genes_sampled(&revcomp_codes(&s), &t, &m, &[], &o);
+        let n = s.len();
+        let mut mirrored: Vec<_> = ends(&apart).iter().map(|&(a, b)| (n - b, n - a)).collect();
+        mirrored.sort();
+        assert_eq!(ends(&r), mirrored, "{r:?}");
+        assert!(r.iter().all(|g| g.strand == Strand::Minus));
+    }
+
+    #[test]
+    fn the_intergenic_chain_learns_what_lies_between_calls() {
+        // Two calls, 30 nt of A between them: after AAA comes A between the calls and,
+        // once, the T of the second call's ATG.
+        let run = "GCTGAA".repeat(20);
+        let s = codes(&format!(
+            "{FLANK}ATG{run}TAA{}ATG{run}TAA{FLANK}",
+            "A".repeat(30)
+        ));
+        let call = |start: usize| Gene {
+            start,
+            end: start + 3 + 120 + 3,
+            strand: Strand::Plus,
+            partial: (false, false),
+            score: 30.0,
+            path: (0..42).map(|k| 3 * k).collect(),
+        };
+        let calls = [call(60), call(60 + 126 + 30)];
+        let mut c = TrainCounts::new();
+        c.add_ig(&s, &calls);
+        let ig = c.ig_llr();
+        let w = |x: &str| codes(x).iter().fold(0usize, |w, &b| (w << 2) | b as usize);
+        assert!(ig[w("AAAA")] > 0.0, "{}", ig[w("AAAA")]);
+        assert!(ig[w("AAAT")] < 0.0, "{}", ig[w("AAAT")]);
+        // Both strands are counted: the reverse complement, with its calls mirrored,
+        // teaches the same table.
+        let n = s.len();
+        let mirrored: Vec<Gene> = calls
+            .iter()
+            .map(|g| Gene {
+                start: n - g.end,
+                end: n - g.start,
+                strand: Strand::Minus,
+                ..g.clone()
+            })
+            .collect();
+        let mut r = TrainCounts::new();
+        r.add_ig(&revcomp_codes(&s), &mirrored);
+        assert_eq!(r.ig_llr(), ig);
     }
 
     #[test]
@@ -2079,6 +2298,7 @@ mod tests {
             &StartModel::initial(&o),
             &VoteMap::default(),
             &o,
+            None,
         );
         assert_eq!(alone.len(), 1);
         assert!(self_train(&sd, &cod, &t, &alone, &model, &o).is_none());
