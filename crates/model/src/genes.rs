@@ -21,10 +21,12 @@
 //! - Each gene pays a fixed cost (less a bonus for its start codon), so a call needs a
 //!   codon signal that outweighs it; complete calls shorter than
 //!   [`GeneOptions::min_len`] are dropped afterwards.
-//! - **Overlaps.** The decoder reads one state per base, so calls never overlap, on the
-//!   same strand or on opposite strands: where two candidate genes overlap, the parse
-//!   with the higher total score wins, and the loser is shortened to a later start
-//!   codon or dropped. Stops stay exact either way.
+//! - **Overlaps.** A gene may start up to [`GeneOptions::max_overlap`] nt before the
+//!   one before it ends: on the same strand (a start inside the previous stop, as in
+//!   ATGA), or tail to tail on opposite strands. Elsewhere the decoder reads one state
+//!   per base: where two candidate genes overlap otherwise (head to head, or further),
+//!   the parse with the higher total score wins, and the loser is shortened to a later
+//!   start codon or dropped. Stops stay exact either way.
 //! - **Self-training.** On a sequence long enough to learn from (at least
 //!   [`GeneOptions::train_min_codons`] codons in confident calls), the dicodon table is
 //!   re-estimated from the first pass's calls against the sequence's own all-frame
