@@ -153,7 +153,7 @@ def read_gff(path, feature="CDS"):
             a = c[8]
             partial = re.search(r"partial=(\d)(\d)", a)
             l, r = (partial.group(1) == "1", partial.group(2) == "1") if partial else (False, False)
-            spans = first_codon([(int(c[3]) - 1, int(c[4]), strand)], int(c[7]) if c[7] in "012" else 0)
+            spans = first_codon([(int(c[3]) - 1, int(c[4]), strand)], int(c[7]) if c[7] in ("0", "1", "2") else 0)
             p5, p3 = (l, r) if strand > 0 else (r, l)
             out.setdefault(c[0], []).append((spans, p5, p3, "pseudo" in a.lower()))
     return out

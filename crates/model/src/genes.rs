@@ -669,7 +669,8 @@ pub struct GeneModel {
     llr: Vec<f64>,
     starts: StartModel,
     /// The intergenic chain: per word ([`IG_K`] bases and one more), ln P(base |
-    /// context) between the calls less the same in all the sequences' DNA.
+    /// context) between the calls less the same in all the sequences' DNA (all 0 for
+    /// clean sequences, which do not use it).
     ig: Vec<f64>,
     /// GC content of the sequences it learnt from (the centre of their range).
     pub gc: f64,
@@ -755,6 +756,9 @@ pub fn train_on_sample(
     // into every range it lies in, in input order (memory: one batch's decoding, not
     // the whole sample's).
     let initial = StartModel::initial(opts);
+    // The intergenic chain serves only sequences with indels (clean contigs decode
+    // their non-coding DNA at score 0): learnt for them alone.
+    let learn_ig = opts.sample_decodes_all();
     let mut first: Vec<TrainCounts> = centres.iter().map(|_| TrainCounts::new()).collect();
     let order: Vec<usize> = (0..seqs.len()).collect();
     for batch in order.chunks(threads.max(1)) {
@@ -765,7 +769,9 @@ pub fn train_on_sample(
             for (k, &c) in centres.iter().enumerate() {
                 if within_reach(gcs[i], c) {
                     first[k].add(sd, cod, table, genes, opts);
-                    first[k].add_ig(seqs[i].0, genes);
+                    if learn_ig {
+                        first[k].add_ig(seqs[i].0, genes);
+                    }
                 }
             }
         }
@@ -784,7 +790,9 @@ pub fn train_on_sample(
                 let (cod, sd, genes) =
                     decode_seq(i, &tab, &starts, opts.window_weight_trained, Some(&ig));
                 counts.add(&sd, &cod, table, &genes, opts);
-                counts.add_ig(seqs[i].0, &genes);
+                if learn_ig {
+                    counts.add_ig(seqs[i].0, &genes);
+                }
             }
             match counts.finish(&model, opts) {
                 Some((t, st)) => {
@@ -2247,11 +2255,15 @@ mod tests {
         let s = codes(&format!("{FLANK}ATG{}TAA{FLANK}", "GCTAAA".repeat(40)));
         // The model's table sees no gene, and 40 codons cannot teach it.
         assert!(call_genes(&s, &t, &toy_llr(), &[], &o).is_empty());
-        let m = borrowed(0.3);
+        let mut m = borrowed(0.3);
         let g = call_genes_or(&s, &t, &toy_llr(), &[], &o, Some(&m));
         assert_eq!(g.len(), 1, "{g:?}");
         assert_eq!((g[0].start, g[0].end), (60, 60 + 3 + 240 + 3));
         assert_eq!(g[0].strand, Strand::Plus);
+        // A clean contig's non-coding DNA scores 0 whatever the borrowed model's
+        // intergenic chain says.
+        m.ig = vec![0.5; IG_WORDS];
+        assert_eq!(call_genes_or(&s, &t, &toy_llr(), &[], &o, Some(&m)), g);
         // A sequence that teaches itself keeps its own table.
         let taught = GeneOptions {
             train_min_codons: 50,
@@ -2308,6 +2320,21 @@ mod tests {
         assert!(train_on_sample(&one, &t, &toy_llr(), &o, 1).is_none());
         let four = [(&s[..], &[][..]); 4];
         let sample = train_on_sample(&four, &t, &toy_llr(), &o, 2).expect("four teach");
+        // With indels the models learn an intergenic chain; clean contigs, which never
+        // read it, learn none.
+        assert!(sample
+            .models()
+            .iter()
+            .all(|m| m.ig.iter().any(|&v| v != 0.0)));
+        let clean = GeneOptions {
+            train_min_codons: 300,
+            ..GeneOptions::default()
+        };
+        let clean = train_on_sample(&four, &t, &toy_llr(), &clean, 2).expect("four teach");
+        assert!(clean
+            .models()
+            .iter()
+            .all(|m| m.ig.iter().all(|&v| v == 0.0)));
         assert_eq!(sample.sequences, 4);
         // The sequence's GC content is within reach of one or two centres: each learnt
         // from all four.
