@@ -383,7 +383,8 @@ pub struct Tally {
     pub noncoding: u64,
     /// Too short to score.
     pub too_short: u64,
-    /// Reads whose reported frame path has frame shifts.
+    /// Reads called coding whose reported frame path has frame shifts (a non-coding
+    /// read's best path shifts too, but no gene is read along it).
     pub with_frameshifts: u64,
     /// Frame shifts on those paths.
     pub frameshifts: u64,
@@ -402,7 +403,7 @@ impl Tally {
             Call::NonCoding => self.noncoding += 1,
             Call::TooShort => self.too_short += 1,
         }
-        if !p.frameshifts.is_empty() {
+        if matches!(p.call, Call::Coding) && !p.frameshifts.is_empty() {
             self.with_frameshifts += 1;
             self.frameshifts += p.frameshifts.len() as u64;
         }
@@ -412,7 +413,7 @@ impl Tally {
     /// The closing line on standard error.
     fn summary(&self, seconds: f64) -> String {
         format!(
-            "cdspred: {} reads: {} coding, {} noncoding, {} too short; {} with frameshifts; {} features; {} duplicate names; {:.2} s, {:.0} reads/s",
+            "cdspred: {} reads: {} coding, {} noncoding, {} too short; {} coding with frameshifts; {} features; {} duplicate names; {:.2} s, {:.0} reads/s",
             self.reads,
             self.coding,
             self.noncoding,
@@ -458,13 +459,14 @@ fn sample_name(a: &PredictArgs) -> String {
 /// The stats file: MultiQC custom content (a general-statistics table, one row per
 /// sample) plus a `cdspred` section with the run's settings.
 fn stats_json(a: &PredictArgs, t: &Tally, seconds: f64, run: serde_json::Value) -> String {
-    let pct = |n: u64| {
-        if t.reads == 0 {
+    let pct_of = |n: u64, of: u64| {
+        if of == 0 {
             0.0
         } else {
-            (n as f64 * 1e4 / t.reads as f64).round() / 100.0
+            (n as f64 * 1e4 / of as f64).round() / 100.0
         }
     };
+    let pct = |n: u64| pct_of(n, t.reads);
     let v = serde_json::json!({
         "id": "cdspred",
         "section_name": "cdspred",
@@ -476,7 +478,7 @@ fn stats_json(a: &PredictArgs, t: &Tally, seconds: f64, run: serde_json::Value) 
             {"coding": {"title": "Coding", "format": "{:,.0f}"}},
             {"noncoding": {"title": "Non-coding", "format": "{:,.0f}"}},
             {"too_short": {"title": "Too short", "format": "{:,.0f}"}},
-            {"frameshift_pct": {"title": "% with frameshifts", "max": 100, "min": 0, "suffix": "%"}}
+            {"frameshift_pct": {"title": "% of coding with frameshifts", "max": 100, "min": 0, "suffix": "%"}}
         ],
         "data": {
             sample_name(a): {
@@ -485,7 +487,7 @@ fn stats_json(a: &PredictArgs, t: &Tally, seconds: f64, run: serde_json::Value) 
                 "noncoding": t.noncoding,
                 "too_short": t.too_short,
                 "coding_pct": pct(t.coding),
-                "frameshift_pct": pct(t.with_frameshifts),
+                "frameshift_pct": pct_of(t.with_frameshifts, t.coding),
             }
         },
         "cdspred": {

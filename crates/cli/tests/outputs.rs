@@ -422,14 +422,18 @@ fn summary_line_and_multiqc_stats() {
         .map(|l| l.split('\t').collect())
         .collect();
     let count = |call: &str| rows.iter().filter(|r| r[6] == call).count();
-    let shifted = rows.iter().filter(|r| r[7] != "0" && r[7] != ".").count();
+    // Frame shifts are counted on coding calls only.
+    let shifted = rows
+        .iter()
+        .filter(|r| r[6] == "coding" && r[7] != "0" && r[7] != ".")
+        .count();
     let (coding, noncoding) = (count("coding"), count("noncoding"));
     // The closing line on stderr.
     let err = String::from_utf8_lossy(&o.stderr);
     let last = err.lines().last().unwrap_or_default();
     assert!(
         last.starts_with(&format!(
-            "cdspred: 400 reads: {coding} coding, {noncoding} noncoding, 0 too short; {shifted} with frameshifts; {coding} features; 0 duplicate names; "
+            "cdspred: 400 reads: {coding} coding, {noncoding} noncoding, 0 too short; {shifted} coding with frameshifts; {coding} features; 0 duplicate names; "
         )) && last.ends_with(" reads/s"),
         "{last}"
     );
@@ -474,6 +478,11 @@ fn summary_line_and_multiqc_stats() {
     assert_eq!(
         col("coding_pct"),
         (coding as f64 * 1e4 / 400.0).round() / 100.0
+    );
+    // The share of coding calls read along a shifted path.
+    assert_eq!(
+        col("frameshift_pct"),
+        (shifted as f64 * 1e4 / coding as f64).round() / 100.0
     );
 }
 
