@@ -52,8 +52,10 @@ pub struct PredictArgs {
     /// the clean expert when they clearly carry none — to the pristine expert when
     /// they carry no substitutions either (few stops in coding frames) —; when too few
     /// reads of 250–400 nt decide, 300-nt windows of the sequences above 400 nt (long
-    /// reads, contigs) can show indels, and the `long6` rate is told; else it tells
-    /// nothing (see the model card); a profile name tells it that profile's indel rate
+    /// reads, contigs) can show indels, and the `long6` rate is told — the `mixed4`
+    /// rate when the reads' own gene calls then show few lasting frame shifts
+    /// (docs/genes.md); else it tells nothing (see the model card); a profile name
+    /// tells it that profile's indel rate
     /// (none, sub0.5, sub1, illumina, adna, indel0.5, indel1, homopolymer1, mixed4,
     /// long6; `none` selects the pristine expert, the others without indels the clean
     /// expert); `unknown` tells the main network nothing (it assumes the mix it was
@@ -62,7 +64,9 @@ pub struct PredictArgs {
     errors: ErrorHint,
     /// Only survey the reads: print what `--errors auto` would tell the model, as a
     /// value for `--errors` (`indel1`, `indel0.5`, `long6`, `none`, `sub1` or `unknown`), and exit. A sharded run
-    /// surveys the whole input once and passes the value to every shard.
+    /// surveys the whole input once and passes the value to every shard. Long reads
+    /// surveyed `long6` may still be told the `mixed4` rate in a run, once their gene
+    /// calls are made (see `--errors`).
     #[arg(long)]
     survey_errors: bool,
     /// Self-training: the first reads (up to 30,000 of 100–400 nt; of 40–400 nt where
@@ -557,11 +561,33 @@ pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
         .iter()
         .flat_map(|c| c.0.iter().map(|r| r.seq().codes()))
         .collect();
-    // Long sequences (long reads, short contigs) learn their genes together.
+    // Long sequences (long reads, short contigs) learn their genes together. Long reads
+    // the survey told the `long6` rate are told the `mixed4` rate instead when their
+    // calls show few lasting shifts, and learn again with it.
+    let rate_surveyed = errors["survey"] == "long6";
     let predictor = if !teach_genes {
         predictor
     } else {
-        match predictor.train_sample_genes(&reads, &table, threads) {
+        let measured =
+            predictor.train_sample_genes_measured(&reads, &table, threads, rate_surveyed);
+        if let Some((_, Some(density))) = &measured {
+            let low = *density < cdspred_model::estimate::LASTING_CUT;
+            tracing::info!(
+                "long sequences: {density:.2} lasting frame shifts per 100 nt of their calls: told the {} rate",
+                if low { "mixed4" } else { "long6" }
+            );
+            errors["lasting_shifts_per_100nt"] = serde_json::json!((density * 1e3).round() / 1e3);
+        }
+        let (trained, predictor) = match measured {
+            Some((_, Some(density))) if density < cdspred_model::estimate::LASTING_CUT => {
+                errors["survey"] = serde_json::json!("mixed4");
+                let told = predictor.with_error_hint(Some(cdspred_model::estimate::LONG_LOW_HINT));
+                (told.train_sample_genes(&reads, &table, threads), told)
+            }
+            Some((g, _)) => (Some(g), predictor),
+            None => (None, predictor),
+        };
+        match trained {
             Some(g) => {
                 let gcs: Vec<String> = g.models().iter().map(|m| format!("{:.2}", m.gc)).collect();
                 tracing::info!(

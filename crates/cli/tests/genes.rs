@@ -230,6 +230,16 @@ type LongRead = (Vec<u8>, Vec<Option<usize>>, bool);
 /// base's genome position kept (`None`: inserted), cut from `seq` at deterministic
 /// places, half of them reverse-complemented (then positions count from the right).
 fn long_reads(seq: &[u8], n: usize, len: usize) -> Vec<LongRead> {
+    long_reads_with(seq, n, len, (0.01, 0.03, 0.02))
+}
+
+/// [`long_reads`] with other rates of substitutions, insertions and deletions.
+fn long_reads_with(
+    seq: &[u8],
+    n: usize,
+    len: usize,
+    (sub, ins, del): (f64, f64, f64),
+) -> Vec<LongRead> {
     let mut x = 0x5eed_u64;
     let mut next = move || {
         x = x
@@ -243,15 +253,15 @@ fn long_reads(seq: &[u8], n: usize, len: usize) -> Vec<LongRead> {
             let (mut read, mut origin) = (Vec::new(), Vec::new());
             for (k, &b) in seq[start..start + len].iter().enumerate() {
                 let u = next();
-                if u < 0.03 {
+                if u < ins {
                     read.push(b"ACGT"[(next() * 4.0) as usize]);
                     origin.push(None);
                 }
-                if (0.03..0.05).contains(&u) {
+                if (ins..ins + del).contains(&u) {
                     continue; // deleted
                 }
-                let sub = (0.05..0.06).contains(&u);
-                read.push(if sub {
+                let substituted = (ins + del..ins + del + sub).contains(&u);
+                read.push(if substituted {
                     b"ACGT"[(next() * 4.0) as usize]
                 } else {
                     b
@@ -400,6 +410,59 @@ fn long_reads_with_indels_are_found_without_a_flag() {
     };
     assert_eq!(gff(&noisy, "auto"), gff(&noisy, "long6"));
     assert_eq!(gff(&clean, "auto"), gff(&clean, "unknown"));
+}
+
+/// Long reads with 4% errors (2% substitutions, 1% insertions, 1% deletions) show
+/// fewer lasting frame shifts in their own gene calls than long reads with 6% errors
+/// (`cdspred_model::estimate::LASTING_CUT`), so without a flag they are decoded as
+/// with `--errors mixed4`, the 6% ones as with `--errors long6`; the run's stats give
+/// the figure and the rate told.
+#[test]
+fn long_reads_with_fewer_indels_are_told_a_lower_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = shared().join("data/genomes/dev");
+    let (_, seq) = unpack_fasta(
+        &dev.join("Corynebacterium_diphtheriae_NCTC11397_LN831026.fna.gz"),
+        dir.path(),
+    );
+    let run = |name: &str, rates: (f64, f64, f64)| {
+        let path = dir.path().join(name);
+        let text: String = long_reads_with(&seq, 60, 8000, rates)
+            .iter()
+            .enumerate()
+            .map(|(k, r)| format!(">r{k}\n{}\n", String::from_utf8_lossy(&r.0)))
+            .collect();
+        std::fs::write(&path, text).unwrap();
+        let f = path.to_str().unwrap().to_string();
+        let stats = dir.path().join(format!("{name}.json"));
+        let auto = cdspred(&[
+            "predict",
+            "--format",
+            "gff3",
+            "-q",
+            "--stats",
+            stats.to_str().unwrap(),
+            &f,
+        ]);
+        let s: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+        let errors = s["cdspred"]["run"]["errors"].clone();
+        let told = errors["survey"].as_str().unwrap().to_string();
+        assert_eq!(
+            auto,
+            cdspred(&["predict", "--format", "gff3", "-q", "--errors", &told, &f]),
+            "{errors}"
+        );
+        (told, errors["lasting_shifts_per_100nt"].as_f64().unwrap())
+    };
+    let (four, a) = run("mixed4.fa", (0.02, 0.01, 0.01));
+    let (six, b) = run("long6.fa", (0.01, 0.03, 0.02));
+    assert_eq!(
+        (four.as_str(), six.as_str()),
+        ("mixed4", "long6"),
+        "{a} {b}"
+    );
+    assert!(a < 1.55 && b >= 1.55 && b > a + 0.1, "{a} {b}");
 }
 
 /// Short contigs (an assembly cut into 3-kb pieces), too short to teach themselves,

@@ -334,6 +334,29 @@ impl Gene {
         self.path.windows(2).filter(|w| w[1] - w[0] != 3).count()
     }
 
+    /// Frame shifts on the path that no shift of the other kind undoes within `reach`
+    /// nt after it (read in sense order; each undoing shift cancels the one it
+    /// follows). A decoder's detour — leaving the frame for a stretch whose
+    /// off-frame codons score higher, then coming back — is such a pair; shifts at
+    /// indels mostly last. See [`crate::estimate::LASTING_REACH`].
+    pub fn lasting_shifts(&self, reach: u32) -> usize {
+        let mut open: Vec<(u32, bool)> = Vec::new();
+        for w in self.path.windows(2) {
+            let step = w[1] - w[0];
+            if step == 3 {
+                continue;
+            }
+            let longer = step > 3;
+            match open.last() {
+                Some(&(at, kind)) if kind != longer && w[1] - at <= reach => {
+                    open.pop();
+                }
+                _ => open.push((w[1], longer)),
+            }
+        }
+        open.len()
+    }
+
     /// Where the path's codon `k` (sense order) starts on the sequence as given (its
     /// leftmost base on either strand).
     pub fn codon_at(&self, k: usize) -> usize {
@@ -1753,6 +1776,29 @@ fn start_model(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_detour_is_not_a_lasting_shift() {
+        let gene = |path: Vec<u32>| Gene {
+            start: 0,
+            end: *path.last().unwrap() as usize + 3,
+            strand: Strand::Plus,
+            partial: (false, false),
+            score: 0.0,
+            path,
+        };
+        // Steps of 3, then one of 4 (an extra base) and one of 2 (a missing base) 8 nt
+        // apart.
+        let detour = gene(vec![0, 3, 6, 10, 13, 16, 18, 21, 24]);
+        assert_eq!((detour.shifts(), detour.lasting_shifts(30)), (2, 0));
+        // Farther apart than the reach, both last; two of a kind never cancel.
+        assert_eq!(detour.lasting_shifts(5), 2);
+        let same = gene(vec![0, 3, 7, 10, 14, 17]);
+        assert_eq!(same.lasting_shifts(30), 2);
+        // An undoing shift cancels only the one it follows.
+        let three = gene(vec![0, 4, 7, 9, 12, 16, 19]);
+        assert_eq!(three.lasting_shifts(30), 1);
+    }
     use cdspred_core::code::codon_index;
     use cdspred_core::dna::{revcomp_codes, DnaSeq};
     use cdspred_core::GeneticCode;

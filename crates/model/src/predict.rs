@@ -314,6 +314,22 @@ impl Predictor {
         table: &TableContext,
         threads: usize,
     ) -> Option<SampleGenes> {
+        self.train_sample_genes_measured(seqs, table, threads, false)
+            .map(|t| t.0)
+    }
+
+    /// [`Predictor::train_sample_genes`], and with `measure` also the lasting shifts
+    /// per 100 nt of called bases ([`crate::genes::Gene::lasting_shifts`],
+    /// [`crate::estimate::LASTING_REACH`]) of the calls those models make on the long
+    /// sequences — the calls [`Predictor::gene_segments`] will make on them (`None`:
+    /// no call).
+    pub fn train_sample_genes_measured(
+        &self,
+        seqs: &[&[Base]],
+        table: &TableContext,
+        threads: usize,
+        measure: bool,
+    ) -> Option<(SampleGenes, Option<f64>)> {
         let opts = self.gene_options().for_sample();
         let long: Vec<&[Base]> = seqs
             .iter()
@@ -334,13 +350,31 @@ impl Predictor {
             .zip(&votes)
             .map(|(r, v)| (*r, v.as_slice()))
             .collect();
-        crate::genes::train_on_sample(
+        let genes = crate::genes::train_on_sample(
             &pairs,
             table,
             &self.model.weights().path_llr,
             &opts,
             threads,
-        )
+        )?;
+        if !measure || !opts.sample_decodes_all() {
+            return Some((genes, None));
+        }
+        let counts = par_chunks(&pairs, threads, |(seq, votes), _: &mut ()| {
+            let Some(m) = genes.for_sequence(seq) else {
+                return (0, 0);
+            };
+            call_genes_sampled(seq, table, m, votes, &opts)
+                .iter()
+                .map(|g| {
+                    let reach = crate::estimate::LASTING_REACH;
+                    (g.lasting_shifts(reach), g.end - g.start)
+                })
+                .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+        });
+        let (shifts, bases) = counts.iter().fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+        let density = (bases > 0).then(|| 100.0 * shifts as f64 / bases as f64);
+        Some((genes, density))
     }
 
     /// Tells the model the expected indels per 100 nt of the reads (`--errors`); `None`
