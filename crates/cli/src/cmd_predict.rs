@@ -577,10 +577,10 @@ pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
                 if low { "mixed4" } else { "long6" }
             );
             errors["lasting_shifts_per_100nt"] = serde_json::json!((density * 1e3).round() / 1e3);
+            errors["long_rate"] = serde_json::json!(if low { "mixed4" } else { "long6" });
         }
         let (trained, predictor) = match measured {
             Some((_, Some(density))) if density < cdspred_model::estimate::LASTING_CUT => {
-                errors["survey"] = serde_json::json!("mixed4");
                 let told = predictor.with_error_hint(Some(cdspred_model::estimate::LONG_LOW_HINT));
                 (told.train_sample_genes(&reads, &table, threads), told)
             }

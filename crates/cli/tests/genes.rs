@@ -440,14 +440,19 @@ fn long_reads_with_fewer_indels_are_told_a_lower_rate() {
             "--format",
             "gff3",
             "-q",
+            "--threads",
+            "2",
             "--stats",
             stats.to_str().unwrap(),
             &f,
         ]);
+        let one = cdspred(&["predict", "--format", "gff3", "-q", "--threads", "1", &f]);
+        assert_eq!(auto, one, "the same calls in any thread count");
         let s: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
         let errors = s["cdspred"]["run"]["errors"].clone();
-        let told = errors["survey"].as_str().unwrap().to_string();
+        assert_eq!(errors["survey"], "long6", "{errors}");
+        let told = errors["long_rate"].as_str().unwrap().to_string();
         assert_eq!(
             auto,
             cdspred(&["predict", "--format", "gff3", "-q", "--errors", &told, &f]),
