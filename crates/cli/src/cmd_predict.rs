@@ -532,6 +532,8 @@ pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
     // With `--errors auto`, the first chunks are surveyed before any is predicted.
     let mut first: Vec<Chunk> = Vec::new();
     let mut errors = serde_json::json!({"given": true});
+    // Whether the survey told long sequences the `long6` rate (their calls may lower it).
+    let mut long_surveyed = false;
     let predictor = match a.errors {
         ErrorHint::Fixed(_) | ErrorHint::ErrorFree if !a.survey_errors => a.errors.tell(base),
         _ => {
@@ -546,6 +548,7 @@ pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
                 return Ok(());
             }
             errors = serde_json::json!({"given": false, "survey": errors_value(&est)});
+            long_surveyed = est.verdict() == Verdict::LongIndels;
             est.tell(base)
         }
     };
@@ -564,23 +567,23 @@ pub fn run(a: PredictArgs, quiet: bool) -> Result<()> {
     // Long sequences (long reads, short contigs) learn their genes together. Long reads
     // the survey told the `long6` rate are told the `mixed4` rate instead when their
     // calls show few lasting shifts, and learn again with it.
-    let rate_surveyed = errors["survey"] == "long6";
     let predictor = if !teach_genes {
         predictor
     } else {
         let measured =
-            predictor.train_sample_genes_measured(&reads, &table, threads, rate_surveyed);
-        if let Some((_, Some(density))) = &measured {
-            let low = *density < cdspred_model::estimate::LASTING_CUT;
+            predictor.train_sample_genes_measured(&reads, &table, threads, long_surveyed);
+        let density = measured.as_ref().and_then(|m| m.1);
+        let low = density.is_some_and(|d| d < cdspred_model::estimate::LASTING_CUT);
+        if let Some(density) = density {
+            let rate = if low { "mixed4" } else { "long6" };
             tracing::info!(
-                "long sequences: {density:.2} lasting frame shifts per 100 nt of their calls: told the {} rate",
-                if low { "mixed4" } else { "long6" }
+                "long sequences: {density:.2} lasting frame shifts per 100 nt of their calls: told the {rate} rate"
             );
             errors["lasting_shifts_per_100nt"] = serde_json::json!((density * 1e3).round() / 1e3);
-            errors["long_rate"] = serde_json::json!(if low { "mixed4" } else { "long6" });
+            errors["long_rate"] = serde_json::json!(rate);
         }
         let (trained, predictor) = match measured {
-            Some((_, Some(density))) if density < cdspred_model::estimate::LASTING_CUT => {
+            Some(_) if low => {
                 let told = predictor.with_error_hint(Some(cdspred_model::estimate::LONG_LOW_HINT));
                 (told.train_sample_genes(&reads, &table, threads), told)
             }

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 mod common;
-use common::{build_data, cdspred, genome_recipe, shared};
+use common::{build_data, cdspred, genome_recipe, mutate, shared};
 
 fn drift(args: &[&str]) -> serde_json::Value {
     let mut a = vec!["drift", "--format", "json"];
@@ -313,23 +313,12 @@ fn healthy_samples_are_ok_and_failures_alarm_naming_the_cause() {
 #[test]
 fn estimated_accuracy_matches_the_measured_accuracy_on_dev_sets() {
     let dir = tempfile::tempdir().unwrap();
-    let eval = shared().join("data/eval");
     let mut report = Vec::new();
     for (genome, table) in [("cdiphtheriae", "11"), ("mhyorhinis", "4")] {
         for profile in ["none", "sub1", "adna", "indel1", "mixed4"] {
             let prefix = dir.path().join(format!("{genome}_{profile}"));
-            cdspred(&[
-                "data",
-                "mutate",
-                "--profile",
-                profile,
-                "--reads",
-                eval.join(format!("{genome}.fasta.gz")).to_str().unwrap(),
-                "--truth",
-                eval.join(format!("{genome}.tsv.gz")).to_str().unwrap(),
-                "--out",
-                prefix.to_str().unwrap(),
-            ]);
+            // Seed 1, `data mutate`'s default.
+            mutate(genome, profile, "1", &prefix);
             let fa = prefix.with_extension("fasta");
             let truth: std::collections::HashMap<String, bool> =
                 std::fs::read_to_string(prefix.with_extension("tsv"))

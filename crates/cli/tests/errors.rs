@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{cdspred, shared};
+use common::{cdspred, mutate, shared};
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_cdspred"))
@@ -172,25 +172,6 @@ fn unknown_error_profiles_are_usage_errors() {
     assert!(!o.status.success());
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("unknown error profile \"bogus\""), "{e}");
-}
-
-/// `cdspred data mutate` of a dev read set (`OUT.fasta`, `OUT.tsv`).
-fn mutate(genome: &str, profile: &str, seed: &str, out: &Path) -> String {
-    let eval = shared().join("data/eval");
-    cdspred(&[
-        "data",
-        "mutate",
-        "--profile",
-        profile,
-        "--seed",
-        seed,
-        "--reads",
-        eval.join(format!("{genome}.fasta.gz")).to_str().unwrap(),
-        "--truth",
-        eval.join(format!("{genome}.tsv.gz")).to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ])
 }
 
 #[test]

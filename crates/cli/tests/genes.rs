@@ -4,18 +4,9 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use common::{cdspred, shared};
-
-fn gunzip(path: &Path) -> String {
-    let mut s = String::new();
-    flate2::read::MultiGzDecoder::new(std::fs::File::open(path).unwrap())
-        .read_to_string(&mut s)
-        .unwrap();
-    s
-}
+use common::{cdspred, gunzip, shared};
 
 /// Writes the gzipped FASTA `gz` (one record) into `dir`; returns its path and its
 /// bases, upper-cased.

@@ -15,7 +15,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{repo, shared};
+use common::{gunzip, mutate, repo, shared};
 
 /// The issues' bound on a run's resident memory.
 const BOUND_MB: f64 = 200.0;
@@ -63,26 +63,11 @@ fn peak_mb(args: &[&str], out: &Path) -> (f64, String) {
 /// 300-nt reads of both dev genomes' labelled sets with 1% indels (`cdspred data
 /// mutate`), repeated with new names to `n` reads.
 fn indel_reads(dir: &Path, n: usize) -> std::path::PathBuf {
-    let eval = shared().join("data/eval");
     let mut fasta = String::new();
     let mut reads = Vec::new();
     for g in ["cdiphtheriae", "mhyorhinis"] {
         let prefix = dir.join(g);
-        common::cdspred(&[
-            "data",
-            "mutate",
-            "-q",
-            "--profile",
-            "indel1",
-            "--seed",
-            "1",
-            "--reads",
-            eval.join(format!("{g}.fasta.gz")).to_str().unwrap(),
-            "--truth",
-            eval.join(format!("{g}.tsv.gz")).to_str().unwrap(),
-            "--out",
-            prefix.to_str().unwrap(),
-        ]);
+        mutate(g, "indel1", "1", &prefix);
         let text = std::fs::read_to_string(prefix.with_extension("fasta")).unwrap();
         for rec in text.split('>').skip(1) {
             let (name, seq) = rec.split_once('\n').unwrap();
@@ -150,11 +135,7 @@ fn a_chromosome_sized_record_decodes_within_the_bound() {
         "Paeruginosa_GN04821_CP147557.fna.gz",
         "Mtuberculosis_H37Rv_NC_000962.fna.gz",
     ] {
-        let mut text = String::new();
-        flate2::read::MultiGzDecoder::new(File::open(g.join(f)).unwrap())
-            .read_to_string(&mut text)
-            .unwrap();
-        for line in text.lines().filter(|l| !l.starts_with('>')) {
+        for line in gunzip(&g.join(f)).lines().filter(|l| !l.starts_with('>')) {
             seq.push_str(line.trim());
         }
     }

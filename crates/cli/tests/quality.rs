@@ -116,12 +116,7 @@ fn the_shipped_model_reproduces_its_card_and_the_scorer() {
     let mut tsv = String::new();
     for g in GENOMES {
         // The genetic code the truth names (M. hyorhinis: 4).
-        let mut truth = String::new();
-        std::io::Read::read_to_string(
-            &mut flate2::read::GzDecoder::new(std::fs::File::open(eval_set(g).0).unwrap()),
-            &mut truth,
-        )
-        .unwrap();
+        let truth = common::gunzip(&eval_set(g).0);
         let table = truth
             .lines()
             .nth(1)

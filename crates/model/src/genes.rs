@@ -1776,29 +1776,6 @@ fn start_model(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_detour_is_not_a_lasting_shift() {
-        let gene = |path: Vec<u32>| Gene {
-            start: 0,
-            end: *path.last().unwrap() as usize + 3,
-            strand: Strand::Plus,
-            partial: (false, false),
-            score: 0.0,
-            path,
-        };
-        // Steps of 3, then one of 4 (an extra base) and one of 2 (a missing base) 8 nt
-        // apart.
-        let detour = gene(vec![0, 3, 6, 10, 13, 16, 18, 21, 24]);
-        assert_eq!((detour.shifts(), detour.lasting_shifts(30)), (2, 0));
-        // Farther apart than the reach, both last; two of a kind never cancel.
-        assert_eq!(detour.lasting_shifts(5), 2);
-        let same = gene(vec![0, 3, 7, 10, 14, 17]);
-        assert_eq!(same.lasting_shifts(30), 2);
-        // An undoing shift cancels only the one it follows.
-        let three = gene(vec![0, 4, 7, 9, 12, 16, 19]);
-        assert_eq!(three.lasting_shifts(30), 1);
-    }
     use cdspred_core::code::codon_index;
     use cdspred_core::dna::{revcomp_codes, DnaSeq};
     use cdspred_core::GeneticCode;
@@ -2205,6 +2182,29 @@ mod tests {
             sequences: 1,
             codons: 0,
         }
+    }
+
+    #[test]
+    fn a_detour_is_not_a_lasting_shift() {
+        let gene = |path: Vec<u32>| Gene {
+            start: 0,
+            end: *path.last().unwrap() as usize + 3,
+            strand: Strand::Plus,
+            partial: (false, false),
+            score: 0.0,
+            path,
+        };
+        // Steps of 3, then one of 4 (an extra base) and one of 2 (a missing base) 8 nt
+        // apart.
+        let detour = gene(vec![0, 3, 6, 10, 13, 16, 18, 21, 24]);
+        assert_eq!((detour.shifts(), detour.lasting_shifts(30)), (2, 0));
+        // Farther apart than the reach, both last; two of a kind never cancel.
+        assert_eq!(detour.lasting_shifts(5), 2);
+        let same = gene(vec![0, 3, 7, 10, 14, 17]);
+        assert_eq!(same.lasting_shifts(30), 2);
+        // An undoing shift cancels only the one it follows.
+        let three = gene(vec![0, 4, 7, 9, 12, 16, 19]);
+        assert_eq!(three.lasting_shifts(30), 1);
     }
 
     #[test]

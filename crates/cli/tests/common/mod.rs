@@ -19,6 +19,36 @@ pub fn shared() -> PathBuf {
         .unwrap_or_else(|| repo().join("../shared"))
 }
 
+/// The text of a gzipped file (every member).
+pub fn gunzip(path: &Path) -> String {
+    let mut s = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::MultiGzDecoder::new(std::fs::File::open(path).unwrap()),
+        &mut s,
+    )
+    .unwrap();
+    s
+}
+
+/// `cdspred data mutate` of a dev read set (`OUT.fasta`, `OUT.tsv`).
+pub fn mutate(genome: &str, profile: &str, seed: &str, out: &Path) -> String {
+    let eval = shared().join("data/eval");
+    cdspred(&[
+        "data",
+        "mutate",
+        "--profile",
+        profile,
+        "--seed",
+        seed,
+        "--reads",
+        eval.join(format!("{genome}.fasta.gz")).to_str().unwrap(),
+        "--truth",
+        eval.join(format!("{genome}.tsv.gz")).to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ])
+}
+
 /// Runs the binary in the repository root; panics with its stderr when it fails.
 pub fn cdspred(args: &[&str]) -> String {
     let o = Command::new(env!("CARGO_BIN_EXE_cdspred"))
