@@ -8,8 +8,10 @@ finder of ours made:
 - nucleotide strand+frame sensitivity: annotated coding bases called on their strand
   in their codon frame; precision: called coding bases that are annotated in that frame;
 - stop-exact gene sensitivity and precision: calls whose stop codon (strand and 3' end)
-  is an annotated gene's. Genes running off a record's end at their 3' end count on
-  neither side; pseudogenes' bases and stops count on neither side either.
+  is an annotated gene's; and of the complete genes found so by complete calls, the
+  share whose start is the annotated one too (start-exact). Genes running off a
+  record's end at their 3' end count on neither side; pseudogenes' bases and stops
+  count on neither side either.
 - CPU seconds of each tool on the set (cdspred: the child process; pyrodigal: this
   process), and bases per CPU-second.
 
@@ -266,8 +268,20 @@ def pyrodigal_calls(seqs, table, meta):
     return calls, time.process_time() - t0
 
 
+def five_ends(rec, cds_list):
+    """{stop key: 5' coordinate} of complete genes (a start and a stop in the record)."""
+    out = {}
+    for spans, p5, p3, ps in cds_list:
+        if p3 or p5 or ps:
+            continue
+        s, e, strand = spans[-1]
+        out[(rec, strand, e if strand > 0 else s)] = spans[0][0] if strand > 0 else spans[0][1]
+    return out
+
+
 def score(seqs, truth, calls, use_pred_mask):
     truth_n = pred_n = hit_n = 0
+    starts_both = starts_hit = 0
     tkeys, pkeys_all, pseudo_keys = set(), set(), set()
     for rec, s in seqs.items():
         n = len(s)
@@ -283,6 +297,11 @@ def score(seqs, truth, calls, use_pred_mask):
         pseudo_keys |= ps
         pk, _ = stops(rec, calls.get(rec, []))
         pkeys_all |= pk
+        tf, cf = five_ends(rec, truth.get(rec, [])), five_ends(rec, calls.get(rec, []))
+        for k, v in tf.items():
+            if k in cf:
+                starts_both += 1
+                starts_hit += cf[k] == v
     pkeys = pkeys_all - pseudo_keys
     return {
         "nt_sens": hit_n / max(truth_n, 1),
@@ -291,6 +310,8 @@ def score(seqs, truth, calls, use_pred_mask):
         "gene_prec": len(tkeys & pkeys) / max(len(pkeys), 1),
         "genes_true": len(tkeys),
         "genes_called": len(pkeys),
+        # Of the complete genes found stop-exact (by complete calls): start-exact.
+        "start_exact": starts_hit / max(starts_both, 1),
     }
 
 
@@ -367,7 +388,8 @@ def main():
             results.append(r)
             print(f"{name:12} {tool:17} nt sens {r['nt_sens']:.3f} prec {r['nt_prec']:.3f}  "
                   f"stop-exact genes sens {r['gene_sens']:.3f} prec {r['gene_prec']:.3f} "
-                  f"({r['genes_true']} true, {r['genes_called']} called)  {cpu:.2f} CPU s", flush=True)
+                  f"({r['genes_true']} true, {r['genes_called']} called)  starts {r['start_exact']:.3f}  "
+                  f"{cpu:.2f} CPU s", flush=True)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(results, f, indent=1)
