@@ -662,7 +662,10 @@ pub fn call_genes_or(
     let mut genes = decode(seq, &sd, &cod, table, &model, &starts, &blocks, opts, None);
     let trained_blocks = VoteMap::new(votes, seq.len(), opts.window_weight_trained);
     for round in 0..opts.train_rounds {
-        match self_train(&sd, &cod, table, &genes, &model, opts) {
+        // A record with too few confident starts to learn from takes the sample's
+        // start model for its GC content, where there is one.
+        let few_starts = fallback.map(|m| &m.starts);
+        match self_train(&sd, &cod, table, &genes, &model, opts, few_starts) {
             Some((t, st)) => {
                 genes = decode(seq, &sd, &cod, table, &t, &st, &trained_blocks, opts, None);
             }
@@ -813,7 +816,7 @@ pub fn train_on_sample(
         let members: Vec<usize> = (0..seqs.len())
             .filter(|&i| within_reach(gcs[i], centres[k]))
             .collect();
-        let (mut tab, mut starts) = first[k].finish(&model, opts)?;
+        let (mut tab, mut starts) = first[k].finish(&model, opts, None)?;
         let mut ig = first[k].ig_llr();
         let mut codons = first[k].total_c as usize;
         for _ in 1..opts.sample_rounds {
@@ -826,7 +829,7 @@ pub fn train_on_sample(
                     counts.add_ig(seqs[i].0, &genes);
                 }
             }
-            match counts.finish(&model, opts) {
+            match counts.finish(&model, opts, None) {
                 Some((t, st)) => {
                     (tab, starts, codons) = (t, st, counts.total_c as usize);
                     ig = counts.ig_llr();
@@ -1568,10 +1571,11 @@ fn self_train(
     genes: &[Gene],
     model: &[f64],
     o: &GeneOptions,
+    few_starts: Option<&StartModel>,
 ) -> Option<(Vec<f64>, StartModel)> {
     let mut counts = TrainCounts::new();
     counts.add(sd, cod, table, genes, o);
-    counts.finish(model, o)
+    counts.finish(model, o, few_starts)
 }
 
 /// What self-training counts over one or more sequences: the codon pairs of confident
@@ -1673,7 +1677,14 @@ impl TrainCounts {
     /// The table and start model from the counts (all whole numbers, so the order the
     /// sequences were added in does not matter); `None` when the calls hold fewer than
     /// [`GeneOptions::train_min_codons`] codon pairs.
-    fn finish(&self, model: &[f64], o: &GeneOptions) -> Option<(Vec<f64>, StartModel)> {
+    /// `few_starts`: the start model where the calls hold too few starts to learn one
+    /// (default: the untrained model).
+    fn finish(
+        &self,
+        model: &[f64],
+        o: &GeneOptions,
+        few_starts: Option<&StartModel>,
+    ) -> Option<(Vec<f64>, StartModel)> {
         if self.total_c < o.train_min_codons as f64 {
             return None;
         }
@@ -1702,7 +1713,10 @@ impl TrainCounts {
                 (pc / bgp[i]).ln().clamp(-o.clamp, o.clamp)
             })
             .collect();
-        Some((llr, start_model(&self.chosen, &self.other, o)))
+        let starts = start_model(&self.chosen, &self.other, o)
+            .or_else(|| few_starts.cloned())
+            .unwrap_or_else(|| StartModel::initial(o));
+        Some((llr, starts))
     }
 }
 
@@ -1757,16 +1771,16 @@ fn count_starts(
 /// A start model learnt from [`count_starts`]' counts: the log-odds of each start codon
 /// type and Shine-Dalgarno class at the calls' starts against the other start codons,
 /// shrunk towards the untrained model by `start_prior` pseudo-starts, weighed by
-/// `start_weight`.
+/// `start_weight`; `None` from fewer than [`MIN_STARTS`] chosen starts.
 fn start_model(
     chosen: &[[f64; SD_CLASSES]; 3],
     other: &[[f64; SD_CLASSES]; 3],
     o: &GeneOptions,
-) -> StartModel {
+) -> Option<StartModel> {
     let initial = StartModel::initial(o);
     let (tc, to): (f64, f64) = (chosen.iter().flatten().sum(), other.iter().flatten().sum());
-    if tc < 100.0 {
-        return initial;
+    if tc < MIN_STARTS {
+        return None;
     }
     let k = o.start_prior;
     let cells = (3 * SD_CLASSES) as f64;
@@ -1780,8 +1794,11 @@ fn start_model(
             t[a][c] = o.start_weight * (w * learnt + (1.0 - w) * initial.0[a][c]);
         }
     }
-    StartModel(t)
+    Some(StartModel(t))
 }
+
+/// Chosen starts a start model is learnt from, at least.
+const MIN_STARTS: f64 = 100.0;
 
 #[cfg(test)]
 mod tests {
@@ -2371,7 +2388,7 @@ mod tests {
             None,
         );
         assert_eq!(alone.len(), 1);
-        assert!(self_train(&sd, &cod, &t, &alone, &model, &o).is_none());
+        assert!(self_train(&sd, &cod, &t, &alone, &model, &o, None).is_none());
         let one = [(&s[..], &[][..])];
         assert!(train_on_sample(&one, &t, &toy_llr(), &o, 1).is_none());
         let four = [(&s[..], &[][..]); 4];
@@ -2414,7 +2431,7 @@ mod tests {
         );
     }
     #[test]
-    fn a_learnt_start_model_weighs_its_evidence_by_the_start_weight() {
+    fn a_learnt_start_model_weighs_its_evidence_and_few_starts_borrow_one() {
         // Calls chose ATG with a 5-6-nt Shine-Dalgarno match far more often than the
         // frames' other start codons hold one; TTG without a match the other way.
         let mut t = TrainCounts::new();
@@ -2429,8 +2446,9 @@ mod tests {
                 start_weight: 1.0,
                 ..GeneOptions::default()
             },
-        );
-        let four = start_model(&t.chosen, &t.other, &GeneOptions::default());
+        )
+        .unwrap();
+        let four = start_model(&t.chosen, &t.other, &GeneOptions::default()).unwrap();
         assert_eq!(GeneOptions::default().start_weight, 4.0);
         let gap = |m: &StartModel| m.0[0][3] - m.0[2][0];
         assert!(
@@ -2439,11 +2457,18 @@ mod tests {
             gap(&one)
         );
         assert!((gap(&four) - 4.0 * gap(&one)).abs() < 1e-9);
-        // Too few chosen starts to learn from: the untrained model, not weighed.
-        let few = TrainCounts::new();
+        // Too few chosen starts to learn from: the start model given for that case
+        // (a sample's, for its GC content), else the untrained one, not weighed.
+        let o = GeneOptions::default();
+        let mut few = TrainCounts::new();
+        assert!(start_model(&few.chosen, &few.other, &o).is_none());
+        few.total_c = 1e6;
+        let model = vec![0.0; VOCAB];
+        let borrowed = StartModel([[7.0; SD_CLASSES]; 3]);
+        assert_eq!(few.finish(&model, &o, Some(&borrowed)).unwrap().1, borrowed);
         assert_eq!(
-            start_model(&few.chosen, &few.other, &GeneOptions::default()),
-            StartModel::initial(&GeneOptions::default())
+            few.finish(&model, &o, None).unwrap().1,
+            StartModel::initial(&o)
         );
     }
 }
