@@ -661,10 +661,10 @@ pub fn call_genes_or(
     let starts = StartModel::initial(opts);
     let mut genes = decode(seq, &sd, &cod, table, &model, &starts, &blocks, opts, None);
     let trained_blocks = VoteMap::new(votes, seq.len(), opts.window_weight_trained);
+    // A record with too few confident starts to learn from takes the sample's start
+    // model for its GC content, where there is one.
+    let few_starts = fallback.map(|m| &m.starts);
     for round in 0..opts.train_rounds {
-        // A record with too few confident starts to learn from takes the sample's
-        // start model for its GC content, where there is one.
-        let few_starts = fallback.map(|m| &m.starts);
         match self_train(&sd, &cod, table, &genes, &model, opts, few_starts) {
             Some((t, st)) => {
                 genes = decode(seq, &sd, &cod, table, &t, &st, &trained_blocks, opts, None);
@@ -2430,6 +2430,7 @@ mod tests {
             alone[0].score
         );
     }
+
     #[test]
     fn a_learnt_start_model_weighs_its_evidence_and_few_starts_borrow_one() {
         // Calls chose ATG with a 5-6-nt Shine-Dalgarno match far more often than the
