@@ -183,16 +183,19 @@ def frame_mask(n, cds_list):
     return m, pseudo
 
 
+def stop_key(rec, spans):
+    """A gene's stop key: (record, strand, 3' coordinate)."""
+    s, e, strand = spans[-1]
+    return (rec, strand, e if strand > 0 else s)
+
+
 def stops(rec, cds_list):
-    """Stop keys (record, strand, 3' coordinate) of genes with their stop in the record,
-    and those of pseudogenes."""
+    """Stop keys of genes with their stop in the record, and those of pseudogenes."""
     keys, pseudo = set(), set()
     for spans, _p5, p3, ps in cds_list:
         if p3:
             continue
-        s, e, strand = spans[-1]
-        k = (rec, strand, e if strand > 0 else s)
-        (pseudo if ps else keys).add(k)
+        (pseudo if ps else keys).add(stop_key(rec, spans))
     return keys, pseudo
 
 
@@ -274,8 +277,8 @@ def five_ends(rec, cds_list):
     for spans, p5, p3, ps in cds_list:
         if p3 or p5 or ps:
             continue
-        s, e, strand = spans[-1]
-        out[(rec, strand, e if strand > 0 else s)] = spans[0][0] if strand > 0 else spans[0][1]
+        strand = spans[-1][2]
+        out[stop_key(rec, spans)] = spans[0][0] if strand > 0 else spans[0][1]
     return out
 
 
