@@ -76,8 +76,9 @@ pub struct GeneOptions {
     /// Bonus of a Shine-Dalgarno match upstream of a start: none, 3, 4, 5–6 nt of
     /// AGGAGG within 3–20 nt (before self-training learns its own).
     pub sd_bonus: [f64; SD_CLASSES],
-    /// Longest overlap (nt) of a gene with the one before it: same strand, or tail to
-    /// tail on opposite strands (0: calls never overlap).
+    /// Longest overlap (nt) of a gene with the one before it on the same strand, and
+    /// tail to tail on opposite strands where frame shifts are allowed (otherwise
+    /// [`GeneOptions::max_tail_overlap`]); 0: calls never overlap.
     pub max_overlap: usize,
     /// Longest tail-to-tail overlap (nt: a − gene's stop inside the end of the + gene
     /// before it) of sequences decoded without frame shifts; the bases the two genes
@@ -2072,11 +2073,12 @@ mod tests {
     }
 
     #[test]
-    fn tail_to_tail_overlaps_reach_further_and_count_for_neither_gene() {
+    fn tail_to_tail_overlaps_reach_150_nt_and_mirror() {
         let t = TableContext::new(GeneticCode::bacterial());
         // A + gene ATG (GCTGAA)30 TTA (GCTGAA)16 TAA and a − gene whose rc stop is that
         // TTA: ATG (GCTGAA)30 TTA (TTCAGC)16 TAA read on the − strand. They share
-        // 102 nt, liked by the + gene's pairs, disliked by the − gene's.
+        // 102 nt, liked by the + gene's pairs, disliked by the − gene's (one-strand
+        // overlaps stop at 60 nt).
         let body = "GCTGAA".repeat(30);
         let shared = "GCTGAA".repeat(16);
         let right = "TTCAGC".repeat(30);
@@ -2115,6 +2117,32 @@ mod tests {
             ..opts()
         };
         assert_eq!(got(&short, &s).len(), 1, "{:?}", got(&short, &s));
+    }
+
+    #[test]
+    fn bases_shared_tail_to_tail_count_for_neither_gene() {
+        let t = TableContext::new(GeneticCode::bacterial());
+        // As above, but both genes dislike the 102 shared nt ((GCA)33 on +, (TGC)33 on
+        // −) and the − gene has little of its own ((GCTGAA)8): its own score, shared
+        // bases included, is below zero, so counted for both genes it could only lower
+        // the parse. Counted for neither, the + gene gets its disliked end back and the
+        // − gene is called on its own bases.
+        let body = "GCTGAA".repeat(30);
+        let shared = "GCA".repeat(32);
+        let right = "TTCAGC".repeat(8);
+        let s = codes(&format!("{FLANK}ATG{body}TTA{shared}TAA{right}CAT{FLANK}"));
+        let g = call_genes(&s, &t, &toy_llr(), &[], &opts());
+        let got: Vec<_> = g.iter().map(|x| (x.start, x.end, x.strand)).collect();
+        let plus_end = 60 + 3 + 180 + 3 + 96 + 3;
+        let minus_start = 60 + 3 + 180;
+        assert_eq!(
+            got,
+            vec![
+                (60, plus_end, Strand::Plus),
+                (minus_start, plus_end + 48 + 3, Strand::Minus)
+            ]
+        );
+        assert!(g[1].score < 0.0, "{g:?}");
     }
 
     #[test]
