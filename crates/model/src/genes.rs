@@ -1347,7 +1347,10 @@ fn decode(
                             }
                             q -= 3;
                         }
-                        if let (Some(stop), true) = (found, tail) {
+                        let Some(stop) = found else {
+                            continue;
+                        };
+                        if tail {
                             // The shared bases count for neither gene: the − gene's
                             // pairs over them were not added, the + gene's come out.
                             match shared_plus_pairs(&near, &bp, i, stop) {
@@ -1355,14 +1358,12 @@ fn decode(
                                 None => continue,
                             }
                         }
-                        if let Some(stop) = found {
-                            let j = Jump {
-                                code,
-                                at: i,
-                                first: stop,
-                            };
-                            offer(&mut pend_m, target, acc, j);
-                        }
+                        let j = Jump {
+                            code,
+                            at: i,
+                            first: stop,
+                        };
+                        offer(&mut pend_m, target, acc, j);
                     }
                 }
             }
@@ -2072,25 +2073,30 @@ mod tests {
         assert_eq!(g.len(), 1, "{g:?}");
     }
 
+    type Call = (usize, usize, Strand);
+
+    /// A + gene ATG (GCTGAA)30 TTA `shared` TAA and a − gene whose rc stop is that
+    /// TTA, its own codons `right` (the reverse complement of its sense codons) and
+    /// its rc start CAT after the + gene's stop: the sequence and the two calls.
+    fn tail_to_tail(shared: &str, right: &str) -> (Vec<Base>, Call, Call) {
+        let body = "GCTGAA".repeat(30);
+        let s = codes(&format!("{FLANK}ATG{body}TTA{shared}TAA{right}CAT{FLANK}"));
+        let plus_end = 60 + 3 + 180 + 3 + shared.len() + 3;
+        let minus_start = 60 + 3 + 180;
+        let plus = (60, plus_end, Strand::Plus);
+        let minus = (minus_start, plus_end + right.len() + 3, Strand::Minus);
+        (s, plus, minus)
+    }
+
     #[test]
     fn tail_to_tail_overlaps_reach_150_nt_and_mirror() {
         let t = TableContext::new(GeneticCode::bacterial());
-        // A + gene ATG (GCTGAA)30 TTA (GCTGAA)16 TAA and a − gene whose rc stop is that
-        // TTA: ATG (GCTGAA)30 TTA (TTCAGC)16 TAA read on the − strand. They share
-        // 102 nt, liked by the + gene's pairs, disliked by the − gene's (one-strand
-        // overlaps stop at 60 nt).
-        let body = "GCTGAA".repeat(30);
-        let shared = "GCTGAA".repeat(16);
-        let right = "TTCAGC".repeat(30);
-        let s = codes(&format!("{FLANK}ATG{body}TTA{shared}TAA{right}CAT{FLANK}"));
-        let plus = (60, 60 + 3 + 180 + 3 + 96 + 3, Strand::Plus);
-        let minus = (
-            60 + 3 + 180,
-            60 + 3 + 180 + 3 + 96 + 3 + 180 + 3,
-            Strand::Minus,
-        );
+        // The − gene reads ATG (GCTGAA)30 TTA (TTCAGC)16 TAA. The two share 102 nt,
+        // liked by the + gene's pairs, disliked by the − gene's (one-strand overlaps
+        // stop at 60 nt).
+        let (s, plus, minus) = tail_to_tail(&"GCTGAA".repeat(16), &"TTCAGC".repeat(30));
         assert_eq!(plus.1 - minus.0, 102);
-        let got = |o: &GeneOptions, s: &[Base]| -> Vec<(usize, usize, Strand)> {
+        let got = |o: &GeneOptions, s: &[Base]| -> Vec<Call> {
             call_genes(s, &t, &toy_llr(), &[], o)
                 .iter()
                 .map(|x| (x.start, x.end, x.strand))
@@ -2099,7 +2105,7 @@ mod tests {
         assert_eq!(got(&opts(), &s), vec![plus, minus]);
         // Its reverse complement: the same two, mirrored.
         let n = s.len();
-        let mirrored = |(a, b, st): (usize, usize, Strand)| {
+        let mirrored = |(a, b, st): Call| {
             let st = if st == Strand::Plus {
                 Strand::Minus
             } else {
@@ -2122,26 +2128,16 @@ mod tests {
     #[test]
     fn bases_shared_tail_to_tail_count_for_neither_gene() {
         let t = TableContext::new(GeneticCode::bacterial());
-        // As above, but both genes dislike the 102 shared nt ((GCA)33 on +, (TGC)33 on
+        // As above, but both genes dislike the 102 shared nt ((GCA)32 on +, (TGC)32 on
         // −) and the − gene has little of its own ((GCTGAA)8): its own score, shared
         // bases included, is below zero, so counted for both genes it could only lower
         // the parse. Counted for neither, the + gene gets its disliked end back and the
         // − gene is called on its own bases.
-        let body = "GCTGAA".repeat(30);
-        let shared = "GCA".repeat(32);
-        let right = "TTCAGC".repeat(8);
-        let s = codes(&format!("{FLANK}ATG{body}TTA{shared}TAA{right}CAT{FLANK}"));
+        let (s, plus, minus) = tail_to_tail(&"GCA".repeat(32), &"TTCAGC".repeat(8));
+        assert_eq!(plus.1 - minus.0, 102);
         let g = call_genes(&s, &t, &toy_llr(), &[], &opts());
         let got: Vec<_> = g.iter().map(|x| (x.start, x.end, x.strand)).collect();
-        let plus_end = 60 + 3 + 180 + 3 + 96 + 3;
-        let minus_start = 60 + 3 + 180;
-        assert_eq!(
-            got,
-            vec![
-                (60, plus_end, Strand::Plus),
-                (minus_start, plus_end + 48 + 3, Strand::Minus)
-            ]
-        );
+        assert_eq!(got, vec![plus, minus]);
         assert!(g[1].score < 0.0, "{g:?}");
     }
 
