@@ -33,6 +33,7 @@ Sets (held out of the default model's training):
 
 Example:
   python scripts/eval_genes.py --cdspred target/release/cdspred leptospira ypestis
+  python scripts/eval_genes.py --missed leptospira   # and which genes cdspred misses
 Needs: numpy, pyrodigal==3.7.1 (PyPI).
 """
 
@@ -106,6 +107,10 @@ def first_codon(spans, skip):
     return [first] + spans[1:]
 
 
+# GenBank `/product` of each CDS read, by stop key (for --missed).
+PRODUCTS = {}
+
+
 def read_genbank(path):
     """{record: (sequence, [cds])}; a cds is (spans, partial5, partial3, pseudo)."""
     out = {}
@@ -137,6 +142,9 @@ def read_genbank(path):
             m = re.search(r"/codon_start=(\d)", quals)
             spans = first_codon(spans, int(m.group(1)) - 1 if m else 0)
             cds.append((spans, p5, p3, pseudo))
+            m = re.search(r'/product="([^"]*)"', quals)
+            if m:
+                PRODUCTS[stop_key(name, spans)] = re.sub(r"\s+", " ", m.group(1))
         out[name] = (seq, cds)
     return out
 
@@ -318,6 +326,50 @@ def score(seqs, truth, calls, use_pred_mask):
     }
 
 
+def overlap_kind(gene, call):
+    """How `call` overlaps `gene` (each (start0, end0, strand)): None, "same strand",
+    "inside" (one holds the other, opposite strands), "tail to tail" (their 3' ends
+    meet) or "head to head" (their 5' ends meet)."""
+    if min(gene[1], call[1]) <= max(gene[0], call[0]):
+        return None
+    if gene[2] == call[2]:
+        return "same strand"
+    plus, minus = (gene, call) if gene[2] > 0 else (call, gene)
+    if plus[0] >= minus[0] and plus[1] <= minus[1] or minus[0] >= plus[0] and minus[1] <= plus[1]:
+        return "inside"
+    return "tail to tail" if plus[0] < minus[0] else "head to head"
+
+
+def missed(name, seqs, truth, calls, peer):
+    """Prints the annotated genes (stop in the record, not pseudo) whose stop no call
+    has: where, how long, how the calls overlapping them lie, whether `peer` (calls or
+    None) found them, and their GenBank product; then counts by overlap and product."""
+    kinds, products, rows = {}, {}, 0
+    for rec in seqs:
+        found, _ = stops(rec, calls.get(rec, []))
+        peer_found = stops(rec, peer.get(rec, []))[0] if peer is not None else None
+        spans_of = [(c[0][0][0], c[0][-1][1], c[0][0][2]) for c in calls.get(rec, [])]
+        for spans, _p5, p3, ps in truth.get(rec, []):
+            key = stop_key(rec, spans)
+            if p3 or ps or key in found:
+                continue
+            strand = spans[0][2]
+            gene = (min(a for a, _, _ in spans), max(b for _, b, _ in spans), strand)
+            length = sum(b - a for a, b, _ in spans)
+            kind = " + ".join(sorted({k for c in spans_of if (k := overlap_kind(gene, c))})) or "no call"
+            product = PRODUCTS.get(key, "-")
+            kinds[kind] = kinds.get(kind, 0) + 1
+            products[product] = products.get(product, 0) + 1
+            rows += 1
+            peer_col = "" if peer_found is None else ("peer found" if key in peer_found else "peer missed")
+            print(f"  missed {rec} {gene[0] + 1}..{gene[1]} {'+' if strand > 0 else '-'} "
+                  f"{length} nt  overlaps: {kind}  {peer_col}  {product}")
+    print(f"  {name}: {rows} missed; by the calls over them: "
+          + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items(), key=lambda x: -x[1])))
+    top = sorted(products.items(), key=lambda x: -x[1])[:5]
+    print(f"  {name}: commonest products: " + "; ".join(f"{k} {v}" for k, v in top))
+
+
 def load_set(name):
     """(records {name: seq}, truth {name: [cds]}, table, what the truth is)."""
     if name in ("leptospira", "leptospira-train"):
@@ -363,6 +415,9 @@ def main():
     ap.add_argument("--mtb-model", help="model trained without M. tuberculosis (for the mtb set)")
     ap.add_argument("--no-pyrodigal", action="store_true")
     ap.add_argument("--json", help="write the figures here")
+    ap.add_argument("--missed", action="store_true",
+                    help="list the annotated genes cdspred misses (stop-exact), with how its calls "
+                    "overlap them, whether pyrodigal single found them and their GenBank product")
     a = ap.parse_args()
     results = []
     for name in a.sets:
@@ -393,6 +448,9 @@ def main():
                   f"stop-exact genes sens {r['gene_sens']:.3f} prec {r['gene_prec']:.3f} "
                   f"({r['genes_true']} true, {r['genes_called']} called)  starts {r['start_exact']:.3f}  "
                   f"{cpu:.2f} CPU s", flush=True)
+        if a.missed:
+            peer = next((c for tool, c, _, _ in tools if tool == "pyrodigal single"), None)
+            missed(name, seqs, truth, tools[0][1], peer)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(results, f, indent=1)
