@@ -81,7 +81,15 @@ def read_fasta(path):
 
 
 def parse_location(loc):
-    """[(start0, end0, strand)] in sense order, and whether the 5'/3' end is partial."""
+    """[(start0, end0, strand)] in sense order, and whether the 5'/3' end is partial.
+
+    >>> parse_location("complement(<10..>99)")
+    ([(9, 99, -1)], True, True)
+    >>> parse_location("complement(join(1..50,60..>90))")
+    ([(59, 90, -1), (0, 50, -1)], True, False)
+    >>> parse_location("<1..300")
+    ([(0, 300, 1)], True, False)
+    """
     strand = -1 if loc.startswith("complement(") else 1
     parts = [(int(a), int(b)) for a, b in re.findall(r"<?(\d+)\.\.>?(\d+)", loc)]
     if not parts:
@@ -329,7 +337,17 @@ def score(seqs, truth, calls, use_pred_mask):
 def overlap_kind(gene, call):
     """How `call` overlaps `gene` (each (start0, end0, strand)): None, "same strand",
     "inside" (one holds the other, opposite strands), "tail to tail" (their 3' ends
-    meet) or "head to head" (their 5' ends meet)."""
+    meet) or "head to head" (their 5' ends meet).
+
+    >>> overlap_kind((100, 400, 1), (400, 700, -1)) is None  # adjacent, not overlapping
+    True
+    >>> overlap_kind((100, 400, 1), (350, 700, -1)), overlap_kind((350, 700, -1), (100, 400, 1))
+    ('tail to tail', 'tail to tail')
+    >>> overlap_kind((100, 400, -1), (350, 700, 1)), overlap_kind((350, 700, 1), (100, 400, -1))
+    ('head to head', 'head to head')
+    >>> overlap_kind((100, 400, 1), (200, 300, -1)), overlap_kind((100, 400, -1), (390, 600, -1))
+    ('inside', 'same strand')
+    """
     if min(gene[1], call[1]) <= max(gene[0], call[0]):
         return None
     if gene[2] == call[2]:

@@ -5,7 +5,8 @@
 # main command run literally in a fresh clone, the getting-started page's commands, the
 # Python wheel and its pytest suite,
 # the Snakemake
-# workflow, the DVC pipeline, schemathesis against the API, the documentation book, the
+# workflow, the DVC pipeline, schemathesis against the API, the gene-call scorer's
+# doctests, the documentation book, the
 # browser test of the web page and the alert-rule tests. Installs what it needs when
 # missing: Debian's chromium, prometheus and genometools, playwright-core from npm, mdbook from
 # crates.io, and the pinned Python tools of scripts/ci-requirements.txt (Snakemake,
@@ -86,6 +87,10 @@ scripts/test_dvc.sh "$REL"
 step "schemathesis"
 # API conformance: schemathesis against the server's /openapi.json.
 scripts/test_api_conformance.sh "$REL"
+
+step "evaluation scripts' doctests"
+# The gene-call scorer's location parser and overlap classes (scripts/eval_genes.py).
+python -m doctest scripts/eval_genes.py
 
 step "mdbook build"
 # The documentation book (reference pages are checked current by crates/cli/tests/docs.rs).
