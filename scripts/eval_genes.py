@@ -334,6 +334,16 @@ def score(seqs, truth, calls, use_pred_mask):
     }
 
 
+def extent(spans):
+    """(start0, end0, strand) of a gene's spans: its leftmost and rightmost bases,
+    whatever their order (sense order runs right to left on the minus strand).
+
+    >>> extent([(59, 90, -1), (0, 50, -1)])
+    (0, 90, -1)
+    """
+    return min(a for a, _, _ in spans), max(b for _, b, _ in spans), spans[0][2]
+
+
 def overlap_kind(gene, call):
     """How `call` overlaps `gene` (each (start0, end0, strand)): None, "same strand",
     "inside" (one holds the other, opposite strands), "tail to tail" (their 3' ends
@@ -366,13 +376,13 @@ def missed(name, seqs, truth, calls, peer):
     for rec in seqs:
         found, _ = stops(rec, calls.get(rec, []))
         peer_found = stops(rec, peer.get(rec, []))[0] if peer is not None else None
-        spans_of = [(c[0][0][0], c[0][-1][1], c[0][0][2]) for c in calls.get(rec, [])]
+        spans_of = [extent(c[0]) for c in calls.get(rec, [])]
         for spans, _p5, p3, ps in truth.get(rec, []):
             key = stop_key(rec, spans)
             if p3 or ps or key in found:
                 continue
-            strand = spans[0][2]
-            gene = (min(a for a, _, _ in spans), max(b for _, b, _ in spans), strand)
+            gene = extent(spans)
+            strand = gene[2]
             length = sum(b - a for a, b, _ in spans)
             kind = " + ".join(sorted({k for c in spans_of if (k := overlap_kind(gene, c))})) or "no call"
             product = PRODUCTS.get(key, "-")
